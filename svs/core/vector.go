@@ -1,0 +1,186 @@
+package core
+
+import (
+	"slices"
+)
+
+// Name is an NDN name held as the TLV-VALUE of its Name TLV: the
+// concatenated name components, without the outer 0x07 type and length.
+// It is comparable and usable as a map key. The engine never decodes a Name
+// beyond what canonical ordering needs.
+type Name string
+
+// Key identifies one incarnation of a member: its node name and the
+// bootstrap time (seconds since the Unix epoch) it joined with.
+// [Spec §3] State is keyed by (node name, bootstrap time).
+type Key struct {
+	Node Name
+	Boot uint64
+}
+
+// Entry is one (node, boot, seq) triple of a state vector.
+type Entry struct {
+	Node Name
+	Boot uint64
+	Seq  uint64
+}
+
+// Vector is a state vector: the highest sequence number known for every
+// (node, boot) pair. A missing pair counts as sequence number 0.
+// The zero value is an empty vector ready to use. A Vector is not safe for
+// concurrent use.
+type Vector struct {
+	m map[Key]uint64
+}
+
+// NewVector returns a vector holding the given entries. Later entries for the
+// same (node, boot) pair win only if their sequence number is higher.
+func NewVector(entries ...Entry) *Vector {
+	v := &Vector{}
+	for _, e := range entries {
+		if e.Seq > v.Get(e.Node, e.Boot) {
+			v.Set(e.Node, e.Boot, e.Seq)
+		}
+	}
+	return v
+}
+
+// Get returns the sequence number of (node, boot), 0 when absent.
+func (v *Vector) Get(node Name, boot uint64) uint64 {
+	return v.m[Key{node, boot}]
+}
+
+// Set records seq for (node, boot). Setting 0 removes the pair.
+func (v *Vector) Set(node Name, boot, seq uint64) {
+	if seq == 0 {
+		delete(v.m, Key{node, boot})
+		return
+	}
+	if v.m == nil {
+		v.m = make(map[Key]uint64)
+	}
+	v.m[Key{node, boot}] = seq
+}
+
+// Len returns the number of (node, boot) pairs with a non-zero sequence number.
+func (v *Vector) Len() int { return len(v.m) }
+
+// Entries returns the vector's entries in wire order: nodes in NDN canonical
+// name order, and for each node its bootstrap times ascending.
+func (v *Vector) Entries() []Entry {
+	out := make([]Entry, 0, len(v.m))
+	for k, s := range v.m {
+		out = append(out, Entry{Node: k.Node, Boot: k.Boot, Seq: s})
+	}
+	slices.SortFunc(out, func(a, b Entry) int {
+		if c := CompareNames(a.Node, b.Node); c != 0 {
+			return c
+		}
+		switch {
+		case a.Boot < b.Boot:
+			return -1
+		case a.Boot > b.Boot:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Clone returns an independent copy of v.
+func (v *Vector) Clone() *Vector {
+	c := &Vector{}
+	if len(v.m) > 0 {
+		c.m = make(map[Key]uint64, len(v.m))
+		for k, s := range v.m {
+			c.m[k] = s
+		}
+	}
+	return c
+}
+
+// CompareNames orders two names in NDN canonical order: component by
+// component, first by TLV-TYPE, then by TLV-LENGTH (shorter first), then by
+// the value bytes; a name sorts before its extensions. It never panics: a
+// malformed tail is compared as raw bytes.
+func CompareNames(a, b Name) int {
+	for len(a) > 0 && len(b) > 0 {
+		ta, la, va, ra, oka := nextComponent(a)
+		tb, lb, vb, rb, okb := nextComponent(b)
+		if !oka || !okb {
+			return cmpString(string(a), string(b))
+		}
+		if c := cmpUint(ta, tb); c != 0 {
+			return c
+		}
+		if c := cmpUint(la, lb); c != 0 {
+			return c
+		}
+		if c := cmpString(va, vb); c != 0 {
+			return c
+		}
+		a, b = ra, rb
+	}
+	return cmpUint(uint64(len(a)), uint64(len(b)))
+}
+
+// nextComponent splits the first name component off n.
+func nextComponent(n Name) (typ, length uint64, value string, rest Name, ok bool) {
+	s := string(n)
+	typ, s, ok = readVarNum(s)
+	if !ok {
+		return 0, 0, "", "", false
+	}
+	length, s, ok = readVarNum(s)
+	if !ok || length > uint64(len(s)) {
+		return 0, 0, "", "", false
+	}
+	return typ, length, s[:length], Name(s[length:]), true
+}
+
+// readVarNum reads an NDN TLV VAR-NUMBER from the front of s.
+func readVarNum(s string) (uint64, string, bool) {
+	if len(s) == 0 {
+		return 0, s, false
+	}
+	first := s[0]
+	var n int
+	switch {
+	case first < 253:
+		return uint64(first), s[1:], true
+	case first == 253:
+		n = 2
+	case first == 254:
+		n = 4
+	default:
+		n = 8
+	}
+	if len(s) < 1+n {
+		return 0, s, false
+	}
+	var x uint64
+	for i := 1; i <= n; i++ {
+		x = x<<8 | uint64(s[i])
+	}
+	return x, s[1+n:], true
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
