@@ -45,12 +45,17 @@ func NewVector(entries ...Entry) *Vector {
 	return v
 }
 
-// Get returns the sequence number of (node, boot), 0 when absent.
+// Get returns the sequence number of (node, boot), 0 when absent. A nil
+// *Vector reads as empty.
 func (v *Vector) Get(node Name, boot uint64) uint64 {
+	if v == nil {
+		return 0
+	}
 	return v.m[Key{node, boot}]
 }
 
-// Set records seq for (node, boot). Setting 0 removes the pair.
+// Set records seq for (node, boot). Setting 0 removes the pair. v must not
+// be nil.
 func (v *Vector) Set(node Name, boot, seq uint64) {
 	if seq == 0 {
 		delete(v.m, Key{node, boot})
@@ -62,12 +67,22 @@ func (v *Vector) Set(node Name, boot, seq uint64) {
 	v.m[Key{node, boot}] = seq
 }
 
-// Len returns the number of (node, boot) pairs with a non-zero sequence number.
-func (v *Vector) Len() int { return len(v.m) }
+// Len returns the number of (node, boot) pairs with a non-zero sequence
+// number. A nil *Vector reads as empty.
+func (v *Vector) Len() int {
+	if v == nil {
+		return 0
+	}
+	return len(v.m)
+}
 
 // Entries returns the vector's entries in wire order: nodes in NDN canonical
-// name order, and for each node its bootstrap times ascending.
+// name order, and for each node its bootstrap times ascending. A nil *Vector
+// reads as empty.
 func (v *Vector) Entries() []Entry {
+	if v == nil {
+		return []Entry{}
+	}
 	out := make([]Entry, 0, len(v.m))
 	for k, s := range v.m {
 		out = append(out, Entry{Node: k.Node, Boot: k.Boot, Seq: s})
@@ -87,10 +102,11 @@ func (v *Vector) Entries() []Entry {
 	return out
 }
 
-// Clone returns an independent copy of v.
+// Clone returns an independent copy of v. Cloning a nil *Vector returns an
+// empty vector.
 func (v *Vector) Clone() *Vector {
 	c := &Vector{}
-	if len(v.m) > 0 {
+	if v != nil && len(v.m) > 0 {
 		c.m = make(map[Key]uint64, len(v.m))
 		for k, s := range v.m {
 			c.m[k] = s

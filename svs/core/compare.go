@@ -1,0 +1,86 @@
+package core
+
+// This file holds the pure vector algebra of [Spec §3]. Every function
+// treats a nil *Vector as the empty vector, never modifies its arguments and
+// returns values the caller owns.
+
+// Update tells the application that sequence numbers Low through High
+// (inclusive) of (Node, Boot) were published and are now known locally.
+// 1 ≤ Low ≤ High always holds.
+type Update struct {
+	Node Name
+	Boot uint64
+	Low  uint64
+	High uint64
+}
+
+// Merge returns a new vector holding the union of the (node, boot) pairs of a
+// and b, each with the larger of its two sequence numbers.
+// [Spec §3] Merge(A, B): union of names and SeqNoEntry elements, maximum seq
+// per (name, boot).
+//
+// Merge is commutative, associative, idempotent and monotone: the result is
+// never outdated relative to either argument.
+func Merge(a, b *Vector) *Vector {
+	out := a.Clone()
+	mergeInto(out, b)
+	return out
+}
+
+// mergeInto raises every pair of dst to at least its value in src and reports
+// whether dst changed.
+func mergeInto(dst, src *Vector) bool {
+	if src == nil {
+		return false
+	}
+	changed := false
+	for k, s := range src.m {
+		if s > dst.Get(k.Node, k.Boot) {
+			dst.Set(k.Node, k.Boot, s)
+			changed = true
+		}
+	}
+	return changed
+}
+
+// Outdated reports whether a is outdated relative to b: a lacks a
+// (node, boot) pair present in b, or holds a strictly lower sequence number
+// for one. Both can be outdated relative to each other at once.
+// [Spec §3] "A is outdated relative to B if A is missing a name present in B,
+// or A has any (name, boot) entry with a strictly smaller seq than B"; a
+// missing pair counts as seq 0.
+func Outdated(a, b *Vector) bool {
+	if b == nil {
+		return false
+	}
+	for k, s := range b.m {
+		if a.Get(k.Node, k.Boot) < s {
+			return true
+		}
+	}
+	return false
+}
+
+// Diff returns, in wire order (canonical node order, boot times ascending),
+// one Update for every (node, boot) pair where to is ahead of from: the
+// sequence numbers from+1 through to that a holder of from has not seen.
+// Diff(from, to) is empty exactly when Outdated(from, to) is false. Low is
+// never 0 and never above High.
+func Diff(from, to *Vector) []Update {
+	var out []Update
+	for _, e := range to.Entries() {
+		if have := from.Get(e.Node, e.Boot); e.Seq > have {
+			out = append(out, Update{Node: e.Node, Boot: e.Boot, Low: have + 1, High: e.Seq})
+		}
+	}
+	return out
+}
+
+// Equal reports whether a and b hold exactly the same pairs and sequence
+// numbers.
+func Equal(a, b *Vector) bool {
+	if a.Len() != b.Len() {
+		return false
+	}
+	return !Outdated(a, b) && !Outdated(b, a)
+}
