@@ -1,0 +1,134 @@
+package fw
+
+import (
+	"slices"
+
+	"github.com/named-data/ndnd/fw/defn"
+	"github.com/named-data/ndnd/fw/face"
+	ndnfw "github.com/named-data/ndnd/fw/fw"
+	"github.com/named-data/ndnd/fw/table"
+	enc "github.com/named-data/ndnd/std/encoding"
+)
+
+// Counters are the forwarding threads' counters, summed.
+type Counters struct {
+	PITEntries           int
+	CSEntries            int
+	InInterests          uint64
+	InData               uint64
+	OutInterests         uint64
+	OutData              uint64
+	SatisfiedInterests   uint64
+	UnsatisfiedInterests uint64
+	CSHits               uint64
+	CSMisses             uint64
+}
+
+// Counters sums the forwarding threads' counters. They are atomics in ndnd:
+// safe to read at any time.
+func (f *Forwarder) Counters() Counters {
+	var c Counters
+	if f.running() != nil {
+		return c
+	}
+	for _, t := range ndnfw.Threads {
+		tc := t.Counters()
+		c.PITEntries += tc.NPitEntries
+		c.CSEntries += tc.NCsEntries
+		c.InInterests += tc.NInInterests
+		c.InData += tc.NInData
+		c.OutInterests += tc.NOutInterests
+		c.OutData += tc.NOutData
+		c.SatisfiedInterests += tc.NSatisfiedInterests
+		c.UnsatisfiedInterests += tc.NUnsatisfiedInterests
+		c.CSHits += tc.NCsHits
+		c.CSMisses += tc.NCsMisses
+	}
+	return c
+}
+
+// FaceInfo describes one face and its counters. ndnd writes face counters
+// without synchronisation: they are exact once traffic has stopped and
+// approximate while it flows.
+type FaceInfo struct {
+	ID           uint64
+	Remote       string
+	Local        string
+	Scope        string
+	LinkType     string
+	InInterests  uint64
+	InData       uint64
+	OutInterests uint64
+	OutData      uint64
+	InBytes      uint64
+	OutBytes     uint64
+}
+
+// Faces lists the forwarder's faces, by ID.
+func (f *Forwarder) Faces() []FaceInfo {
+	if f.running() != nil {
+		return nil
+	}
+	all := face.FaceTable.GetAll()
+	out := make([]FaceInfo, 0, len(all))
+	for _, l := range all {
+		out = append(out, FaceInfo{
+			ID:           l.FaceID(),
+			Remote:       l.RemoteURI().String(),
+			Local:        l.LocalURI().String(),
+			Scope:        scopeName(l.Scope()),
+			LinkType:     linkTypeName(l.LinkType()),
+			InInterests:  l.NInInterests(),
+			InData:       l.NInData(),
+			OutInterests: l.NOutInterests(),
+			OutData:      l.NOutData(),
+			InBytes:      l.NInBytes(),
+			OutBytes:     l.NOutBytes(),
+		})
+	}
+	slices.SortFunc(out, func(a, b FaceInfo) int { return int(a.ID) - int(b.ID) })
+	return out
+}
+
+// NextHops returns the face IDs the FIB sends Interests for name to.
+func (f *Forwarder) NextHops(name enc.Name) []uint64 {
+	if f.running() != nil {
+		return nil
+	}
+	var ids []uint64
+	for _, nh := range table.FibStrategyTable.FindNextHopsEnc(name) {
+		ids = append(ids, nh.Nexthop)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// FIBSize is the number of FIB entries that have next hops.
+func (f *Forwarder) FIBSize() int {
+	if f.running() != nil {
+		return 0
+	}
+	return len(table.FibStrategyTable.GetAllFIBEntries())
+}
+
+func scopeName(s defn.Scope) string {
+	switch s {
+	case defn.Local:
+		return "local"
+	case defn.NonLocal:
+		return "non-local"
+	}
+	return "unknown"
+}
+
+func linkTypeName(t defn.LinkType) string {
+	switch t {
+	case defn.PointToPoint:
+		return "point-to-point"
+	case defn.MultiAccess:
+		return "multi-access"
+	case defn.AdHoc:
+		return "ad-hoc"
+	}
+	return "unknown"
+}
