@@ -1,0 +1,124 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Default protocol parameters of [Spec §4.1] and the bootstrap-time rule of
+// [Spec §3].
+const (
+	DefaultPeriodicTimeout   = 30 * time.Second
+	DefaultPeriodicJitter    = 0.1
+	DefaultSuppressionPeriod = 200 * time.Millisecond
+	DefaultSuppressionFactor = 10.0
+	DefaultMaxFutureBoot     = 24 * time.Hour
+)
+
+// ErrInvalidConfig is wrapped by every error of Config.Validate and New.
+var ErrInvalidConfig = errors.New("core: invalid config")
+
+// Config configures an Engine. The engine copies what it needs in New; the
+// caller may reuse the Config afterwards, except Rand, which the engine
+// owns from then on (it is not safe for concurrent use).
+type Config struct {
+	// Self is this member's node name (TLV-VALUE of an NDN Name). Required.
+	Self Name
+
+	// Boot is this member's bootstrap time in seconds since the Unix epoch.
+	// [Spec §3] A member SHOULD persist it and reuse it when it rejoins, and
+	// MUST take the current time if it lost it. Required: 0 is rejected so
+	// that a forgotten field does not silently mean 1970.
+	Boot uint64
+
+	// PeriodicTimeout is the mean interval of periodic Sync Interests in
+	// Steady state. Shorter means faster repair of silent losses and more
+	// traffic; the whole group sends about one Sync Interest per interval,
+	// not one per member. Default 30 s. Must be positive.
+	PeriodicTimeout time.Duration
+
+	// PeriodicJitter spreads the periodic timer uniformly over
+	// PeriodicTimeout·(1 ± PeriodicJitter), so that members do not fire
+	// together. Default 0.1. Must be in [0, 1).
+	PeriodicJitter float64
+
+	// SuppressionPeriod (c) bounds the suppression delay: a member that sees
+	// an outdated vector waits SuppressionTimeout(c, f, v) < c before it
+	// answers, and stays silent if someone else answered first. It is also
+	// the "recently updated" window of [Spec §4.5]. Longer means fewer
+	// duplicate answers on big or slow groups and slower repair. Default
+	// 200 ms (ndn-svs C++ uses 500 ms, NDNts 2200 ms). Must be positive.
+	SuppressionPeriod time.Duration
+
+	// SuppressionFactor (f) is the decay factor of the suppression curve:
+	// larger pushes more of the delays towards c. Default 10. Must be
+	// positive and finite.
+	SuppressionFactor float64
+
+	// MaxFutureBoot is how far ahead of the caller's wall clock a received
+	// bootstrap time may be; a vector with any bootstrap time beyond it is
+	// ignored whole. Default 24 h. Must be at least one second.
+	MaxFutureBoot time.Duration
+
+	// Rand is the engine's only source of randomness (timer jitter and
+	// suppression delays). Seed it to replay a run exactly. Required.
+	Rand *rand.Rand
+
+	// InitialState is the state vector persisted by a previous run (the last
+	// Ready.Persist), or nil. It is copied. If it holds (Self, Boot), the
+	// next publication continues from that sequence number.
+	InitialState *Vector
+}
+
+// DefaultConfig returns a Config with the protocol defaults of the
+// specification. Self, Boot and Rand are left for the caller to fill in.
+func DefaultConfig() Config {
+	return Config{
+		PeriodicTimeout:   DefaultPeriodicTimeout,
+		PeriodicJitter:    DefaultPeriodicJitter,
+		SuppressionPeriod: DefaultSuppressionPeriod,
+		SuppressionFactor: DefaultSuppressionFactor,
+		MaxFutureBoot:     DefaultMaxFutureBoot,
+	}
+}
+
+// Validate reports the first problem of c as an error wrapping
+// ErrInvalidConfig, or nil.
+func (c Config) Validate() error {
+	switch {
+	case c.Self == "":
+		return fmt.Errorf("%w: Self is empty", ErrInvalidConfig)
+	case !validName(c.Self):
+		return fmt.Errorf("%w: Self is not a well-formed name TLV-VALUE", ErrInvalidConfig)
+	case c.Boot == 0:
+		return fmt.Errorf("%w: Boot is 0 (use the current Unix time when none was persisted)", ErrInvalidConfig)
+	case c.PeriodicTimeout <= 0:
+		return fmt.Errorf("%w: PeriodicTimeout %v is not positive", ErrInvalidConfig, c.PeriodicTimeout)
+	case !(c.PeriodicJitter >= 0 && c.PeriodicJitter < 1):
+		return fmt.Errorf("%w: PeriodicJitter %v is not in [0, 1)", ErrInvalidConfig, c.PeriodicJitter)
+	case c.SuppressionPeriod <= 0:
+		return fmt.Errorf("%w: SuppressionPeriod %v is not positive", ErrInvalidConfig, c.SuppressionPeriod)
+	case !(c.SuppressionFactor > 0) || math.IsInf(c.SuppressionFactor, 1):
+		return fmt.Errorf("%w: SuppressionFactor %v is not positive and finite", ErrInvalidConfig, c.SuppressionFactor)
+	case c.MaxFutureBoot < time.Second:
+		return fmt.Errorf("%w: MaxFutureBoot %v is under one second", ErrInvalidConfig, c.MaxFutureBoot)
+	case c.Rand == nil:
+		return fmt.Errorf("%w: Rand is nil", ErrInvalidConfig)
+	}
+	return nil
+}
+
+// validName reports whether n parses as a sequence of TLV name components.
+func validName(n Name) bool {
+	for len(n) > 0 {
+		_, _, _, rest, ok := nextComponent(n)
+		if !ok {
+			return false
+		}
+		n = rest
+	}
+	return true
+}
