@@ -1,0 +1,270 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// Limits enforced by Validate.
+const (
+	// MaxThreads is the most forwarding threads ndnd v1.5.3 supports
+	// (fw.MaxFwThreads).
+	MaxThreads = 32
+	// MaxQueueSize bounds forwarder.queue_size and face_queue_size.
+	MaxQueueSize = 1 << 20
+	// MaxContentStoreCapacity bounds forwarder.content_store.capacity.
+	MaxContentStoreCapacity = 1 << 24
+	// MinUDPMTU is the smallest datagram every IPv4 host must accept.
+	MinUDPMTU = 576
+	// MaxUDPMTU is ndnd's largest NDN packet (defn.MaxNDNPacketSize).
+	MaxUDPMTU = 8800
+	// MinUDPLifetime and MaxUDPLifetime bound faces.udp.lifetime.
+	MinUDPLifetime = time.Second
+	MaxUDPLifetime = 24 * time.Hour
+	// MaxUnixPathLen is the longest socket path Linux accepts: sun_path is
+	// 108 bytes including the terminating NUL.
+	MaxUnixPathLen = 107
+)
+
+// Strategy short names accepted in [[strategy]] name. Versions are resolved
+// by the strategy package.
+const (
+	StrategyMulticast = "multicast"
+	StrategyBestRoute = "best-route"
+)
+
+// Unix socket locations used when faces.unix.path is empty; see
+// Config.UnixSocketPath.
+const (
+	RootUnixSocketPath = "/run/nfd/nfd.sock"
+	socketDirName      = "ndnsvs-node"
+	socketFileName     = "nfd.sock"
+)
+
+// Config is the whole configuration of one node. The zero value is not
+// useful: start from Default, Parse or Load. See config.toml.example for the
+// meaning, default and trade-off of every field.
+type Config struct {
+	Log       Log       `toml:"log"`
+	Forwarder Forwarder `toml:"forwarder"`
+	Faces     Faces     `toml:"faces"`
+	// Groups are the sync groups this node serves; each prefix gets the
+	// multicast strategy. TOML: [[group]].
+	Groups []Group `toml:"group"`
+	// Strategies are extra strategy choices. TOML: [[strategy]].
+	Strategies []Strategy `toml:"strategy"`
+	// Neighbors are static neighbours: a permanent face each and routes.
+	// TOML: [[neighbor]].
+	Neighbors []Neighbor `toml:"neighbor"`
+}
+
+// Log is the [log] table.
+type Log struct {
+	// Level is this node's own log level: debug, info, warn or error.
+	Level string `toml:"level"`
+	// Format is text or json.
+	Format string `toml:"format"`
+	// ForwarderLevel is the level of ndnd's forwarder internals.
+	ForwarderLevel string `toml:"forwarder_level"`
+}
+
+// Forwarder is the [forwarder] table.
+type Forwarder struct {
+	// Threads is the number of forwarding threads; 0 means GOMAXPROCS
+	// (capped at MaxThreads). See ThreadCount.
+	Threads int `toml:"threads"`
+	// QueueSize is the input queue of each forwarding thread.
+	QueueSize int `toml:"queue_size"`
+	// FaceQueueSize is the send queue of each face; a full queue drops.
+	FaceQueueSize int `toml:"face_queue_size"`
+	// UDPMTU is the MTU of UDP faces; larger packets are fragmented.
+	UDPMTU       int          `toml:"udp_mtu"`
+	ContentStore ContentStore `toml:"content_store"`
+}
+
+// ContentStore is the [forwarder.content_store] table.
+type ContentStore struct {
+	// Admit lets the content store cache Data. Off by default: see the
+	// package documentation.
+	Admit bool `toml:"admit"`
+	// Serve lets cached Data answer Interests.
+	Serve bool `toml:"serve"`
+	// Capacity is the number of entries per forwarding thread.
+	Capacity int `toml:"capacity"`
+}
+
+// Faces is the [faces] table.
+type Faces struct {
+	Unix      UnixFaces      `toml:"unix"`
+	UDP       UDPFaces       `toml:"udp"`
+	Multicast MulticastFaces `toml:"multicast"`
+	TCP       TCPFaces       `toml:"tcp"`
+	WebSocket WebSocketFaces `toml:"websocket"`
+}
+
+// UnixFaces is the [faces.unix] table: the local socket applications use.
+type UnixFaces struct {
+	Enabled bool `toml:"enabled"`
+	// Path of the socket; "" picks one, see Config.UnixSocketPath.
+	Path string `toml:"path"`
+	// Mode is the socket's permission bits as an octal string, "0600" to
+	// "0777" without write for others. See Config.FileMode.
+	Mode string `toml:"mode"`
+}
+
+// UDPFaces is the [faces.udp] table: unicast UDP listeners.
+type UDPFaces struct {
+	Enabled bool `toml:"enabled"`
+	// Listen holds host:port addresses; port 0 picks a free port.
+	Listen []string `toml:"listen"`
+	// Lifetime is how long an on-demand UDP face lives without traffic.
+	Lifetime Duration `toml:"lifetime"`
+}
+
+// MulticastFaces is the [faces.multicast] table: IPv4 UDP multicast faces.
+type MulticastFaces struct {
+	Enabled bool `toml:"enabled"`
+	// Group is the IPv4 multicast group and port, host:port.
+	Group string `toml:"group"`
+	// Interfaces names the interfaces to join on; empty means every up,
+	// non-loopback interface with an IPv4 address.
+	Interfaces []string `toml:"interfaces"`
+}
+
+// TCPFaces is the [faces.tcp] table: TCP listeners.
+type TCPFaces struct {
+	Enabled bool `toml:"enabled"`
+	// Listen holds host:port addresses; port 0 picks a free port.
+	Listen []string `toml:"listen"`
+}
+
+// WebSocketFaces is the [faces.websocket] table.
+type WebSocketFaces struct {
+	Enabled bool `toml:"enabled"`
+	// Listen is one host:port address; port 0 picks a free port.
+	Listen string `toml:"listen"`
+	// TLSCert and TLSKey are PEM file paths: both set for wss://, both
+	// empty for ws://.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+}
+
+// Group is one [[group]] entry: a sync group this node serves.
+type Group struct {
+	// Prefix is the group's NDN name prefix; never "/" or empty.
+	Prefix string `toml:"prefix"`
+}
+
+// Strategy is one [[strategy]] entry: a strategy choice for a prefix.
+type Strategy struct {
+	// Prefix is an NDN name; "/" sets the default strategy.
+	Prefix string `toml:"prefix"`
+	// Name is a strategy short name: StrategyMulticast or
+	// StrategyBestRoute.
+	Name string `toml:"name"`
+}
+
+// Neighbor is one [[neighbor]] entry: a static neighbour.
+type Neighbor struct {
+	// URI is udp4://ip:port, udp6://[ip]:port, tcp4://ip:port or
+	// tcp6://[ip]:port with a literal IP address.
+	URI string `toml:"uri"`
+	// Prefixes are routed to the neighbour; empty means every group
+	// prefix.
+	Prefixes []string `toml:"prefixes"`
+}
+
+// Default returns the default configuration, the one config.toml.example
+// spells out. Each call returns fresh slices, so the result may be changed
+// freely.
+func Default() Config {
+	return Config{
+		Log: Log{
+			Level:          "info",
+			Format:         "text",
+			ForwarderLevel: "warn",
+		},
+		Forwarder: Forwarder{
+			Threads:       0,
+			QueueSize:     1024,
+			FaceQueueSize: 1024,
+			UDPMTU:        1420,
+			ContentStore: ContentStore{
+				Admit:    false,
+				Serve:    true,
+				Capacity: 1024,
+			},
+		},
+		Faces: Faces{
+			Unix: UnixFaces{
+				Enabled: true,
+				Path:    "",
+				Mode:    "0660",
+			},
+			UDP: UDPFaces{
+				Enabled:  true,
+				Listen:   []string{"0.0.0.0:6363"},
+				Lifetime: Duration{10 * time.Minute},
+			},
+			Multicast: MulticastFaces{
+				Enabled:    true,
+				Group:      "224.0.23.170:56363",
+				Interfaces: []string{},
+			},
+			TCP: TCPFaces{
+				Enabled: false,
+				Listen:  []string{"0.0.0.0:6363"},
+			},
+			WebSocket: WebSocketFaces{
+				Enabled: false,
+				Listen:  "127.0.0.1:9696",
+			},
+		},
+		Groups: []Group{{Prefix: "/ndn/svs"}},
+	}
+}
+
+// ThreadCount returns the number of forwarding threads to start: Threads
+// when it is set, else GOMAXPROCS capped at MaxThreads.
+func (f Forwarder) ThreadCount() int {
+	if f.Threads > 0 {
+		return min(f.Threads, MaxThreads)
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), MaxThreads))
+}
+
+// UnixSocketPath returns the path of the unix socket: faces.unix.path when
+// set; else /run/nfd/nfd.sock when running as root (where NFD tools look);
+// else $XDG_RUNTIME_DIR/ndnsvs-node/nfd.sock when XDG_RUNTIME_DIR is an
+// absolute path; else /tmp/ndnsvs-node-<uid>/nfd.sock. It only computes the
+// path: creating the directory is the caller's job.
+func (c Config) UnixSocketPath() string {
+	return unixSocketPath(c.Faces.Unix.Path, os.Geteuid(), os.Getenv("XDG_RUNTIME_DIR"))
+}
+
+func unixSocketPath(path string, euid int, runtimeDir string) string {
+	switch {
+	case path != "":
+		return path
+	case euid == 0:
+		return RootUnixSocketPath
+	case runtimeDir != "" && filepath.IsAbs(runtimeDir):
+		return filepath.Join(runtimeDir, socketDirName, socketFileName)
+	default:
+		return filepath.Join("/tmp", socketDirName+"-"+strconv.Itoa(euid), socketFileName)
+	}
+}
+
+// FileMode returns faces.unix.mode as permission bits. A mode that does not
+// pass Validate yields 0600, the most restrictive mode that still lets the
+// owner connect.
+func (c Config) FileMode() os.FileMode {
+	m, err := parseMode(c.Faces.Unix.Mode)
+	if err != nil {
+		return 0o600
+	}
+	return m
+}
