@@ -1,0 +1,210 @@
+// Package node assembles a running ndnsvs-node from its configuration: the
+// in-process forwarder, the strategy choices, the static neighbours and the
+// routes that take each sync group to the network.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+
+	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/internal/config"
+	"github.com/ndnsvs/ndnsvs-node/strategy"
+)
+
+// Node is one ndnsvs-node: a forwarder and what the configuration sets up
+// on it.
+type Node struct {
+	cfg config.Config
+	log *slog.Logger
+	fwd *fw.Forwarder
+}
+
+// NewLogger returns the logger the configuration asks for, writing to w.
+func NewLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
+	level, err := ParseLevel(c.Level)
+	if err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// ParseLevel parses debug, info, warn or error.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(s))); err != nil {
+		return 0, fmt.Errorf("node: log level %q: %w", s, err)
+	}
+	return l, nil
+}
+
+// ForwarderConfig translates the node's configuration into the forwarder's.
+// The configuration must have passed config.Validate.
+func ForwarderConfig(c config.Config, logger *slog.Logger, logw io.Writer) (fw.Config, error) {
+	fc := fw.DefaultConfig()
+	fc.Threads = c.Forwarder.ThreadCount()
+	fc.QueueSize = c.Forwarder.QueueSize
+	fc.FaceQueueSize = c.Forwarder.FaceQueueSize
+	fc.UDPMTU = c.Forwarder.UDPMTU
+	fc.ContentStore = fw.ContentStoreConfig{
+		Admit:    c.Forwarder.ContentStore.Admit,
+		Serve:    c.Forwarder.ContentStore.Serve,
+		Capacity: c.Forwarder.ContentStore.Capacity,
+	}
+	fc.Unix = fw.UnixConfig{Enabled: c.Faces.Unix.Enabled, Path: c.UnixSocketPath(), Mode: c.FileMode()}
+	var errs []error
+	parse := func(key string, s string) netip.AddrPort {
+		a, err := netip.ParseAddrPort(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("node: %s: %w", key, err))
+		}
+		return a
+	}
+	fc.UDP.Enabled = c.Faces.UDP.Enabled
+	fc.UDP.Lifetime = c.Faces.UDP.Lifetime.Duration
+	for i, s := range c.Faces.UDP.Listen {
+		fc.UDP.Listen = append(fc.UDP.Listen, parse(fmt.Sprintf("faces.udp.listen[%d]", i), s))
+	}
+	fc.TCP.Enabled = c.Faces.TCP.Enabled
+	for i, s := range c.Faces.TCP.Listen {
+		fc.TCP.Listen = append(fc.TCP.Listen, parse(fmt.Sprintf("faces.tcp.listen[%d]", i), s))
+	}
+	fc.Multicast = fw.MulticastConfig{
+		Enabled:    c.Faces.Multicast.Enabled,
+		Group:      parse("faces.multicast.group", c.Faces.Multicast.Group),
+		Interfaces: c.Faces.Multicast.Interfaces,
+	}
+	fc.WebSocket = fw.WebSocketConfig{
+		Enabled: c.Faces.WebSocket.Enabled,
+		TLSCert: c.Faces.WebSocket.TLSCert,
+		TLSKey:  c.Faces.WebSocket.TLSKey,
+	}
+	if c.Faces.WebSocket.Listen != "" {
+		fc.WebSocket.Listen = parse("faces.websocket.listen", c.Faces.WebSocket.Listen)
+	}
+	level, err := ParseLevel(c.Log.ForwarderLevel)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	fc.Logger = logger
+	fc.ForwarderLogLevel = level
+	fc.ForwarderLogWriter = logw
+	fc.ForwarderLogJSON = c.Log.Format == "json"
+	if err := errors.Join(errs...); err != nil {
+		return fc, err
+	}
+	return fc, fc.Validate()
+}
+
+// New checks the configuration and prepares a node; nothing runs yet.
+// Forwarder logs go to logw.
+func New(c config.Config, logger *slog.Logger, logw io.Writer) (*Node, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	fc, err := ForwarderConfig(c, logger, logw)
+	if err != nil {
+		return nil, err
+	}
+	fwd, err := fw.New(fc)
+	if err != nil {
+		return nil, err
+	}
+	return &Node{cfg: c, log: logger, fwd: fwd}, nil
+}
+
+// Forwarder returns the node's forwarder, for in-process applications.
+func (n *Node) Forwarder() *fw.Forwarder { return n.fwd }
+
+// Start starts the forwarder, installs the strategy choices (multicast on
+// every sync group), opens the neighbour faces and routes each group to the
+// network faces. On error the node is closed.
+func (n *Node) Start(ctx context.Context) error {
+	if err := n.fwd.Start(ctx); err != nil {
+		return err
+	}
+	if err := n.setup(); err != nil {
+		_ = n.Close()
+		return err
+	}
+	return nil
+}
+
+func (n *Node) setup() error {
+	groups := n.GroupPrefixes()
+	extra := make([]strategy.Request, 0, len(n.cfg.Strategies))
+	for _, s := range n.cfg.Strategies {
+		extra = append(extra, strategy.Request{Prefix: s.Prefix, Strategy: s.Name})
+	}
+	choices, err := strategy.Plan(n.fwd.StrategyVersions(), groups, extra)
+	if err != nil {
+		return err
+	}
+	for _, ch := range choices {
+		if err := n.fwd.SetStrategy(ch.Prefix, ch.Strategy.String()); err != nil {
+			return err
+		}
+		n.log.Info("strategy", "prefix", ch.Prefix, "strategy", ch.Strategy)
+	}
+
+	// Multicast faces carry every group.
+	for _, id := range n.fwd.NetworkFaces() {
+		if err := n.route(groups, id); err != nil {
+			return err
+		}
+	}
+	for _, nb := range n.cfg.Neighbors {
+		id, err := n.fwd.AddNeighbor(nb.URI)
+		if err != nil {
+			return err
+		}
+		prefixes := nb.Prefixes
+		if len(prefixes) == 0 {
+			prefixes = groups
+		}
+		if err := n.route(prefixes, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *Node) route(prefixes []string, faceID uint64) error {
+	for _, p := range prefixes {
+		name, err := enc.NameFromStr(p)
+		if err != nil {
+			return fmt.Errorf("node: prefix %q: %w", p, err)
+		}
+		if err := n.fwd.AddRoute(name, faceID, 0, fw.OriginStatic); err != nil {
+			return err
+		}
+		n.log.Debug("route", "prefix", name, "face", faceID)
+	}
+	return nil
+}
+
+// GroupPrefixes lists the configured sync group prefixes.
+func (n *Node) GroupPrefixes() []string {
+	out := make([]string, 0, len(n.cfg.Groups))
+	for _, g := range n.cfg.Groups {
+		out = append(out, g.Prefix)
+	}
+	return out
+}
+
+// Close stops the node: applications first (later issues add them), then
+// the forwarder. Safe to call more than once.
+func (n *Node) Close() error {
+	return n.fwd.Close()
+}
