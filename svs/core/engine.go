@@ -363,8 +363,10 @@ func (e *Engine) pruneLastUpdate(now time.Duration) {
 
 // periodicTimeout draws the next periodic timeout.
 // [Spec §4.1] PeriodicTimeout ±PeriodicJitter, uniform.
+// It is at least 1 ns, so that a Steady expiry always moves the deadline
+// past now, however small the configured timeout.
 func (e *Engine) periodicTimeout() time.Duration {
-	return Jitter(e.periodic, e.jitter, e.rng.Float64())
+	return max(Jitter(e.periodic, e.jitter, e.rng.Float64()), 1)
 }
 
 // suppressionTimeout draws the next suppression timeout.

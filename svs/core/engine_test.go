@@ -543,3 +543,15 @@ func TestLastUpdatePruned(t *testing.T) {
 		t.Fatalf("lastUpdate holds %d entries", len(e.lastUpdate))
 	}
 }
+
+func TestTinyPeriodicTimeoutStillAdvances(t *testing.T) {
+	e := newTestEngine(t, func(c *Config) { c.PeriodicTimeout = 1; c.PeriodicJitter = 0.99 })
+	now := e.Deadline()
+	for range 10 {
+		rd := e.Tick(now)
+		if rd.Deadline <= now {
+			t.Fatalf("deadline %v not after now %v", rd.Deadline, now)
+		}
+		now = rd.Deadline
+	}
+}
