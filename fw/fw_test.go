@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/fw/face"
+	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/engine"
 	"github.com/named-data/ndnd/std/ndn"
 	"github.com/named-data/ndnd/std/security/signer"

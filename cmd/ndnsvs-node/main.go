@@ -168,4 +168,3 @@ func depVersions() string {
 	}
 	return s
 }
-
