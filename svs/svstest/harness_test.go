@@ -105,18 +105,24 @@ func TestOverheadQuietGroupOnePeriodicPerInterval(t *testing.T) {
 }
 
 // TestPropertyConvergesAfterHeal runs seeded chaos (random publications,
-// loss, one-way link loss, partitions), then heals the network (no loss, no
-// partition) and publishes nothing more. Every member must have converged
-// within one maximal periodic interval of the heal, plus one suppression
-// period and one delivery: any state a member holds at the heal leaves it by
-// then, because its timer fires within 33 s and is only ever pushed back by
-// a vector that already covered its state. The harness also checks, after
-// every event, that no sequence number goes down and that updates are
-// contiguous.
+// loss, one-way link loss, partitions, restarts), then heals the network (no
+// loss, no partition) and publishes nothing more. Every member must have
+// converged within one maximal periodic interval of the heal (33 s), plus
+// one suppression period and two deliveries (33.23 s in all).
+//
+// Why that bound is sound: take any state a member X holds at the heal. X's
+// timer is due within 33 s. Until it fires, it is only pushed back by a
+// vector that covers X's state (Steady, not outdated) or by a silent
+// suppression expiry, whose merged vector covers it; after the heal, every
+// such vector reached everyone, so everyone has X's state. The two
+// deliveries allow for vectors sent before the heal and still in flight,
+// which may have reached X but not all. (The runs here happen to converge
+// within a flat 33 s too.) The harness also checks, after every event, that
+// no sequence number goes down and that updates are contiguous.
 func TestPropertyConvergesAfterHeal(t *testing.T) {
 	cfg := core.DefaultConfig()
 	const delay, jitter = 10 * time.Millisecond, 5 * time.Millisecond
-	bound := time.Duration(float64(cfg.PeriodicTimeout)*(1+cfg.PeriodicJitter)) + cfg.SuppressionPeriod + delay + jitter
+	bound := time.Duration(float64(cfg.PeriodicTimeout)*(1+cfg.PeriodicJitter)) + cfg.SuppressionPeriod + 2*(delay+jitter)
 	const seeds = 200
 	divergedAtHeal := 0
 	for seed := range uint64(seeds) {
