@@ -129,6 +129,11 @@ prefix = "/a"
 	if c := mustParse(t, "group = []\n"); c.Groups == nil || len(c.Groups) != 0 {
 		t.Errorf(`group = [] gave %#v, want no groups`, c.Groups)
 	}
+	// go-toml reads a single [group] table as an array of one; that is
+	// what the writer meant, so it is accepted.
+	if c := mustParse(t, "[group]\nprefix = \"/b\"\n"); !reflect.DeepEqual(c.Groups, []Group{{Prefix: "/b"}}) {
+		t.Errorf("[group] gave %v", c.Groups)
+	}
 }
 
 // fullConfig is what testdata/full.toml decodes to.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -51,4 +52,32 @@ func mustParse(t *testing.T, doc string) Config {
 		t.Fatalf("Parse:\n%s\nerror: %v", doc, err)
 	}
 	return c
+}
+
+// sameConfig reports whether a and b are equal, counting a nil slice equal
+// to an empty one (toml.Marshal writes both as []).
+func sameConfig(a, b Config) bool {
+	return reflect.DeepEqual(normalized(a), normalized(b))
+}
+
+func normalized(c Config) Config {
+	c.Faces.UDP.Listen = nonNil(c.Faces.UDP.Listen)
+	c.Faces.TCP.Listen = nonNil(c.Faces.TCP.Listen)
+	c.Faces.Multicast.Interfaces = nonNil(c.Faces.Multicast.Interfaces)
+	c.Groups = nonNil(c.Groups)
+	c.Strategies = nonNil(c.Strategies)
+	nbs := make([]Neighbor, len(c.Neighbors))
+	for i, nb := range c.Neighbors {
+		nb.Prefixes = nonNil(nb.Prefixes)
+		nbs[i] = nb
+	}
+	c.Neighbors = nbs
+	return c
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
@@ -82,8 +83,8 @@ func unknownKey(de *toml.DecodeError, ix *keyIndex, source string) *Error {
 	if strings.Contains(de.Error(), "missing table") {
 		reason = "unknown table"
 	}
-	if s := suggest(de.Key()); s != "" {
-		reason += " (did you mean " + joinKey(parentKey(key), s) + "?)"
+	if s := suggest(key); s != "" {
+		reason += " (did you mean " + s + "?)"
 	}
 	return &Error{File: source, Line: line, Key: key, Reason: reason}
 }
@@ -189,21 +190,24 @@ var knownKeys, durationKeys = func() (map[string][]string, map[string]bool) {
 	return m, durations
 }()
 
-// suggest returns the known key closest to the last part of an unknown
-// key, when it is close enough to be a typo; else "".
-func suggest(parts []string) string {
-	if len(parts) == 0 {
-		return ""
+// suggest returns the known key closest to an unknown one, with the same
+// parent, when it is close enough to be a typo; else "".
+func suggest(key string) string {
+	parent := parentKey(key)
+	bad := lastPart(key)
+	if uq, err := strconv.Unquote(bad); err == nil {
+		bad = uq
 	}
-	table := plainKey(parts[:len(parts)-1])
-	bad := parts[len(parts)-1]
 	best, bestDist := "", 3
-	for _, k := range knownKeys[table] {
+	for _, k := range knownKeys[stripIndexes(parent)] {
 		if d := editDistance(bad, k); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
-	return best
+	if best == "" {
+		return ""
+	}
+	return joinKey(parent, best)
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.

@@ -130,11 +130,13 @@ func (ix *keyIndex) value(path string, v *unstable.Node, line int) {
 	}
 }
 
+// record notes that path is written on line. The first line of a path is
+// kept for lookups; every line it appears on is kept for indexed, so that a
+// key defined twice is found on the line of its second definition.
 func (ix *keyIndex) record(path string, line int) {
-	if _, ok := ix.lines[path]; ok {
-		return
+	if _, ok := ix.lines[path]; !ok {
+		ix.lines[path] = line
 	}
-	ix.lines[path] = line
 	ix.byLine[line] = append(ix.byLine[line], path)
 }
 
@@ -157,16 +159,42 @@ func (ix *keyIndex) lookup(path string) int {
 	return 0
 }
 
-// indexed returns the path with array indexes that is written on line and
-// reads as plain (the same path without indexes), as go-toml reports keys of
-// arrays of tables without them; or plain itself.
+// indexed returns the full path of a key go-toml reports on line: go-toml
+// leaves out array indexes ("group.prefix" for group[1].prefix), and in
+// some errors parts of the key (the inline table in "faces.port" for
+// faces.udp.port, the table in "level" for log.level). It prefers the path
+// on that line that reads as plain without its indexes, else the only one
+// ending with the same key; failing both it returns plain.
 func (ix *keyIndex) indexed(plain string, line int) string {
 	for _, p := range ix.byLine[line] {
 		if stripIndexes(p) == plain {
 			return p
 		}
 	}
-	return plain
+	last := lastPart(plain)
+	found := ""
+	for _, p := range ix.byLine[line] {
+		if lastPart(stripIndexes(p)) != last || p == found {
+			continue
+		}
+		if found != "" {
+			return plain
+		}
+		found = p
+	}
+	if found == "" {
+		return plain
+	}
+	return found
+}
+
+// lastPart returns the last key of a dotted path without indexes.
+func lastPart(path string) string {
+	parent := parentKey(path)
+	if parent == "" {
+		return path
+	}
+	return path[len(parent)+1:]
 }
 
 // joinKey appends one key part to a dotted path, quoting the part when it
