@@ -49,6 +49,48 @@ func (n ndnName) key() string {
 	return b.String()
 }
 
+// uri returns the canonical URI of n: keywords for the naming conventions,
+// %XX escapes for every byte that is not unreserved, and for every period of
+// a text made only of periods.
+func (n ndnName) uri() string {
+	if len(n) == 0 {
+		return "/"
+	}
+	var b strings.Builder
+	for _, c := range n {
+		b.WriteByte('/')
+		if kw := numberKeyword(c.typ); kw != "" {
+			var v uint64
+			for i := 0; i < len(c.val); i++ {
+				v = v<<8 | uint64(c.val[i])
+			}
+			b.WriteString(kw + "=" + strconv.FormatUint(v, 10))
+			continue
+		}
+		if c.typ != typeGeneric {
+			b.WriteString(strconv.Itoa(int(c.typ)) + "=")
+		}
+		periods := strings.Trim(c.val, ".") == ""
+		for i := 0; i < len(c.val); i++ {
+			if ch := c.val[i]; isUnreserved(ch) && !periods {
+				b.WriteByte(ch)
+			} else {
+				fmt.Fprintf(&b, "%%%02X", ch)
+			}
+		}
+	}
+	return b.String()
+}
+
+func numberKeyword(typ uint16) string {
+	for kw, t := range numberTypes {
+		if t == typ {
+			return kw
+		}
+	}
+	return ""
+}
+
 // isLocalhost reports whether n is under /localhost, the forwarder's own
 // namespace: such prefixes never leave the host and /localhost/nfd is the
 // management protocol.
@@ -158,6 +200,8 @@ func parseText(s string) (string, error) {
 			}
 			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
 			i += 2
+		case c < 0x20 || c >= 0x7f:
+			return "", fmt.Errorf("%s: byte 0x%02X must be written as %%%02X", quote(s), c, c)
 		default:
 			return "", fmt.Errorf("%s: character %q must be written as %%%02X", quote(s), rune(c), c)
 		}
