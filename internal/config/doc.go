@@ -40,9 +40,9 @@
 // resolves no host name (neighbour and listen addresses must be literal IPs).
 // It checks strategy short names (multicast, best-route); turning them into
 // the versioned names ndnd needs is the strategy package's job. NDN names
-// are parsed by a strict parser of its own (see parseName) whose accepted
-// inputs are a subset of what ndnd's encoding.NameFromStr accepts, with the
-// same meaning.
+// must pass both a strict parser of this package's own (see parseName) and
+// ndnd's encoding.NameFromStr: the first refuses spellings that NDN software
+// reads differently and inputs on which NameFromStr panics.
 //
 // # Concurrency
 //

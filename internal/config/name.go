@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	enc "github.com/named-data/ndnd/std/encoding"
 )
 
 // NDN name component types used in name URIs (NDN Packet Format v0.3,
@@ -98,8 +100,25 @@ func (n ndnName) isLocalhost() bool {
 	return len(n) > 0 && n[0].typ == typeGeneric && n[0].val == "localhost"
 }
 
+// checkName parses an NDN name from the configuration: parseName must
+// accept it, and so must ndnd's encoding.NameFromStr, which the forwarder
+// and the strategy package will call on it. parseName goes first because
+// NameFromStr panics on some inputs ("/=x") and accepts spellings that other
+// NDN software reads differently ("/...", "/a//b", "/a b").
+func checkName(s string) (ndnName, error) {
+	n, err := parseName(s)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := enc.NameFromStr(s); err != nil {
+		return nil, fmt.Errorf("ndnd rejects it: %w", err)
+	}
+	return n, nil
+}
+
 // parseName parses an NDN name written as a URI, stricter than ndnd's
-// encoding.NameFromStr but with the same meaning for every name it accepts:
+// encoding.NameFromStr but with the same meaning for every name it accepts
+// (name_ndnd_test.go checks both claims):
 //
 //   - it starts with "/"; "/" alone is the empty name; one trailing "/" is
 //     ignored;

@@ -1,13 +1,4 @@
-//go:build ndnd
-
-// This file checks parseName against ndnd's own parser. It is behind a
-// build tag because importing github.com/named-data/ndnd/std/encoding needs
-// github.com/cespare/xxhash in go.mod and go.sum, which the module does not
-// list while no other package imports ndnd's std/encoding. Run it with
-//
-//	go test -tags ndnd -run NDND ./internal/config/
-//
-// once go.mod lists ndnd's dependencies (go mod tidy after fw/ imports them).
+// Checks of parseName against ndnd's own parser, encoding.NameFromStr.
 
 package config
 

@@ -165,7 +165,7 @@ func (c Config) checkGroups(ch *checker) groupPrefixes {
 	seen := groupPrefixes{}
 	for i, g := range c.Groups {
 		key := "group[" + strconv.Itoa(i) + "].prefix"
-		n, err := parseName(g.Prefix)
+		n, err := checkName(g.Prefix)
 		switch {
 		case g.Prefix == "":
 			ch.add(key, "missing or empty: every [[group]] needs a prefix")
@@ -199,7 +199,7 @@ func (c Config) checkStrategies(ch *checker, groups groupPrefixes) {
 		} else if !nameOK {
 			ch.add(base+".name", "%s: unknown strategy, want one of %s", quote(s.Name), strings.Join(strategies, ", "))
 		}
-		n, err := parseName(s.Prefix)
+		n, err := checkName(s.Prefix)
 		switch {
 		case s.Prefix == "":
 			ch.add(base+".prefix", `missing or empty: every [[strategy]] needs a prefix ("/" for the default)`)
@@ -239,7 +239,7 @@ func (c Config) checkNeighbors(ch *checker) {
 		prefixes := map[string]int{}
 		for k, p := range nb.Prefixes {
 			key := base + ".prefixes[" + strconv.Itoa(k) + "]"
-			n, err := parseName(p)
+			n, err := checkName(p)
 			switch {
 			case err != nil:
 				ch.bad(key, p, err)
