@@ -37,6 +37,13 @@ func Parse(data []byte, source string) (Config, error) {
 	dec.DisallowUnknownFields()
 	err := dec.Decode(&cfg)
 
+	var ix *keyIndex
+	index := func() *keyIndex {
+		if ix == nil {
+			ix = indexKeys(data)
+		}
+		return ix
+	}
 	var problems []*Error
 	if err != nil {
 		var de *toml.DecodeError
@@ -46,9 +53,8 @@ func Parse(data []byte, source string) (Config, error) {
 		case errors.As(err, &sme):
 			// Every field the target has was decoded; go on and
 			// report the failed checks along with the unknown keys.
-			ix := indexKeys(data)
 			for i := range sme.Errors {
-				problems = append(problems, unknownKey(&sme.Errors[i], ix, source))
+				problems = append(problems, unknownKey(&sme.Errors[i], index(), source))
 			}
 		case errors.As(err, &de):
 			// A syntax or type error stops the decoder: what
@@ -62,10 +68,9 @@ func Parse(data []byte, source string) (Config, error) {
 	}
 
 	if checks := cfg.problems(); len(checks) > 0 {
-		ix := indexKeys(data)
 		for _, p := range checks {
 			p.File = source
-			p.Line = ix.lookup(p.Key)
+			p.Line = index().lookup(p.Key)
 		}
 		problems = append(problems, checks...)
 	}
