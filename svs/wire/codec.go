@@ -16,7 +16,7 @@ import (
 const SyncVersion = 3
 
 // DefaultLifetime is the InterestLifetime of Sync Interests.
-// [Spec §4.3] The Sync Interest lifetime SHOULD be 1 second.
+// [Spec] The Sync Interest lifetime SHOULD be 1 second (wire note §1.7).
 const DefaultLifetime = time.Second
 
 // Signer signs the State Vector Data carried in every Sync Interest. It is

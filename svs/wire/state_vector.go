@@ -42,7 +42,12 @@ func AppendStateVector(dst []byte, v *core.Vector) []byte {
 // written in the order given, consecutive entries of the same node share
 // one StateVectorEntry, and entries with seq 0 are left out.
 func AppendStateVectorEntries(dst []byte, entries []core.Entry) []byte {
-	n := stateVectorValueLen(entries)
+	return appendStateVector(dst, entries, stateVectorValueLen(entries))
+}
+
+// appendStateVector is AppendStateVectorEntries given the TLV-VALUE length
+// n = stateVectorValueLen(entries).
+func appendStateVector(dst []byte, entries []core.Entry, n int) []byte {
 	dst = slices.Grow(dst, tlvLen(typeStateVector, n))
 	dst = appendTL(dst, typeStateVector, n)
 	for i := 0; i < len(entries); {

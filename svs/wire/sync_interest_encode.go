@@ -63,7 +63,7 @@ func (c *Codec) AppendSyncInterestEntries(dst []byte, entries []core.Entry, nonc
 	out = append(out, versionComponent3...)
 	out = append(out, metaInfoBlob...)
 	out = appendTL(out, typeContent, tlvLen(typeStateVector, svValueLen))
-	out = AppendStateVectorEntries(out, entries)
+	out = appendStateVector(out, entries, svValueLen)
 	out = append(out, c.sigInfo...)
 	covered := len(out) - covStart
 
