@@ -557,3 +557,28 @@ func TestEncodeSyncInterestSignatureSizeMismatch(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSyncDataTV7a(t *testing.T) {
+	c := newCodec(t, "/ndn/svs", nil, Options{Validator: DigestSha256})
+	d := tv(t, "TV7a")
+	sd, err := c.ParseSyncData(d)
+	if err != nil {
+		t.Fatalf("ParseSyncData(TV7a): %v", err)
+	}
+	if !sameVector(sd.Vector, tv1Vector(t)) || sd.SigType != ndn.SignatureDigestSha256 || sd.DataVersion != 3 {
+		t.Errorf("got %v sig %d version %d", sd.Vector.Entries(), sd.SigType, sd.DataVersion)
+	}
+	for n := range len(d) {
+		if _, err := c.ParseSyncData(d[:n]); !errors.Is(err, ErrMalformed) {
+			t.Errorf("TV7a cut to %d bytes: %v", n, err)
+		}
+	}
+	for _, bad := range [][]byte{append(bytes.Clone(d), 0), tv(t, "TV7b"), tv(t, "TV1")} {
+		if _, err := c.ParseSyncData(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseSyncData(%x): %v", bad, err)
+		}
+	}
+	if _, err := newCodec(t, "/ndn/other", nil, Options{}).ParseSyncData(d); !errors.Is(err, ErrWrongName) {
+		t.Errorf("other group: %v", err)
+	}
+}

@@ -61,7 +61,15 @@ func FuzzDecodeSyncInterest(f *testing.F) {
 	}
 	syncName := nv(f, "/ndn/svs/v=3")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, in := range [][]byte{b, rawInterest(syncName, stdMiddle, syncParams(b), nil)} {
+		wrapped := rawInterest(syncName, stdMiddle, syncParams(b), nil)
+		// A Data alone decodes exactly when it decodes wrapped, unless
+		// something follows it (ignored inside ApplicationParameters).
+		sd, derr := plain.ParseSyncData(b)
+		wd, werr := plain.ParseSyncInterest(wrapped)
+		if derr == nil && (werr != nil || !sameVector(sd.Vector, wd.Vector)) {
+			t.Fatalf("ParseSyncData accepts what the wrapped Interest does not: %v", werr)
+		}
+		for _, in := range [][]byte{b, wrapped} {
 			si, err := plain.ParseSyncInterest(in)
 			_, cerr := checked.ParseSyncInterest(in)
 			if err != nil {

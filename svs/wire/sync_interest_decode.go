@@ -13,8 +13,9 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
-// SyncInterest is what a received Sync Interest carried.
-type SyncInterest struct {
+// SyncData is what the State Vector Data of a received Sync Interest
+// carried.
+type SyncData struct {
 	// Vector is the decoded state vector; it is never nil on success.
 	Vector *core.Vector
 	// Mapping is the raw MappingData TLV (0xCD) that followed the
@@ -85,19 +86,19 @@ func interestRank(typ uint64) int {
 // The boot-time-in-the-future rule is the engine's business, not this
 // decoder's. Node names in the result share one string copied from b;
 // Mapping aliases b.
-func (c *Codec) ParseSyncInterest(b []byte) (SyncInterest, error) {
+func (c *Codec) ParseSyncInterest(b []byte) (SyncData, error) {
 	if len(b) > MaxPacketSize {
-		return SyncInterest{}, fmtTooLarge("Sync Interest of %d bytes exceeds %d", len(b), MaxPacketSize)
+		return SyncData{}, fmtTooLarge("Sync Interest of %d bytes exceeds %d", len(b), MaxPacketSize)
 	}
 	typ, vs, ve, err := element(b, 0, len(b))
 	if err != nil {
-		return SyncInterest{}, inElement("Interest", 0, err)
+		return SyncData{}, inElement("Interest", 0, err)
 	}
 	if typ != typeInterest {
-		return SyncInterest{}, inElement("Interest", 0, malformedf("TLV-TYPE %#x is not Interest", typ))
+		return SyncData{}, inElement("Interest", 0, malformedf("TLV-TYPE %#x is not Interest", typ))
 	}
 	if ve != len(b) {
-		return SyncInterest{}, inElement("Interest", ve, malformedf("%d bytes after the Interest", len(b)-ve))
+		return SyncData{}, inElement("Interest", ve, malformedf("%d bytes after the Interest", len(b)-ve))
 	}
 	var (
 		nameStart, nameEnd = -1, -1
@@ -108,42 +109,42 @@ func (c *Codec) ParseSyncInterest(b []byte) (SyncInterest, error) {
 	for i := vs; i < ve; {
 		typ, es, ee, err := element(b, i, ve)
 		if err != nil {
-			return SyncInterest{}, inElement("Interest", i, err)
+			return SyncData{}, inElement("Interest", i, err)
 		}
 		r := interestRank(typ)
 		switch {
 		case r == 0 && isCritical(typ):
-			return SyncInterest{}, inElement("Interest", i, malformedf("unknown critical TLV-TYPE %#x", typ))
+			return SyncData{}, inElement("Interest", i, malformedf("unknown critical TLV-TYPE %#x", typ))
 		case r == 0:
 			// unknown non-critical: skip
 		case r <= rank:
-			return SyncInterest{}, inElement("Interest", i, malformedf("TLV-TYPE %#x repeated or out of order", typ))
+			return SyncData{}, inElement("Interest", i, malformedf("TLV-TYPE %#x repeated or out of order", typ))
 		case i == vs && r != 1:
-			return SyncInterest{}, inElement("Interest", i, malformedf("does not start with a Name"))
+			return SyncData{}, inElement("Interest", i, malformedf("does not start with a Name"))
 		default:
 			rank = r
 		}
 		switch typ {
 		case typeName:
 			if err := checkName(b[es:ee]); err != nil {
-				return SyncInterest{}, inElement("Interest Name", i, err)
+				return SyncData{}, inElement("Interest Name", i, err)
 			}
 			nameStart, nameEnd = es, ee
 		case typeCanBePrefix, typeMustBeFresh:
 			if ee != es {
-				return SyncInterest{}, inElement("Interest", i, malformedf("TLV-TYPE %#x is not empty", typ))
+				return SyncData{}, inElement("Interest", i, malformedf("TLV-TYPE %#x is not empty", typ))
 			}
 		case typeNonce:
 			if ee-es != 4 {
-				return SyncInterest{}, inElement("Nonce", i, malformedf("%d bytes, not 4", ee-es))
+				return SyncData{}, inElement("Nonce", i, malformedf("%d bytes, not 4", ee-es))
 			}
 		case typeInterestLifetime:
 			if _, ok := readNonNeg(b[es:ee]); !ok {
-				return SyncInterest{}, inElement("InterestLifetime", i, malformedf("NonNegativeInteger of %d bytes", ee-es))
+				return SyncData{}, inElement("InterestLifetime", i, malformedf("NonNegativeInteger of %d bytes", ee-es))
 			}
 		case typeHopLimit:
 			if ee-es != 1 {
-				return SyncInterest{}, inElement("HopLimit", i, malformedf("%d bytes, not 1", ee-es))
+				return SyncData{}, inElement("HopLimit", i, malformedf("%d bytes, not 1", ee-es))
 			}
 		case typeAppParameters:
 			paramsAt, ps, pe = i, es, ee
@@ -151,34 +152,34 @@ func (c *Codec) ParseSyncInterest(b []byte) (SyncInterest, error) {
 		i = ee
 	}
 	if nameStart < 0 {
-		return SyncInterest{}, inElement("Interest", 0, malformedf("no Name"))
+		return SyncData{}, inElement("Interest", 0, malformedf("no Name"))
 	}
 	if err := c.checkSyncName(b, nameStart, nameEnd); err != nil {
-		return SyncInterest{}, err
+		return SyncData{}, err
 	}
 	if paramsAt < 0 {
-		return SyncInterest{}, inElement("Interest", 0, malformedf("no ApplicationParameters"))
+		return SyncData{}, inElement("Interest", 0, malformedf("no ApplicationParameters"))
 	}
 	// [Spec] NDN packet format v0.3 §5.4: the digest covers everything from
 	// the ApplicationParameters TLV to the end of the Interest.
 	digest := sha256.Sum256(b[paramsAt:ve])
 	if !bytes.Equal(digest[:], b[nameEnd-sha256.Size:nameEnd]) {
-		return SyncInterest{}, fmt.Errorf("%w: name has %x, parameters hash to %x", ErrBadDigest, b[nameEnd-sha256.Size:nameEnd], digest)
+		return SyncData{}, fmt.Errorf("%w: name has %x, parameters hash to %x", ErrBadDigest, b[nameEnd-sha256.Size:nameEnd], digest)
 	}
 	if ps == pe {
-		return SyncInterest{}, inElement("ApplicationParameters", paramsAt, malformedf("empty"))
+		return SyncData{}, inElement("ApplicationParameters", paramsAt, malformedf("empty"))
 	}
 	typ, _, de, err := element(b, ps, pe)
 	if err != nil {
-		return SyncInterest{}, inElement("ApplicationParameters", ps, err)
+		return SyncData{}, inElement("ApplicationParameters", ps, err)
 	}
 	switch typ {
 	case typeData:
 	case typeStateVector:
 		// NDNts dispatches on this type too: 0xC9 first means SVS v2.
-		return SyncInterest{}, inElement("ApplicationParameters", ps, fmtV2("bare StateVector (SVS v2) instead of a Data"))
+		return SyncData{}, inElement("ApplicationParameters", ps, fmtV2("bare StateVector (SVS v2) instead of a Data"))
 	default:
-		return SyncInterest{}, inElement("ApplicationParameters", ps, malformedf("first TLV-TYPE %#x is not Data", typ))
+		return SyncData{}, inElement("ApplicationParameters", ps, malformedf("first TLV-TYPE %#x is not Data", typ))
 	}
 	return c.parseSyncData(b, ps, de)
 }
@@ -232,11 +233,32 @@ func dataRank(typ uint64) int {
 	return 0
 }
 
+// ParseSyncData decodes a State Vector Data that fills b exactly: the
+// first TLV of a Sync Interest's ApplicationParameters, for a caller that
+// has already parsed and checked the Interest (its name and parameters
+// digest). It applies the Data checks of ParseSyncInterest.
+func (c *Codec) ParseSyncData(b []byte) (SyncData, error) {
+	if len(b) > MaxPacketSize {
+		return SyncData{}, fmtTooLarge("State Vector Data of %d bytes exceeds %d", len(b), MaxPacketSize)
+	}
+	typ, _, ve, err := element(b, 0, len(b))
+	if err != nil {
+		return SyncData{}, inElement("Data", 0, err)
+	}
+	if typ != typeData {
+		return SyncData{}, inElement("Data", 0, malformedf("TLV-TYPE %#x is not Data", typ))
+	}
+	if ve != len(b) {
+		return SyncData{}, inElement("Data", ve, malformedf("%d bytes after the Data", len(b)-ve))
+	}
+	return c.parseSyncData(b, 0, ve)
+}
+
 // parseSyncData decodes the State Vector Data at b[i:end].
-func (c *Codec) parseSyncData(b []byte, i, end int) (SyncInterest, error) {
+func (c *Codec) parseSyncData(b []byte, i, end int) (SyncData, error) {
 	_, vs, ve, _ := element(b, i, end) // the caller has read it once
 	var (
-		si                    SyncInterest
+		si                    SyncData
 		nameAt                = -1
 		nameStart, nameEnd    int
 		contentAt, cs, ce     = -1, 0, 0
@@ -247,37 +269,37 @@ func (c *Codec) parseSyncData(b []byte, i, end int) (SyncInterest, error) {
 	for j := vs; j < ve; {
 		typ, es, ee, err := element(b, j, ve)
 		if err != nil {
-			return SyncInterest{}, inElement("Data", j, err)
+			return SyncData{}, inElement("Data", j, err)
 		}
 		r := dataRank(typ)
 		switch {
 		case r == 0 && isCritical(typ):
-			return SyncInterest{}, inElement("Data", j, malformedf("unknown critical TLV-TYPE %#x", typ))
+			return SyncData{}, inElement("Data", j, malformedf("unknown critical TLV-TYPE %#x", typ))
 		case r == 0:
 			// unknown non-critical, e.g. ndnd's CrossSchema (600): skip
 		case r <= rank:
-			return SyncInterest{}, inElement("Data", j, malformedf("TLV-TYPE %#x repeated or out of order", typ))
+			return SyncData{}, inElement("Data", j, malformedf("TLV-TYPE %#x repeated or out of order", typ))
 		case j == vs && r != 1:
-			return SyncInterest{}, inElement("Data", j, malformedf("does not start with a Name"))
+			return SyncData{}, inElement("Data", j, malformedf("does not start with a Name"))
 		default:
 			rank = r
 		}
 		switch typ {
 		case typeName:
 			if err := checkName(b[es:ee]); err != nil {
-				return SyncInterest{}, inElement("Data Name", j, err)
+				return SyncData{}, inElement("Data Name", j, err)
 			}
 			nameAt, nameStart, nameEnd = j, es, ee
 		case typeMetaInfo:
 			if err := checkMetaInfo(b, es, ee); err != nil {
-				return SyncInterest{}, err
+				return SyncData{}, err
 			}
 		case typeContent:
 			contentAt, cs, ce = j, es, ee
 		case typeSignatureInfo:
 			st, err := readSignatureInfo(b, es, ee)
 			if err != nil {
-				return SyncInterest{}, err
+				return SyncData{}, err
 			}
 			si.SigType = st
 			sigInfoAt, sigInfoEnd = j, ee
@@ -287,32 +309,32 @@ func (c *Codec) parseSyncData(b []byte, i, end int) (SyncInterest, error) {
 		j = ee
 	}
 	if nameAt < 0 {
-		return SyncInterest{}, inElement("Data", i, malformedf("no Name"))
+		return SyncData{}, inElement("Data", i, malformedf("no Name"))
 	}
 	if sigInfoAt < 0 || !haveSigValue {
-		return SyncInterest{}, inElement("Data", i, malformedf("no SignatureInfo or SignatureValue"))
+		return SyncData{}, inElement("Data", i, malformedf("no SignatureInfo or SignatureValue"))
 	}
 	ver, err := c.checkDataName(b, nameStart, nameEnd)
 	if err != nil {
-		return SyncInterest{}, err
+		return SyncData{}, err
 	}
 	si.DataVersion = ver
 	if contentAt < 0 {
-		return SyncInterest{}, inElement("Data", i, malformedf("no Content"))
+		return SyncData{}, inElement("Data", i, malformedf("no Content"))
 	}
 	si.Vector, si.Mapping, err = decodeContentAt(b, cs, ce, c.maxEntries)
 	if err != nil {
-		return SyncInterest{}, err
+		return SyncData{}, err
 	}
 	if c.validator != nil {
 		data, _, err := spec.Spec{}.ReadData(enc.NewBufferView(b[i:end]))
 		if err != nil {
-			return SyncInterest{}, fmt.Errorf("%w: ndnd cannot parse the State Vector Data: %w", ErrMalformed, err)
+			return SyncData{}, fmt.Errorf("%w: ndnd cannot parse the State Vector Data: %w", ErrMalformed, err)
 		}
 		// [Spec] NDN packet format v0.3 §3.1: the signature covers Name
 		// through SignatureInfo.
 		if err := c.validator.Validate(data, enc.Wire{b[nameAt:sigInfoEnd]}); err != nil {
-			return SyncInterest{}, fmt.Errorf("%w: %w", ErrValidation, err)
+			return SyncData{}, fmt.Errorf("%w: %w", ErrValidation, err)
 		}
 	}
 	return si, nil
