@@ -15,8 +15,9 @@ const (
 	MaxThreads = 32
 	// MaxQueueSize bounds forwarder.queue_size and face_queue_size.
 	MaxQueueSize = 1 << 20
-	// MaxContentStoreCapacity bounds forwarder.content_store.capacity.
-	MaxContentStoreCapacity = 1 << 24
+	// MaxContentStoreCapacity bounds forwarder.content_store.capacity: ndnd
+	// v1.5.3 holds it in a uint16.
+	MaxContentStoreCapacity = 65535
 	// MinUDPMTU is the smallest datagram every IPv4 host must accept.
 	MinUDPMTU = 576
 	// MaxUDPMTU is ndnd's largest NDN packet (defn.MaxNDNPacketSize).

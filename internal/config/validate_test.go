@@ -73,8 +73,8 @@ func TestValidateForwarder(t *testing.T) {
 		{"udp_mtu 575", func(c *Config) { c.Forwarder.UDPMTU = 575 }, "forwarder.udp_mtu", "out of range 576..8800"},
 		{"udp_mtu 9000", func(c *Config) { c.Forwarder.UDPMTU = 9000 }, "forwarder.udp_mtu", "out of range"},
 		{"capacity 0", func(c *Config) { c.Forwarder.ContentStore.Capacity = 0 }, "", ""},
-		{"capacity 1<<24", func(c *Config) { c.Forwarder.ContentStore.Capacity = 1 << 24 }, "", ""},
-		{"capacity 1<<24+1", func(c *Config) { c.Forwarder.ContentStore.Capacity = 1<<24 + 1 }, "forwarder.content_store.capacity", "out of range 0..16777216"},
+		{"capacity 65535", func(c *Config) { c.Forwarder.ContentStore.Capacity = 65535 }, "", ""},
+		{"capacity 65536", func(c *Config) { c.Forwarder.ContentStore.Capacity = 65536 }, "forwarder.content_store.capacity", "out of range 0..65535"},
 		{"capacity -1", func(c *Config) { c.Forwarder.ContentStore.Capacity = -1 }, "forwarder.content_store.capacity", "out of range"},
 		{"admit on", func(c *Config) { c.Forwarder.ContentStore.Admit = true }, "", ""},
 	})
