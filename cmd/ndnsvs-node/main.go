@@ -125,6 +125,7 @@ func serve(cfg config.Config, stderr io.Writer) int {
 	logger.Info("node ready",
 		"version", version,
 		"unix", unixPath(cfg),
+		"name", n.NodeName(),
 		"groups", n.GroupPrefixes(),
 		"network_faces", len(n.Forwarder().NetworkFaces()),
 		"startup", time.Since(started).Round(time.Microsecond))

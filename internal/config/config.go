@@ -49,6 +49,7 @@ const (
 // useful: start from Default, Parse or Load. See config.toml.example for the
 // meaning, default and trade-off of every field.
 type Config struct {
+	Node      Node      `toml:"node"`
 	Log       Log       `toml:"log"`
 	Forwarder Forwarder `toml:"forwarder"`
 	Faces     Faces     `toml:"faces"`
@@ -63,6 +64,17 @@ type Config struct {
 }
 
 // Log is the [log] table.
+// Node is this node's identity in the network.
+type Node struct {
+	// Name is the node's NDN name: its member name in sync groups and the
+	// prefix of its built-in ping responder. Empty means
+	// /ndnsvs-node/<host name>.
+	Name string `toml:"name"`
+	// Ping answers ndnping (ndnd ping <name>) on <name>/ping, so anyone can
+	// check that the node is up and reachable.
+	Ping bool `toml:"ping"`
+}
+
 type Log struct {
 	// Level is this node's own log level: debug, info, warn or error.
 	Level string `toml:"level"`
@@ -183,6 +195,7 @@ type Neighbor struct {
 // freely.
 func Default() Config {
 	return Config{
+		Node: Node{Name: "", Ping: true},
 		Log: Log{
 			Level:          "info",
 			Format:         "text",
@@ -268,4 +281,32 @@ func (c Config) FileMode() os.FileMode {
 		return 0o600
 	}
 	return m
+}
+
+// NodeName returns node.name, or /ndnsvs-node/<host name> when it is empty
+// (/ndnsvs-node/localhost when the host name cannot be read).
+func (c Config) NodeName() string {
+	if c.Node.Name != "" {
+		return c.Node.Name
+	}
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "localhost"
+	}
+	return "/ndnsvs-node/" + escapeComponent(h)
+}
+
+// escapeComponent writes s as one NDN URI component.
+func escapeComponent(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isUnreserved(c) {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', hex[c>>4], hex[c&15])
+	}
+	return string(b)
 }

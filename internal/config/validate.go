@@ -53,6 +53,7 @@ func (ch *checker) intRange(key string, v, lo, hi int, why string) {
 
 func (c Config) problems() []*Error {
 	var ch checker
+	c.checkNode(&ch)
 	c.checkLog(&ch)
 	c.checkForwarder(&ch)
 	c.checkFaces(&ch)
@@ -160,6 +161,21 @@ func checkListenList(ch *checker, prefix string, enabled bool, list []string) {
 
 // groupPrefixes maps the key of each valid group prefix to its index.
 type groupPrefixes map[string]int
+
+func (c Config) checkNode(ch *checker) {
+	if c.Node.Name == "" {
+		return
+	}
+	n, err := checkName(c.Node.Name)
+	switch {
+	case err != nil:
+		ch.bad("node.name", c.Node.Name, err)
+	case len(n) == 0:
+		ch.add("node.name", "%s: a node needs a name longer than \"/\"", quote(c.Node.Name))
+	case n.isLocalhost():
+		ch.add("node.name", "%s: /localhost is reserved for the forwarder", quote(c.Node.Name))
+	}
+}
 
 func (c Config) checkGroups(ch *checker) groupPrefixes {
 	seen := groupPrefixes{}

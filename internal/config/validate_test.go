@@ -268,3 +268,31 @@ func TestValidateCollectsAll(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeName(t *testing.T) {
+	for _, tc := range []struct{ name, wantErr string }{
+		{"", ""},
+		{"/a/b", ""},
+		{"/", "node.name"},
+		{"/localhost/x", "node.name"},
+		{"not a name", "node.name"},
+	} {
+		c := Default()
+		c.Node.Name = tc.name
+		err := c.Validate()
+		if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("node.name %q: %v, want %q", tc.name, err, tc.wantErr)
+		}
+	}
+	c := Default()
+	if n := c.NodeName(); !strings.HasPrefix(n, "/ndnsvs-node/") || len(n) <= len("/ndnsvs-node/") {
+		t.Errorf("default NodeName %q", n)
+	}
+	c.Node.Name = "/x/y"
+	if c.NodeName() != "/x/y" {
+		t.Errorf("NodeName %q", c.NodeName())
+	}
+	if got := escapeComponent("a b/c"); got != "a%20b%2Fc" {
+		t.Errorf("escapeComponent: %q", got)
+	}
+}

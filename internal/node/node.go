@@ -11,20 +11,32 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/engine"
+	"github.com/named-data/ndnd/std/ndn"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/internal/config"
+	"github.com/ndnsvs/ndnsvs-node/internal/ping"
 	"github.com/ndnsvs/ndnsvs-node/strategy"
 )
 
 // Node is one ndnsvs-node: a forwarder and what the configuration sets up
 // on it.
 type Node struct {
-	cfg config.Config
-	log *slog.Logger
-	fwd *fw.Forwarder
+	cfg  config.Config
+	log  *slog.Logger
+	fwd  *fw.Forwarder
+	apps []app // in-process applications, stopped before the forwarder
+}
+
+// app is an in-process application: an engine on its own in-process face.
+type app struct {
+	name   string
+	engine ndn.Engine
+	down   <-chan struct{} // closed when its face is closed
 }
 
 // NewLogger returns the logger the configuration asks for, writing to w.
@@ -164,6 +176,11 @@ func (n *Node) setup() error {
 			return err
 		}
 	}
+	if n.cfg.Node.Ping {
+		if err := n.startPing(); err != nil {
+			return err
+		}
+	}
 	for _, nb := range n.cfg.Neighbors {
 		id, err := n.fwd.AddNeighbor(nb.URI)
 		if err != nil {
@@ -194,6 +211,53 @@ func (n *Node) route(prefixes []string, faceID uint64) error {
 	return nil
 }
 
+// startPing runs the built-in ping responder on <node name>/ping.
+func (n *Node) startPing() error {
+	name, err := enc.NameFromStr(n.cfg.NodeName())
+	if err != nil {
+		return fmt.Errorf("node: node name %q: %w", n.cfg.NodeName(), err)
+	}
+	prefix := name.Append(enc.NewGenericComponent("ping"))
+	e, err := n.startApp("ping")
+	if err != nil {
+		return err
+	}
+	if err := ping.Serve(e.engine, prefix, nil); err != nil {
+		return err
+	}
+	if err := n.fwd.AddRoute(prefix, e.faceID, 0, fw.OriginApp); err != nil {
+		return err
+	}
+	n.log.Info("ping responder", "prefix", prefix)
+	return nil
+}
+
+type startedApp struct {
+	engine ndn.Engine
+	faceID uint64
+}
+
+// startApp starts an engine on a new in-process face; Close stops it before
+// the forwarder.
+func (n *Node) startApp(name string) (startedApp, error) {
+	af, err := n.fwd.NewFace()
+	if err != nil {
+		return startedApp{}, err
+	}
+	down := make(chan struct{})
+	af.OnDown(func() { close(down) })
+	e := engine.NewBasicEngine(af)
+	if err := e.Start(); err != nil {
+		_ = af.Close()
+		return startedApp{}, fmt.Errorf("node: %s: %w", name, err)
+	}
+	n.apps = append(n.apps, app{name: name, engine: e, down: down})
+	return startedApp{engine: e, faceID: af.FaceID()}, nil
+}
+
+// NodeName is the node's NDN name.
+func (n *Node) NodeName() string { return n.cfg.NodeName() }
+
 // GroupPrefixes lists the configured sync group prefixes.
 func (n *Node) GroupPrefixes() []string {
 	out := make([]string, 0, len(n.cfg.Groups))
@@ -203,8 +267,22 @@ func (n *Node) GroupPrefixes() []string {
 	return out
 }
 
-// Close stops the node: applications first (later issues add them), then
-// the forwarder. Safe to call more than once.
+// Close stops the node: in-process applications first, each waited for
+// until its face is down, then the forwarder. Safe to call more than once.
 func (n *Node) Close() error {
+	apps := n.apps
+	n.apps = nil
+	for i := len(apps) - 1; i >= 0; i-- {
+		a := apps[i]
+		if err := a.engine.Stop(); err != nil {
+			n.log.Warn("stopping application", "app", a.name, "err", err)
+			continue
+		}
+		select {
+		case <-a.down:
+		case <-time.After(5 * time.Second):
+			n.log.Warn("application did not stop within 5s", "app", a.name)
+		}
+	}
 	return n.fwd.Close()
 }
