@@ -140,7 +140,7 @@ prefix = "/a"
 func fullConfig() Config {
 	return Config{
 		Node: Node{Name: "/example/node/alice", Ping: false},
-		Log: Log{Level: "debug", Format: "json", ForwarderLevel: "error"},
+		Log:  Log{Level: "debug", Format: "json", ForwarderLevel: "error"},
 		Forwarder: Forwarder{
 			Threads: 4, QueueSize: 4096, FaceQueueSize: 2048, UDPMTU: 8800,
 			ContentStore: ContentStore{Admit: true, Serve: false, Capacity: 0},
