@@ -582,3 +582,19 @@ func TestParseSyncDataTV7a(t *testing.T) {
 		t.Errorf("other group: %v", err)
 	}
 }
+
+// The codec does not apply the 24-hour future-bootstrap-time rule
+// [Spec §3]: that needs a clock and belongs to the engine, which must see
+// the whole vector to ignore it as a whole.
+func TestDecodeSyncInterestLeavesFutureBootToEngine(t *testing.T) {
+	c := newCodec(t, "/ndn/svs", nil, Options{})
+	v := core.NewVector(entry(t, "/A", 1<<62, 1), entry(t, "/B", 1736266473, 2))
+	b, err := c.EncodeSyncInterest(v, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.DecodeSyncInterest(b)
+	if err != nil || !sameVector(got, v) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+}
