@@ -3,6 +3,8 @@ package wire
 import (
 	"bytes"
 	"testing"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
 // FuzzDecodeStateVector: the decoder never panics, and whatever it accepts
@@ -96,5 +98,32 @@ func FuzzDecodeSyncInterest(f *testing.F) {
 				t.Fatalf("Mapping does not alias the input")
 			}
 		}
+	})
+}
+
+// FuzzCoreToName: CoreToName never panics, and what it accepts converts
+// back to the same bytes; a publication name built from it parses back.
+func FuzzCoreToName(f *testing.F) {
+	f.Add([]byte("\x08\x01A"))
+	f.Add(tv(f, "NAME-pub")[2:])
+	f.Add(tv(f, "NAME-pub-seg")[2:])
+	f.Add([]byte("\xfd\x01\x00\x00"))
+	group := name(f, "/some/group")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := CoreToName(core.Name(b))
+		if err != nil {
+			return
+		}
+		if back := NameToCore(n); string(back) != string(b) {
+			t.Fatalf("NameToCore(CoreToName(%x)) = %x", b, back)
+		}
+		if len(n) == 0 {
+			return
+		}
+		node, boot, seq, err := ParsePublicationName(PublicationName(n, group, 7, 9), group)
+		if err != nil || !node.Equal(n) || boot != 7 || seq != 9 {
+			t.Fatalf("publication name of %s: %s %d %d %v", n, node, boot, seq, err)
+		}
+		_, _, _, _ = ParsePublicationName(n, group) // must not panic
 	})
 }

@@ -28,17 +28,16 @@ func NameToCore(n enc.Name) core.Name {
 // enc.Name).
 func CoreToName(n core.Name) (enc.Name, error) {
 	b := []byte(n)
-	if err := checkName(b); err != nil {
+	count, err := countComponents(b)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidName, err)
-	}
-	count := 0
-	for i := 0; i < len(b); count++ {
-		_, _, ve, _ := element(b, i, len(b))
-		i = ve
 	}
 	out := make(enc.Name, 0, count)
 	for i := 0; i < len(b); {
-		typ, vs, ve, _ := element(b, i, len(b))
+		typ, vs, ve, err := element(b, i, len(b))
+		if err != nil { // cannot happen after countComponents
+			return nil, fmt.Errorf("%w: %w", ErrInvalidName, err)
+		}
 		out = append(out, enc.Component{Typ: enc.TLNum(typ), Val: b[vs:ve:ve]})
 		i = ve
 	}

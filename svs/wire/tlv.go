@@ -203,18 +203,25 @@ func element(b []byte, i, end int) (typ uint64, vs, ve int, err error) {
 // components, each with a type in 1..65535 and, for the two digest
 // component types, a 32-byte value. It does not require a non-empty name.
 func checkName(b []byte) error {
-	for i := 0; i < len(b); {
+	_, err := countComponents(b)
+	return err
+}
+
+// countComponents is checkName that also counts the components.
+func countComponents(b []byte) (int, error) {
+	n := 0
+	for i := 0; i < len(b); n++ {
 		typ, vs, ve, err := element(b, i, len(b))
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if typ > maxComponentType {
-			return errComponentType
+			return 0, errComponentType
 		}
 		if (typ == typeImplicitDigest || typ == typeParametersDigest) && ve-vs != digestComponentLength {
-			return errDigestComponent
+			return 0, errDigestComponent
 		}
 		i = ve
 	}
-	return nil
+	return n, nil
 }
