@@ -40,6 +40,9 @@ type Forwarder struct {
 	appFaces  map[*Face]struct{}
 	netFaces  []uint64 // multicast and neighbour faces, in creation order
 	closeErr  error
+
+	stopDrain chan struct{}
+	drainDone chan struct{}
 }
 
 type state int
@@ -130,9 +133,19 @@ func (f *Forwarder) start(ctx context.Context) error {
 	}
 	ndnfw.Threads = threads
 	dispatch.InitializeFWThreads(forDispatch)
+	tickers := make([]*time.Ticker, len(threads))
+	for i, t := range threads {
+		tickers[i] = dnlTicker(t)
+		if tickers[i] == nil {
+			f.log.Warn("cannot tune ndnd's dead nonce list drain: unexpected ndnd layout")
+		}
+	}
 	for _, t := range threads {
 		go t.Run()
 	}
+	f.stopDrain, f.drainDone = make(chan struct{}), make(chan struct{})
+	lifetime := time.Duration(core.C.Tables.DeadNonceList.Lifetime) * time.Millisecond
+	go drainDeadNonces(threads, tickers, lifetime, f.stopDrain, f.drainDone)
 
 	if err := f.openListeners(); err != nil {
 		return err
@@ -250,6 +263,10 @@ func (f *Forwarder) Close() error {
 		if err := l.Close(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if f.stopDrain != nil {
+		close(f.stopDrain)
+		<-f.drainDone
 	}
 	core.ShouldQuit = true
 	for _, ls := range face.FaceTable.GetAll() {
