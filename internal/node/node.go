@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ type Node struct {
 	log  *slog.Logger
 	fwd  *fw.Forwarder
 	apps []app // in-process applications, stopped before the forwarder
+
+	stopTrim chan struct{}
+	trimDone chan struct{}
 }
 
 // app is an in-process application: an engine on its own in-process face.
@@ -150,8 +154,49 @@ func (n *Node) Start(ctx context.Context) error {
 		_ = n.Close()
 		return err
 	}
+	n.stopTrim, n.trimDone = make(chan struct{}), make(chan struct{})
+	go n.trimWhenIdle(trimInterval)
 	return nil
 }
+
+// trimInterval is how often trimWhenIdle looks at the traffic.
+const trimInterval = 5 * time.Second
+
+// trimWhenIdle gives the heap's free memory back to the operating system
+// when a burst of traffic has ended: a window with traffic followed by a
+// window with almost none. Go's runtime returns memory slowly on its own,
+// and on an edge device the resident size after a burst matters more than
+// the few milliseconds the trim costs once per burst.
+func (n *Node) trimWhenIdle(every time.Duration) {
+	defer close(n.trimDone)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	last := n.fwd.Counters()
+	busy := false
+	for {
+		select {
+		case <-n.stopTrim:
+			return
+		case <-tick.C:
+		}
+		c := n.fwd.Counters()
+		packets := (c.InInterests + c.InData) - (last.InInterests + last.InData)
+		last = c
+		switch {
+		case packets > idlePackets:
+			busy = true
+		case busy:
+			busy = false
+			t0 := time.Now()
+			debug.FreeOSMemory()
+			n.log.Debug("burst over: returned free memory to the system", "took", time.Since(t0))
+		}
+	}
+}
+
+// idlePackets is the most packets a trim window may carry and still count
+// as idle: a quiet sync group sends about one Sync Interest per 30 s.
+const idlePackets = 100
 
 func (n *Node) setup() error {
 	groups := n.GroupPrefixes()
@@ -270,6 +315,11 @@ func (n *Node) GroupPrefixes() []string {
 // Close stops the node: in-process applications first, each waited for
 // until its face is down, then the forwarder. Safe to call more than once.
 func (n *Node) Close() error {
+	if n.stopTrim != nil {
+		close(n.stopTrim)
+		<-n.trimDone
+		n.stopTrim = nil
+	}
 	apps := n.apps
 	n.apps = nil
 	for i := len(apps) - 1; i >= 0; i-- {
