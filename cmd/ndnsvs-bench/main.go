@@ -1,0 +1,40 @@
+// Command ndnsvs-bench measures ndnsvs-node and prints one report, every
+// comparison side by side from the same run:
+//
+//   - the stripped, pure-Go binary's size, and its start-up time to ready;
+//   - the node's idle resident memory;
+//   - Interest/Data round trip and throughput through the in-process face
+//     and through the unix socket, on one forwarder;
+//   - the node's resident memory after many unique Data names passed through
+//     it, with this project's defaults and with ndnd's Content Store defaults.
+//
+// Every node it starts has multicast and every non-loopback listener off: it
+// sends nothing off the machine.
+//
+// Usage: ndnsvs-bench fw [-names 1000000] [-rtt 20000] [-runs 3]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] != "fw" {
+		fmt.Fprintln(os.Stderr, "usage: ndnsvs-bench fw [-names N] [-rtt N] [-runs N] [-node BINARY]")
+		os.Exit(2)
+	}
+	fs := flag.NewFlagSet("fw", flag.ExitOnError)
+	var o fwOptions
+	fs.IntVar(&o.names, "names", 1_000_000, "unique Data names pushed through each node in the memory soak")
+	fs.IntVar(&o.rtt, "rtt", 20_000, "sequential exchanges per round-trip measurement")
+	fs.IntVar(&o.runs, "runs", 3, "start-up measurements")
+	fs.StringVar(&o.node, "node", "", "ndnsvs-node binary to measure (default: build it stripped with go build)")
+	fs.IntVar(&o.window, "window", 64, "Interests in flight in throughput and soak runs")
+	_ = fs.Parse(os.Args[2:])
+	if err := benchFW(o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "ndnsvs-bench:", err)
+		os.Exit(1)
+	}
+}
