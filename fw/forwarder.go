@@ -43,6 +43,8 @@ type Forwarder struct {
 
 	stopDrain chan struct{}
 	drainDone chan struct{}
+
+	events logEvents // what ndnd only logs, counted
 }
 
 type state int
@@ -216,6 +218,7 @@ func (f *Forwarder) forwarderLogger() *ndnlog.Logger {
 	if w == nil {
 		w = os.Stderr
 	}
+	w = &logFilter{w: w, verbose: f.cfg.ForwarderLogLevel <= slog.LevelDebug, ev: &f.events}
 	var l *ndnlog.Logger
 	if f.cfg.ForwarderLogJSON {
 		l = ndnlog.NewJson(w)

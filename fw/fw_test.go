@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -335,6 +336,7 @@ func TestGarbageOnUnixSocketIsDropped(t *testing.T) {
 		{0x64, 0x02, 0x50, 0x00},                               // LpPacket without fragment
 		bytes.Repeat([]byte{0x06, 0x00}, 100),                  // empty Data packets
 		{0x05, 0x05, 0x07, 0x03, 0x08, 0x01},                   // bad name
+		bytes.Repeat([]byte{0x42, 0x00}, 10),                   // 10 complete frames of an unknown type
 	} {
 		c, err := net.Dial("unix", testSock)
 		if err != nil {
@@ -360,6 +362,19 @@ func TestGarbageOnUnixSocketIsDropped(t *testing.T) {
 	cons := newUnixEngine(t)
 	if got, err := fetch(t, cons, mustName(t, "/test/aftergarbage/1")); err != nil || string(got) != "alive" {
 		t.Fatalf("after garbage: %q, %v", got, err)
+	}
+
+	// Dropped and counted, and not logged at the test's (info) level. Each
+	// connection is read by its own goroutine: poll the counter briefly.
+	deadline := time.Now().Add(5 * time.Second)
+	for testFwd.Counters().MalformedFrames < 10 && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	if c := testFwd.Counters(); c.MalformedFrames < 10 {
+		t.Errorf("MalformedFrames = %d, want at least 10", c.MalformedFrames)
+	}
+	if strings.Contains(fwLog.String(), "Unable to decode incoming frame") {
+		t.Error("malformed frames logged above debug level")
 	}
 }
 

@@ -22,6 +22,12 @@ type Counters struct {
 	UnsatisfiedInterests uint64
 	CSHits               uint64
 	CSMisses             uint64
+
+	// MalformedFrames counts frames a face could not decode or accept;
+	// QueueDrops counts packets dropped on a full forwarding-thread queue.
+	// ndnd only logs these; they are counted from its log.
+	MalformedFrames uint64
+	QueueDrops      uint64
 }
 
 // Counters sums the forwarding threads' counters. They are atomics in ndnd:
@@ -31,6 +37,8 @@ func (f *Forwarder) Counters() Counters {
 	if f.running() != nil {
 		return c
 	}
+	c.MalformedFrames = f.events.malformed.Load()
+	c.QueueDrops = f.events.queueDrops.Load()
 	for _, t := range ndnfw.Threads {
 		tc := t.Counters()
 		c.PITEntries += tc.NPitEntries
