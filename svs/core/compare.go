@@ -34,9 +34,9 @@ func mergeInto(dst, src *Vector) bool {
 		return false
 	}
 	changed := false
-	for k, s := range src.m {
-		if s > dst.Get(k.Node, k.Boot) {
-			dst.Set(k.Node, k.Boot, s)
+	for _, e := range src.entries {
+		if e.Seq > dst.Get(e.Node, e.Boot) {
+			dst.Set(e.Node, e.Boot, e.Seq)
 			changed = true
 		}
 	}
@@ -53,8 +53,8 @@ func Outdated(a, b *Vector) bool {
 	if b == nil {
 		return false
 	}
-	for k, s := range b.m {
-		if a.Get(k.Node, k.Boot) < s {
+	for _, e := range b.entries {
+		if a.Get(e.Node, e.Boot) < e.Seq {
 			return true
 		}
 	}
@@ -68,7 +68,10 @@ func Outdated(a, b *Vector) bool {
 // never 0 and never above High.
 func Diff(from, to *Vector) []Update {
 	var out []Update
-	for _, e := range to.Entries() {
+	if to == nil {
+		return nil
+	}
+	for _, e := range to.entries {
 		if have := from.Get(e.Node, e.Boot); e.Seq > have {
 			out = append(out, Update{Node: e.Node, Boot: e.Boot, Low: have + 1, High: e.Seq})
 		}

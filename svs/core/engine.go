@@ -266,7 +266,8 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	// ahead matter here, and applying the incoming vector cannot change
 	// them, so this is decided before applying.
 	outdated, recent := false, true
-	for k, s := range e.state.m {
+	for _, en := range e.state.entries {
+		k, s := Key{en.Node, en.Boot}, en.Seq
 		if v.Get(k.Node, k.Boot) < s {
 			outdated = true
 			if t, ok := e.lastUpdate[k]; !ok || now-t > e.suppress {
@@ -335,8 +336,8 @@ func (e *Engine) futureBoot(wallUnix int64, v *Vector) bool {
 		}
 		limit += uint64(wallUnix)
 	}
-	for k := range v.m {
-		if k.Boot > limit {
+	for _, en := range v.entries {
+		if en.Boot > limit {
 			return true
 		}
 	}

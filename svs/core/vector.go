@@ -29,8 +29,13 @@ type Entry struct {
 // (node, boot) pair. A missing pair counts as sequence number 0.
 // The zero value is an empty vector ready to use. A Vector is not safe for
 // concurrent use.
+//
+// Entries are kept in wire order at all times, so Entries costs a copy, not
+// a sort: a vector is encoded for every Sync Interest sent, and updating the
+// sequence number of a known pair is by far the most common change.
 type Vector struct {
-	m map[Key]uint64
+	entries []Entry     // wire order
+	index   map[Key]int // position of each pair in entries
 }
 
 // NewVector returns a vector holding the given entries. Later entries for the
@@ -45,26 +50,75 @@ func NewVector(entries ...Entry) *Vector {
 	return v
 }
 
+// NewVectorSize returns an empty vector with room for n pairs, for a
+// decoder that knows about how many are coming.
+func NewVectorSize(n int) *Vector {
+	if n <= 0 {
+		return &Vector{}
+	}
+	return &Vector{entries: make([]Entry, 0, n), index: make(map[Key]int, n)}
+}
+
 // Get returns the sequence number of (node, boot), 0 when absent. A nil
 // *Vector reads as empty.
 func (v *Vector) Get(node Name, boot uint64) uint64 {
 	if v == nil {
 		return 0
 	}
-	return v.m[Key{node, boot}]
+	if i, ok := v.index[Key{node, boot}]; ok {
+		return v.entries[i].Seq
+	}
+	return 0
 }
 
 // Set records seq for (node, boot). Setting 0 removes the pair. v must not
 // be nil.
 func (v *Vector) Set(node Name, boot, seq uint64) {
-	if seq == 0 {
-		delete(v.m, Key{node, boot})
+	k := Key{node, boot}
+	i, ok := v.index[k]
+	switch {
+	case ok && seq != 0:
+		v.entries[i].Seq = seq
+	case ok:
+		v.remove(i)
+	case seq != 0:
+		v.insert(Entry{Node: node, Boot: boot, Seq: seq})
+	}
+}
+
+// insert adds a new pair at its place in wire order. Appending, as a decoder
+// reading a vector in wire order does, costs one comparison.
+func (v *Vector) insert(e Entry) {
+	if v.index == nil {
+		v.index = make(map[Key]int)
+	}
+	n := len(v.entries)
+	if n == 0 || compareEntries(v.entries[n-1], e) < 0 {
+		v.entries = append(v.entries, e)
+		v.index[Key{e.Node, e.Boot}] = n
 		return
 	}
-	if v.m == nil {
-		v.m = make(map[Key]uint64)
+	i, _ := slices.BinarySearchFunc(v.entries, e, compareEntries)
+	v.entries = slices.Insert(v.entries, i, e)
+	for j := i; j <= n; j++ {
+		v.index[Key{v.entries[j].Node, v.entries[j].Boot}] = j
 	}
-	v.m[Key{node, boot}] = seq
+}
+
+func (v *Vector) remove(i int) {
+	delete(v.index, Key{v.entries[i].Node, v.entries[i].Boot})
+	v.entries = slices.Delete(v.entries, i, i+1)
+	for j := i; j < len(v.entries); j++ {
+		v.index[Key{v.entries[j].Node, v.entries[j].Boot}] = j
+	}
+}
+
+// compareEntries orders entries by node name (canonical order), then boot.
+func compareEntries(a, b Entry) int {
+	if c := CompareNames(a.Node, b.Node); c != 0 {
+		return c
+	}
+	return cmpUint(a.Boot, b.Boot)
 }
 
 // Len returns the number of (node, boot) pairs with a non-zero sequence
@@ -73,43 +127,39 @@ func (v *Vector) Len() int {
 	if v == nil {
 		return 0
 	}
-	return len(v.m)
+	return len(v.entries)
 }
 
 // Entries returns the vector's entries in wire order: nodes in NDN canonical
-// name order, and for each node its bootstrap times ascending. A nil *Vector
-// reads as empty.
+// name order, and for each node its bootstrap times ascending. The slice is
+// the caller's. A nil *Vector reads as empty.
 func (v *Vector) Entries() []Entry {
 	if v == nil {
 		return []Entry{}
 	}
-	out := make([]Entry, 0, len(v.m))
-	for k, s := range v.m {
-		out = append(out, Entry{Node: k.Node, Boot: k.Boot, Seq: s})
+	return slices.Clone(v.entries)
+}
+
+// Each calls f for every entry in wire order, without copying; f must not
+// change v.
+func (v *Vector) Each(f func(Entry)) {
+	if v == nil {
+		return
 	}
-	slices.SortFunc(out, func(a, b Entry) int {
-		if c := CompareNames(a.Node, b.Node); c != 0 {
-			return c
-		}
-		switch {
-		case a.Boot < b.Boot:
-			return -1
-		case a.Boot > b.Boot:
-			return 1
-		}
-		return 0
-	})
-	return out
+	for _, e := range v.entries {
+		f(e)
+	}
 }
 
 // Clone returns an independent copy of v. Cloning a nil *Vector returns an
 // empty vector.
 func (v *Vector) Clone() *Vector {
 	c := &Vector{}
-	if v != nil && len(v.m) > 0 {
-		c.m = make(map[Key]uint64, len(v.m))
-		for k, s := range v.m {
-			c.m[k] = s
+	if v != nil && len(v.entries) > 0 {
+		c.entries = slices.Clone(v.entries)
+		c.index = make(map[Key]int, len(v.index))
+		for k, i := range v.index {
+			c.index[k] = i
 		}
 	}
 	return c

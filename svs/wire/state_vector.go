@@ -204,7 +204,9 @@ func decodeStateVectorAt(b []byte, i, end, maxEntries int) (*core.Vector, int, e
 	if typ != typeStateVector {
 		return nil, 0, inElement("StateVector", i, malformedf("TLV-TYPE %#x is not StateVector (0xc9)", typ))
 	}
-	d := svDecoder{b: b, base: vs, max: maxEntries, v: core.NewVector()}
+	// A StateVectorEntry takes at least 16 bytes (a one-component name and
+	// one SeqNoEntry): size the vector for that many, within the limit.
+	d := svDecoder{b: b, base: vs, max: maxEntries, v: core.NewVectorSize(min((ve-vs)/16, maxEntries))}
 	if ve > vs {
 		d.names = string(b[vs:ve])
 	}
