@@ -61,7 +61,7 @@ func (v Versions) FullName(name string) (enc.Name, error) {
 	short := name
 	var version *uint64
 	if strings.HasPrefix(name, "/") {
-		n, err := enc.NameFromStr(name)
+		n, err := parseName(name)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %q: %v", ErrUnknown, name, err)
 		}
@@ -146,7 +146,7 @@ func Plan(v Versions, groups []string, extra []Request) ([]Choice, error) {
 	byPrefix := make(map[string]Choice, len(reqs))
 	var errs []error
 	for _, r := range reqs {
-		p, err := enc.NameFromStr(r.Prefix)
+		p, err := parseName(r.Prefix)
 		if err != nil || r.Prefix == "" {
 			errs = append(errs, fmt.Errorf("%w: %q", ErrPrefix, r.Prefix))
 			continue
@@ -172,4 +172,16 @@ func Plan(v Versions, groups []string, extra []Request) ([]Choice, error) {
 	}
 	slices.SortFunc(out, func(a, b Choice) int { return a.Prefix.Compare(b.Prefix) })
 	return out, nil
+}
+
+// parseName is enc.NameFromStr without its crash: ndnd v1.5.3 indexes out of
+// range on some malformed URIs ("/=x", "/a/="). Names here come from
+// configuration and library callers, so a bad one must be an error.
+func parseName(s string) (n enc.Name, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = nil, fmt.Errorf("%w: %q: malformed name", ErrPrefix, s)
+		}
+	}()
+	return enc.NameFromStr(s)
 }
