@@ -1,0 +1,69 @@
+package svs
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
+)
+
+// Stats are a member's cumulative counters. Every received Sync Interest
+// ends in exactly one of InboxDropped, Malformed, Invalid or Engine.Received
+// (which includes Engine.IgnoredFutureBoot), once the inbox has drained:
+// Received = Malformed + Invalid + Engine.Received + (still queued).
+type Stats struct {
+	// Sent counts Sync Interests handed to the engine (ndn.Engine.Express).
+	Sent uint64
+	// SendErrors counts Sync Interests that could not be encoded or that
+	// the engine refused.
+	SendErrors uint64
+	// Received counts Sync Interests that entered the inbox.
+	Received uint64
+	// InboxDropped counts Sync Interests dropped because the inbox was
+	// full (the Run goroutine fell behind) or the packet was over
+	// wire.MaxPacketSize.
+	InboxDropped uint64
+	// Malformed counts received Sync Interests that did not decode:
+	// malformed TLV, wrong name, bad parameters digest, vector too large.
+	Malformed uint64
+	// Invalid counts received Sync Interests whose State Vector Data the
+	// Validator rejected.
+	Invalid uint64
+	// Updates counts Update ranges delivered to OnUpdate.
+	Updates uint64
+	// Engine are the protocol engine's counters (vectors processed,
+	// ignored for a far-future bootstrap time, suppressions, ...).
+	Engine core.Stats
+}
+
+// counters are written by the Run goroutine (all but received and
+// inboxDropped, which the Interest handler writes) and read by Stats.
+type counters struct {
+	sent, sendErrors, received, inboxDropped atomic.Uint64
+	malformed, invalid, updates              atomic.Uint64
+
+	mu     sync.Mutex
+	engine core.Stats
+}
+
+func (c *counters) snapshot() Stats {
+	c.mu.Lock()
+	eng := c.engine
+	c.mu.Unlock()
+	return Stats{
+		Sent:         c.sent.Load(),
+		SendErrors:   c.sendErrors.Load(),
+		Received:     c.received.Load(),
+		InboxDropped: c.inboxDropped.Load(),
+		Malformed:    c.malformed.Load(),
+		Invalid:      c.invalid.Load(),
+		Updates:      c.updates.Load(),
+		Engine:       eng,
+	}
+}
+
+func (c *counters) setEngine(s core.Stats) {
+	c.mu.Lock()
+	c.engine = s
+	c.mu.Unlock()
+}

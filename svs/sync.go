@@ -1,0 +1,550 @@
+package svs
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	"github.com/named-data/ndnd/std/types/optional"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
+)
+
+// maxPooledBuf is the largest receive buffer kept for reuse; a rare larger
+// Sync Interest gets a buffer of its own that the garbage collector takes.
+const maxPooledBuf = 9000
+
+// Sync is one member of an SVS v3 sync group, running a core.Engine on an
+// ndn.Engine. Create it with New and run it with Run on a goroutine of its
+// own; Run owns the protocol engine, and every other method is safe for
+// concurrent use from any goroutine.
+type Sync struct {
+	e      ndn.Engine
+	codec  *wire.Codec
+	prefix enc.Name // /<group>/v=3
+	self   core.Name
+	boot   uint64
+	log    *slog.Logger
+
+	onUpdate   func(Update)
+	onPersist  func(*core.Vector)
+	register   func(enc.Name) error
+	unregister bool
+
+	// Owned by the Run goroutine.
+	eng    *core.Engine
+	origin time.Time
+	nonces *rand.Rand
+	timer  *time.Timer
+	armed  time.Duration
+	out    sendScratch
+
+	inbox chan []byte   // raw Sync Interests, handler → Run
+	free  chan []byte   // spent buffers, Run → handler
+	reqs  chan *request // Publish and SetSeq → Run
+	pool  sync.Pool     // of *request; per Sync, as a channel belongs to its synctest bubble
+	up    chan struct{} // face came up → Run announces
+
+	mu      sync.Mutex // guards state and ran
+	state   runState
+	ran     bool
+	closing chan struct{} // closed by Close
+	done    chan struct{} // closed when Run has returned, or by Close before Run
+
+	snapshot atomic.Pointer[core.Vector] // the last persisted vector, read-only
+	ctr      counters
+
+	// hook, if set (tests only), is called on the Run goroutine after each
+	// received packet has been processed.
+	hook func()
+}
+
+type runState uint8
+
+const (
+	stateNew runState = iota
+	stateRunning
+	stateDone // Run returned or Close was called
+)
+
+// request is a publication handed to Run. seq 0 means Publish.
+type request struct {
+	seq   uint64
+	reply chan result
+}
+
+type result struct {
+	seq uint64
+	err error
+}
+
+// sendScratch is reused by every send. The packet buffer itself is not:
+// an ndn.Face may keep it after Send returns (ndnd's DummyFace does).
+type sendScratch struct {
+	interest ndn.EncodedInterest
+	cfg      ndn.InterestConfig
+	wire     [1]enc.Buffer
+	name     enc.Name
+	size     int // the last packet's size, to allocate the next one once
+}
+
+// expressIgnore is the Express callback of Sync Interests: no reply is
+// expected ([Spec §4.3] Sync Interests are not acknowledged), and the
+// timeout is no event.
+func expressIgnore(ndn.ExpressCallbackArgs) {}
+
+// New checks cfg and returns a member of cfg.Group on e. It sends and
+// registers nothing: Run does. e must be started before Run; the Sync never
+// stops it. New fails with an error wrapping ErrInvalidConfig (or the
+// codec's or engine's error) on a bad configuration.
+func New(e ndn.Engine, cfg Config) (*Sync, error) {
+	if e == nil {
+		return nil, fmt.Errorf("%w: nil engine", ErrInvalidConfig)
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	codec, err := wire.NewCodec(cfg.Group, cfg.Signer, wire.Options{
+		Validator:  cfg.Validator,
+		MaxEntries: cfg.MaxEntries,
+		Lifetime:   wire.DefaultLifetime,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("svs: %w", err)
+	}
+	r := cfg.Rand
+	if r == nil {
+		r = newRand()
+	}
+	// Nonces come from a generator of their own, seeded from Rand before
+	// the engine takes Rand over.
+	nonces := rand.New(rand.NewPCG(r.Uint64(), r.Uint64()))
+
+	origin := time.Now()
+	boot := cfg.Boot
+	if boot == 0 {
+		boot = uint64(origin.Unix())
+	}
+	ccfg := core.DefaultConfig()
+	ccfg.Self = wire.NameToCore(cfg.Node)
+	ccfg.Boot = boot
+	if cfg.PeriodicTimeout > 0 {
+		ccfg.PeriodicTimeout = cfg.PeriodicTimeout
+	}
+	if cfg.SuppressionPeriod > 0 {
+		ccfg.SuppressionPeriod = cfg.SuppressionPeriod
+	}
+	ccfg.Rand = r
+	ccfg.InitialState = cfg.InitialState
+	eng, err := core.New(ccfg, 0)
+	if err != nil {
+		return nil, fmt.Errorf("svs: %w", err)
+	}
+
+	inbox := cfg.InboxSize
+	if inbox == 0 {
+		inbox = DefaultInboxSize
+	}
+	s := &Sync{
+		e:          e,
+		codec:      codec,
+		prefix:     codec.SyncPrefix(),
+		self:       ccfg.Self,
+		boot:       boot,
+		log:        cfg.Logger,
+		onUpdate:   cfg.OnUpdate,
+		onPersist:  cfg.OnPersist,
+		register:   cfg.Register,
+		unregister: cfg.Register == nil,
+		eng:        eng,
+		origin:     origin,
+		nonces:     nonces,
+		inbox:      make(chan []byte, inbox),
+		free:       make(chan []byte, inbox),
+		reqs:       make(chan *request),
+		up:         make(chan struct{}, 1),
+		closing:    make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.register == nil {
+		s.register = e.RegisterRoute
+	}
+	s.snapshot.Store(eng.State())
+	s.ctr.setEngine(eng.Stats())
+
+	o := &s.out
+	o.cfg = ndn.InterestConfig{Lifetime: optional.Some(wire.DefaultLifetime)}
+	o.interest.Config = &o.cfg
+	o.name = make(enc.Name, len(s.prefix), len(s.prefix)+1)
+	copy(o.name, s.prefix)
+	return s, nil
+}
+
+// SyncPrefix returns /<group>/v=3: the prefix Sync Interests are sent
+// under, and the one to register and announce to receive them ([Spec §2],
+// 2026-07-17). The result is a copy.
+func (s *Sync) SyncPrefix() enc.Name { return s.prefix.Clone() }
+
+// Node returns this member's node name as a core.Name.
+func (s *Sync) Node() core.Name { return s.self }
+
+// Boot returns this member's bootstrap time (seconds since the Unix epoch).
+func (s *Sync) Boot() uint64 { return s.boot }
+
+// State returns a copy of the member's current state vector.
+func (s *Sync) State() *core.Vector { return s.snapshot.Load().Clone() }
+
+// Seq returns this member's own latest sequence number (0 before the first
+// publication).
+func (s *Sync) Seq() uint64 { return s.snapshot.Load().Get(s.self, s.boot) }
+
+// Stats returns the member's counters.
+func (s *Sync) Stats() Stats { return s.ctr.snapshot() }
+
+// Done is closed once Run has returned (or at Close if Run never ran).
+func (s *Sync) Done() <-chan struct{} { return s.done }
+
+// Close stops the member: Run returns nil soon after. Close does not wait
+// for that (it may be called from a callback); wait on Done. It is safe to
+// call more than once and always returns nil.
+func (s *Sync) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.state {
+	case stateNew:
+		s.state = stateDone
+		close(s.closing)
+		close(s.done)
+	case stateRunning:
+		s.state = stateDone
+		close(s.closing)
+	}
+	return nil
+}
+
+// Publish raises this member's sequence number by one, sends a Sync
+// Interest carrying it at once, and returns the new sequence number.
+// It hands the request to the Run goroutine and waits for it: before Run
+// starts it blocks until Run does, ctx ends (ctx's error) or the Sync is
+// closed (ErrClosed). Once Run has taken the request the publication
+// happens and Publish returns its result whatever ctx does. Must not be
+// called from OnUpdate or OnPersist.
+func (s *Sync) Publish(ctx context.Context) (uint64, error) {
+	return s.request(ctx, 0)
+}
+
+// SetSeq raises this member's sequence number to seq (for applications
+// that number their own publications) and sends a Sync Interest at once.
+// seq must be above Seq, or the error wraps core.ErrSeqNotIncreasing.
+// Otherwise as Publish.
+func (s *Sync) SetSeq(ctx context.Context, seq uint64) error {
+	if seq == 0 {
+		return fmt.Errorf("svs: %w: 0", core.ErrSeqNotIncreasing)
+	}
+	_, err := s.request(ctx, seq)
+	return err
+}
+
+func (s *Sync) request(ctx context.Context, seq uint64) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	r, _ := s.pool.Get().(*request)
+	if r == nil {
+		r = &request{reply: make(chan result, 1)}
+	}
+	r.seq = seq
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		s.pool.Put(r)
+		return 0, ctx.Err()
+	case <-s.closing:
+		s.pool.Put(r)
+		return 0, ErrClosed
+	case <-s.done:
+		s.pool.Put(r)
+		return 0, ErrClosed
+	}
+	res := <-r.reply
+	s.pool.Put(r)
+	return res.seq, res.err
+}
+
+// Run runs the member until ctx ends (it returns ctx's error) or Close is
+// called (it returns nil). It attaches the Interest handler on SyncPrefix,
+// calls Config.Register, announces the member's state vector, and then owns
+// the protocol engine: one goroutine, one select over received Sync
+// Interests, publication requests, one timer set to the engine's next
+// deadline, and ctx. OnUpdate and OnPersist run on this goroutine.
+// Run can be called once; a second call returns ErrRunning, a call after
+// Close ErrClosed. On return the handler is detached (and, with the default
+// Register, the route unregistered).
+func (s *Sync) Run(ctx context.Context) (err error) {
+	s.mu.Lock()
+	switch {
+	case s.ran:
+		s.mu.Unlock()
+		return ErrRunning
+	case s.state == stateDone:
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.state, s.ran = stateRunning, true
+	s.mu.Unlock()
+	defer close(s.done)
+	defer s.Close() // later Publish calls fail fast with ErrClosed
+
+	if err := s.e.AttachHandler(s.prefix, s.onInterest); err != nil {
+		return fmt.Errorf("svs: attach handler on %s: %w", s.prefix, err)
+	}
+	defer func() { _ = s.e.DetachHandler(s.prefix) }()
+	if err := s.register(s.prefix.Clone()); err != nil {
+		return fmt.Errorf("svs: register %s: %w", s.prefix, err)
+	}
+	if s.unregister {
+		defer func() {
+			if s.e.IsRunning() {
+				_ = s.e.UnregisterRoute(s.prefix.Clone())
+			}
+		}()
+	}
+	if f := s.e.Face(); f != nil {
+		cancel := f.OnUp(func() {
+			select {
+			case s.up <- struct{}{}:
+			default:
+			}
+		})
+		defer cancel()
+	}
+
+	s.timer = time.NewTimer(time.Hour)
+	defer s.timer.Stop()
+	s.armed = -1
+	// Announce at once, so that the group learns about a new or restarted
+	// member (and it about the group) within a round trip.
+	s.handle(s.eng.Announce(s.now()))
+
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closing:
+			return nil
+		case pkt := <-s.inbox:
+			s.receive(pkt)
+			if cap(pkt) <= maxPooledBuf {
+				select {
+				case s.free <- pkt:
+				default:
+				}
+			}
+			if s.hook != nil {
+				s.hook()
+			}
+		case r := <-s.reqs:
+			s.publish(r)
+		case <-s.timer.C:
+			s.armed = -1
+			s.handle(s.eng.Tick(s.now()))
+		case <-s.up:
+			s.handle(s.eng.Announce(s.now()))
+		}
+	}
+}
+
+func (s *Sync) now() time.Duration { return time.Since(s.origin) }
+
+// onInterest is the Interest handler on SyncPrefix. It runs on the ndn
+// engine's goroutine and never blocks: it copies the packet into a spare
+// buffer (the engine may reuse its own) and hands it to Run, or drops it
+// when the inbox is full. Decoding is Run's job.
+func (s *Sync) onInterest(args ndn.InterestHandlerArgs) {
+	raw := args.RawInterest
+	n := 0
+	for _, seg := range raw {
+		n += len(seg)
+	}
+	if n > wire.MaxPacketSize {
+		s.ctr.inboxDropped.Add(1)
+		return
+	}
+	var buf []byte
+	select {
+	case buf = <-s.free:
+	default:
+	}
+	if cap(buf) < n {
+		buf = make([]byte, 0, max(n, 512))
+	}
+	buf = buf[:0]
+	for _, seg := range raw {
+		buf = append(buf, seg...)
+	}
+	select {
+	case s.inbox <- buf:
+		s.ctr.received.Add(1)
+	default:
+		s.ctr.inboxDropped.Add(1)
+		select {
+		case s.free <- buf:
+		default:
+		}
+	}
+}
+
+// receive decodes one Sync Interest and feeds its vector to the engine.
+// Bad packets change nothing but a counter.
+func (s *Sync) receive(pkt []byte) {
+	sd, err := s.codec.ParseSyncInterest(pkt)
+	if err != nil {
+		if errors.Is(err, wire.ErrValidation) {
+			s.ctr.invalid.Add(1)
+		} else {
+			s.ctr.malformed.Add(1)
+		}
+		s.log.Debug("svs: dropped Sync Interest", "err", err)
+		return
+	}
+	t := time.Now()
+	s.handle(s.eng.Receive(t.Sub(s.origin), t.Unix(), sd.Vector))
+}
+
+func (s *Sync) publish(r *request) {
+	var res result
+	var rd core.Ready
+	if r.seq == 0 {
+		res.seq, rd, res.err = s.eng.Publish(s.now())
+	} else {
+		res.seq = r.seq
+		rd, res.err = s.eng.SetSeq(s.now(), r.seq)
+	}
+	if res.err != nil {
+		res.err = fmt.Errorf("svs: %w", res.err)
+	}
+	// Send before replying: the Sync Interest is on the critical path, the
+	// publisher's wake-up is not.
+	s.handle(rd)
+	r.reply <- res
+}
+
+// handle carries out a Ready: persist, deliver updates, send, re-arm.
+func (s *Sync) handle(rd core.Ready) {
+	if rd.Persist != nil {
+		s.snapshot.Store(rd.Persist)
+		if s.onPersist != nil {
+			s.onPersist(rd.Persist)
+		}
+	}
+	if len(rd.Updates) > 0 {
+		if s.onUpdate != nil {
+			for _, u := range rd.Updates {
+				s.onUpdate(Update(u))
+			}
+		}
+		s.ctr.updates.Add(uint64(len(rd.Updates)))
+	}
+	if rd.Send != nil {
+		s.send(rd.Send)
+	}
+	if rd.Deadline != s.armed {
+		s.armed = rd.Deadline
+		s.timer.Reset(rd.Deadline - s.now())
+	}
+	s.ctr.setEngine(s.eng.Stats())
+}
+
+// send encodes v into a Sync Interest and expresses it with a callback that
+// ignores the result. It allocates the packet buffer only (see sendScratch).
+func (s *Sync) send(v *core.Vector) {
+	o := &s.out
+	buf := make([]byte, 0, max(o.size, 256))
+	buf, err := s.codec.AppendSyncInterest(buf, v, s.nonces.Uint32())
+	if err != nil {
+		s.ctr.sendErrors.Add(1)
+		s.log.Warn("svs: cannot encode Sync Interest", "err", err)
+		return
+	}
+	o.size = len(buf)
+	digest, ok := paramsDigest(buf)
+	if !ok { // cannot happen: the codec wrote it
+		s.ctr.sendErrors.Add(1)
+		s.log.Warn("svs: encoded Sync Interest has no parameters digest")
+		return
+	}
+	o.name = append(o.name[:len(s.prefix)], enc.Component{Typ: enc.TypeParametersSha256DigestComponent, Val: digest})
+	o.wire[0] = buf
+	o.interest.Wire = o.wire[:]
+	o.interest.FinalName = o.name
+	if err := s.e.Express(&o.interest, expressIgnore); err != nil {
+		s.ctr.sendErrors.Add(1)
+		s.log.Warn("svs: cannot send Sync Interest", "err", err)
+		return
+	}
+	s.ctr.sent.Add(1)
+}
+
+// paramsDigest returns the value of the last name component of the
+// Interest in b, which the codec writes as the ParametersSha256Digest.
+func paramsDigest(b []byte) ([]byte, bool) {
+	i := 0
+	var typ, length uint64
+	var ok bool
+	if typ, i, ok = varNum(b, i); !ok || typ != 0x05 {
+		return nil, false
+	}
+	if _, i, ok = varNum(b, i); !ok {
+		return nil, false
+	}
+	if typ, i, ok = varNum(b, i); !ok || typ != 0x07 {
+		return nil, false
+	}
+	if length, i, ok = varNum(b, i); !ok || length > uint64(len(b)-i) {
+		return nil, false
+	}
+	end := i + int(length)
+	const compLen = 2 + sha256.Size
+	if end-i < compLen || b[end-compLen] != byte(enc.TypeParametersSha256DigestComponent) || b[end-compLen+1] != sha256.Size {
+		return nil, false
+	}
+	return b[end-sha256.Size : end : end], true
+}
+
+// varNum reads a TLV VAR-NUMBER at b[i:].
+func varNum(b []byte, i int) (uint64, int, bool) {
+	if i >= len(b) {
+		return 0, i, false
+	}
+	n := 0
+	switch first := b[i]; {
+	case first < 253:
+		return uint64(first), i + 1, true
+	case first == 253:
+		n = 2
+	case first == 254:
+		n = 4
+	default:
+		n = 8
+	}
+	if len(b)-i-1 < n {
+		return 0, i, false
+	}
+	var x uint64
+	for _, c := range b[i+1 : i+1+n] {
+		x = x<<8 | uint64(c)
+	}
+	return x, i + 1 + n, true
+}
