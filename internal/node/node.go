@@ -22,6 +22,8 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/internal/config"
 	"github.com/ndnsvs/ndnsvs-node/internal/ping"
 	"github.com/ndnsvs/ndnsvs-node/strategy"
+	"github.com/ndnsvs/ndnsvs-node/svs"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
 // Node is one ndnsvs-node: a forwarder and what the configuration sets up
@@ -30,7 +32,8 @@ type Node struct {
 	cfg  config.Config
 	log  *slog.Logger
 	fwd  *fw.Forwarder
-	apps []app // in-process applications, stopped before the forwarder
+	apps  []app         // in-process applications, stopped before the forwarder
+	syncs []groupMember // the node's member of each sync group, stopped first
 
 	stopTrim chan struct{}
 	trimDone chan struct{}
@@ -226,6 +229,11 @@ func (n *Node) setup() error {
 			return err
 		}
 	}
+	for _, g := range groups {
+		if err := n.startGroup(g); err != nil {
+			return err
+		}
+	}
 	for _, nb := range n.cfg.Neighbors {
 		id, err := n.fwd.AddNeighbor(nb.URI)
 		if err != nil {
@@ -277,6 +285,68 @@ func (n *Node) startPing() error {
 	return nil
 }
 
+// startGroup makes the node a member of a sync group: an SVS v3 member named
+// after the node, on its own in-process face. The group prefix (not
+// /<group>/v=3) is routed to it: NDNts members register /<group> with
+// Capture and without ChildInherit, and a /<group>/v=3 route would hide
+// them (docs/interop.md).
+func (n *Node) startGroup(prefix string) error {
+	group, err := enc.NameFromStr(prefix)
+	if err != nil {
+		return fmt.Errorf("node: group %q: %w", prefix, err)
+	}
+	name, err := enc.NameFromStr(n.cfg.NodeName())
+	if err != nil {
+		return fmt.Errorf("node: node name %q: %w", n.cfg.NodeName(), err)
+	}
+	a, err := n.startApp("sync " + prefix)
+	if err != nil {
+		return err
+	}
+	lg := n.log.With("group", prefix)
+	s, err := svs.New(a.engine, svs.Config{
+		Group:  group,
+		Node:   name,
+		Logger: lg,
+		OnUpdate: func(u svs.Update) {
+			if lg.Enabled(context.Background(), slog.LevelDebug) {
+				member, _ := wire.CoreToName(u.Node)
+				lg.Debug("update", "member", member, "boot", u.Boot, "low", u.Low, "high", u.High)
+			}
+		},
+		Register: func(enc.Name) error {
+			return n.fwd.AddRoute(group, a.faceID, 0, fw.OriginApp)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			lg.Error("sync stopped", "err", err)
+		}
+	}()
+	n.syncs = append(n.syncs, groupMember{prefix: prefix, sync: s, cancel: cancel})
+	lg.Info("joined sync group", "member", name, "boot", s.Boot())
+	return nil
+}
+
+// Syncs returns the node's own member of each sync group, by group prefix.
+func (n *Node) Syncs() map[string]*svs.Sync {
+	out := make(map[string]*svs.Sync, len(n.syncs))
+	for _, g := range n.syncs {
+		out[g.prefix] = g.sync
+	}
+	return out
+}
+
+type groupMember struct {
+	prefix string
+	sync   *svs.Sync
+	cancel context.CancelFunc
+}
+
 type startedApp struct {
 	engine ndn.Engine
 	faceID uint64
@@ -320,6 +390,11 @@ func (n *Node) Close() error {
 		<-n.trimDone
 		n.stopTrim = nil
 	}
+	for _, g := range n.syncs {
+		g.cancel()
+		<-g.sync.Done()
+	}
+	n.syncs = nil
 	apps := n.apps
 	n.apps = nil
 	for i := len(apps) - 1; i >= 0; i-- {
