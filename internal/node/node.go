@@ -29,9 +29,9 @@ import (
 // Node is one ndnsvs-node: a forwarder and what the configuration sets up
 // on it.
 type Node struct {
-	cfg  config.Config
-	log  *slog.Logger
-	fwd  *fw.Forwarder
+	cfg   config.Config
+	log   *slog.Logger
+	fwd   *fw.Forwarder
 	apps  []app         // in-process applications, stopped before the forwarder
 	syncs []groupMember // the node's member of each sync group, stopped first
 
