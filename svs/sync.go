@@ -336,7 +336,7 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 	s.armed = -1
 	// Announce at once, so that the group learns about a new or restarted
 	// member (and it about the group) within a round trip.
-	s.handle(s.eng.Announce(s.now()))
+	s.handle(s.eng.Announce(s.now()), nil, result{})
 
 	for {
 		select {
@@ -359,9 +359,9 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			s.publish(r)
 		case <-s.timer.C:
 			s.armed = -1
-			s.handle(s.eng.Tick(s.now()))
+			s.handle(s.eng.Tick(s.now()), nil, result{})
 		case <-s.up:
-			s.handle(s.eng.Announce(s.now()))
+			s.handle(s.eng.Announce(s.now()), nil, result{})
 		}
 	}
 }
@@ -420,7 +420,7 @@ func (s *Sync) receive(pkt []byte) {
 		return
 	}
 	t := time.Now()
-	s.handle(s.eng.Receive(t.Sub(s.origin), t.Unix(), sd.Vector))
+	s.handle(s.eng.Receive(t.Sub(s.origin), t.Unix(), sd.Vector), nil, result{})
 }
 
 func (s *Sync) publish(r *request) {
@@ -435,14 +435,15 @@ func (s *Sync) publish(r *request) {
 	if res.err != nil {
 		res.err = fmt.Errorf("svs: %w", res.err)
 	}
-	// Send before replying: the Sync Interest is on the critical path, the
-	// publisher's wake-up is not.
-	s.handle(rd)
-	r.reply <- res
+	s.handle(rd, r, res)
 }
 
-// handle carries out a Ready: persist, deliver updates, send, re-arm.
-func (s *Sync) handle(rd core.Ready) {
+// handle carries out a Ready: persist, deliver updates, re-arm the timer,
+// answer the publication request r (if any) with res, and send, last.
+// Sending last matters for latency: Express hands the packet to the
+// forwarder's goroutine, which then runs as soon as this goroutine parks,
+// before the woken publisher and after all the bookkeeping.
+func (s *Sync) handle(rd core.Ready, r *request, res result) {
 	if rd.Persist != nil {
 		s.snapshot.Store(rd.Persist)
 		if s.onPersist != nil {
@@ -457,14 +458,17 @@ func (s *Sync) handle(rd core.Ready) {
 		}
 		s.ctr.updates.Add(uint64(len(rd.Updates)))
 	}
-	if rd.Send != nil {
-		s.send(rd.Send)
-	}
 	if rd.Deadline != s.armed {
 		s.armed = rd.Deadline
 		s.timer.Reset(rd.Deadline - s.now())
 	}
 	s.ctr.setEngine(s.eng.Stats())
+	if r != nil {
+		r.reply <- res
+	}
+	if rd.Send != nil {
+		s.send(rd.Send)
+	}
 }
 
 // send encodes v into a Sync Interest and expresses it with a callback that
