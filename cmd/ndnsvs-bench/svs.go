@@ -1,0 +1,866 @@
+package main
+
+// The svs subcommand: our SVS driver against ndnd v1.5.3's std/sync.SvSync,
+// side by side in one run, each in a fresh child process (ndnd's forwarder
+// is one per process, and peak memory must be per implementation) on the
+// same kind of in-process forwarder, with the bare Interest round trip
+// after the same idle gap as the floor.
+//
+// Usage: ndnsvs-bench svs [-members 3,20] [-pubs 500] [-interval 20ms] [-runs 2]
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/engine"
+	"github.com/named-data/ndnd/std/ndn"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+	"github.com/named-data/ndnd/std/object"
+	"github.com/named-data/ndnd/std/object/storage"
+	ndnsync "github.com/named-data/ndnd/std/sync"
+	"github.com/named-data/ndnd/std/types/optional"
+
+	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/internal/ping"
+	"github.com/ndnsvs/ndnsvs-node/svs"
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
+)
+
+type svsOptions struct {
+	members  []int
+	pubs     int
+	interval time.Duration
+	runs     int
+	settle   time.Duration
+	floors   bool
+
+	// Child mode (hidden): measure one implementation and print a RESULT line.
+	child   string // "ours", "ndnd", "floor", "decode" or "rtt"
+	n       int
+	profile string // CPU profile of the measured phase, for analysis
+}
+
+// svsChildCommand builds the command that re-executes this binary as a
+// measuring child. Tests replace it to re-execute the test binary.
+var svsChildCommand = func(args []string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return exec.Command(exe, append([]string{"svs"}, args...)...), nil
+}
+
+// benchSVS runs the svs subcommand with its flags in args and writes the
+// report to out.
+func benchSVS(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("svs", flag.ContinueOnError)
+	var o svsOptions
+	members := fs.String("members", "3,20", "group sizes, comma-separated")
+	fs.IntVar(&o.pubs, "pubs", 500, "measured publications per run, rotating over the members")
+	fs.DurationVar(&o.interval, "interval", 20*time.Millisecond, "time between publications (and idle gap before each round trip)")
+	fs.IntVar(&o.runs, "runs", 2, "runs of every configuration, interleaved, each in fresh processes")
+	fs.BoolVar(&o.floors, "floors", true, "also measure the floor (no SVS) and floor+decoder, in the first run")
+	fs.DurationVar(&o.settle, "settle", 300*time.Millisecond, "quiet time before and after the measured phase")
+	fs.StringVar(&o.child, "child", "", "internal: run one measurement (ours, ndnd, rtt) and print its result")
+	fs.IntVar(&o.n, "n", 3, "internal: group size of a child")
+	fs.StringVar(&o.profile, "cpuprofile", "", "internal: write a child's CPU profile of the measured phase to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, f := range strings.Split(*members, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 2 {
+			return fmt.Errorf("svs: -members: %q is not a group size of at least 2", f)
+		}
+		o.members = append(o.members, n)
+	}
+	if o.pubs < 1 || o.runs < 1 || o.interval <= 0 {
+		return errors.New("svs: -pubs, -runs and -interval must be positive")
+	}
+	if o.child != "" {
+		return svsChild(o, out)
+	}
+	return svsParent(o, out)
+}
+
+// svsResult is what a child reports, as one JSON line.
+type svsResult struct {
+	Impl string `json:"impl"`
+	N    int    `json:"n"`
+	Pubs int    `json:"pubs"`
+	// AllUs is, per measured publication, the time until the last of the
+	// other members learned it (µs); -1 if not every member did.
+	AllUs []int64 `json:"all_us"`
+	// MemberUs is every single delivery (µs).
+	MemberUs []int64 `json:"member_us"`
+	// RTTUs is the bare round trips (rtt child only).
+	RTTUs []int64 `json:"rtt_us,omitempty"`
+
+	Missed     int     `json:"missed"`
+	Anomalies  int64   `json:"anomalies"` // duplicates and sequence numbers never published
+	CPUPerPub  float64 `json:"cpu_per_pub_us"`
+	SysPerPub  float64 `json:"sys_per_pub_us"`
+	AllocsRecv float64 `json:"allocs_per_recv"`
+	MaxRSSKB   int64   `json:"max_rss_kb"`
+	HeapPeakMB float64 `json:"heap_peak_mb"`
+	GCs        uint32  `json:"gcs"`
+	InPerPub   float64 `json:"in_per_pub"`
+	OutPerPub  float64 `json:"out_per_pub"`
+	WallS      float64 `json:"wall_s"`
+}
+
+func svsParent(o svsOptions, out io.Writer) error {
+	began := time.Now()
+	fmt.Fprintf(out, "ndnsvs-bench svs  (%s %s/%s, %d CPUs, GOMAXPROCS %d, %s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH,
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(out, "publish-to-learn: %d publications %v apart, publishers rotating; every member on its own in-process\n", o.pubs, o.interval)
+	fmt.Fprintf(out, "face and ndnd engine; one forwarder (multicast on the group) per child process; %d run(s), interleaved\n\n", o.runs)
+
+	results := map[string][]svsResult{}
+	key := func(impl string, n int) string { return fmt.Sprintf("%s/%d", impl, n) }
+	for run := range o.runs {
+		r, err := svsRunChild(o, "rtt", 2)
+		if err != nil {
+			return err
+		}
+		results["rtt"] = append(results["rtt"], r)
+		for _, n := range o.members {
+			impls := []string{"ours", "ndnd"}
+			if run%2 == 1 {
+				impls = []string{"ndnd", "ours"}
+			}
+			if run == 0 && o.floors {
+				impls = append(impls, "floor", "decode")
+			}
+			for _, impl := range impls {
+				r, err := svsRunChild(o, impl, n)
+				if err != nil {
+					return err
+				}
+				results[key(impl, n)] = append(results[key(impl, n)], r)
+			}
+		}
+	}
+
+	us := func(v int64) string {
+		if v < 0 {
+			return "-"
+		}
+		return strconv.FormatInt(v, 10)
+	}
+	var rtt []int64
+	fmt.Fprintf(out, "bare Interest/Data round trip after a %v idle gap (the floor of the targets), µs:\n", o.interval)
+	fmt.Fprintf(out, "  %-6s %7s %7s %7s %7s\n", "run", "median", "p90", "p99", "max")
+	for i, r := range results["rtt"] {
+		q := quantiles(r.RTTUs)
+		fmt.Fprintf(out, "  %-6d %7s %7s %7s %7s\n", i+1, us(q.p50), us(q.p90), us(q.p99), us(q.max))
+		rtt = append(rtt, r.RTTUs...)
+	}
+	rttQ := quantiles(rtt)
+	if o.runs > 1 {
+		fmt.Fprintf(out, "  %-6s %7s %7s %7s %7s\n", "pooled", us(rttQ.p50), us(rttQ.p90), us(rttQ.p99), us(rttQ.max))
+	}
+	fmt.Fprintln(out)
+
+	fmt.Fprintln(out, "all-learned: time until every other member's callback has the publication; member: each single delivery.")
+	fmt.Fprintln(out, "Latencies in µs. CPU = getrusage user+sys per publication, whole process; allocs = runtime Mallocs per")
+	fmt.Fprintln(out, "Sync Interest delivered to a member, whole process; RSS = ru_maxrss; heap = peak live+unswept heap objects.")
+	fmt.Fprintln(out, "floor = no SVS (handler on the engine goroutine records the arrival); decode = floor + hand-off + our decoder.")
+	hdr := "%-3s %-6s %-4s %7s %7s %7s %7s %6s %6s %8s %7s %6s %6s %4s %6s %6s\n"
+	row := "%-3d %-6s %-4s %7s %7s %7s %7s %6s %6s %8.0f %7.1f %6.1f %6.1f %4d %6.3f %6d\n"
+	fmt.Fprintf(out, hdr, "N", "impl", "run", "median", "p90", "p99", "max", "mem50", "mem99", "CPU/pub", "allocs", "RSS", "heap", "GCs", "In/pub", "missed")
+	type pooled struct {
+		all, member quantile
+		cpu, allocs float64
+		rss         float64
+	}
+	pool := map[string]pooled{}
+	for _, n := range o.members {
+		for _, impl := range []string{"floor", "decode", "ours", "ndnd"} {
+			rs := results[key(impl, n)]
+			if len(rs) == 0 {
+				continue
+			}
+			var all, member []int64
+			var cpu, allocs []float64
+			var rss float64
+			for i, r := range rs {
+				a, m := quantiles(r.AllUs), quantiles(r.MemberUs)
+				fmt.Fprintf(out, row, n, impl, strconv.Itoa(i+1), us(a.p50), us(a.p90), us(a.p99), us(a.max), us(m.p50), us(m.p99),
+					r.CPUPerPub, r.AllocsRecv, float64(r.MaxRSSKB)/1024, r.HeapPeakMB, r.GCs, r.InPerPub, r.Missed)
+				if r.Anomalies != 0 {
+					fmt.Fprintf(out, "    !! %d duplicate, unpublished or dropped deliveries\n", r.Anomalies)
+				}
+				all = append(all, r.AllUs...)
+				member = append(member, r.MemberUs...)
+				cpu = append(cpu, r.CPUPerPub)
+				allocs = append(allocs, r.AllocsRecv)
+				rss = max(rss, float64(r.MaxRSSKB)/1024)
+			}
+			p := pooled{all: quantiles(all), member: quantiles(member), cpu: medianF(cpu), allocs: medianF(allocs), rss: rss}
+			pool[key(impl, n)] = p
+			if len(rs) > 1 {
+				fmt.Fprintf(out, "%-3d %-6s %-4s %7s %7s %7s %7s %6s %6s %8.0f %7.1f %6.1f\n", n, impl, "all",
+					us(p.all.p50), us(p.all.p90), us(p.all.p99), us(p.all.max), us(p.member.p50), us(p.member.p99), p.cpu, p.allocs, p.rss)
+			}
+		}
+		a, b := pool[key("ours", n)], pool[key("ndnd", n)]
+		fmt.Fprintf(out, "%-3d %-6s %-4s %7.2f %7.2f %7.2f %7.2f %6.2f %6.2f %8.2f %7.2f %6.2f\n", n, "ratio", "",
+			ratio(a.all.p50, b.all.p50), ratio(a.all.p90, b.all.p90), ratio(a.all.p99, b.all.p99), ratio(a.all.max, b.all.max),
+			ratio(a.member.p50, b.member.p50), ratio(a.member.p99, b.member.p99), a.cpu/b.cpu, a.allocs/b.allocs, a.rss/b.rss)
+	}
+	fmt.Fprintln(out, "ratio = ours / ndnd: latencies pooled over runs, CPU and allocations medians over runs, RSS the largest.")
+	fmt.Fprintln(out)
+
+	fmt.Fprintln(out, "targets:")
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	for _, n := range o.members {
+		a, b := pool[key("ours", n)], pool[key("ndnd", n)]
+		if n >= 20 {
+			rm, rp, rc := ratio(a.all.p50, b.all.p50), ratio(a.all.p99, b.all.p99), a.cpu/b.cpu
+			fmt.Fprintf(out, "  N=%d: ours/ndnd median %.2f, p99 %.2f, CPU/pub %.2f (want <= 0.50 each): %s\n", n,
+				rm, rp, rc, verdict(rm <= 0.5 && rp <= 0.5 && rc <= 0.5))
+			if f, ok := pool[key("floor", n)]; ok {
+				fmt.Fprintf(out, "        without any SVS work the floor alone is median %.2f, p99 %.2f, CPU %.2f of ndnd's\n",
+					ratio(f.all.p50, b.all.p50), ratio(f.all.p99, b.all.p99), f.cpu/b.cpu)
+			}
+			if d, ok := pool[key("decode", n)]; ok {
+				fmt.Fprintf(out, "        floor + hand-off + our decoder: median %.2f, p99 %.2f, CPU %.2f of ndnd's\n",
+					ratio(d.all.p50, b.all.p50), ratio(d.all.p99, b.all.p99), d.cpu/b.cpu)
+			}
+		}
+		if n <= 3 {
+			rm, rr := ratio(a.all.p50, b.all.p50), ratio(a.all.p50, rttQ.p50)
+			fmt.Fprintf(out, "  N=%d: ours/ndnd median %.2f (want <= 1.00): %s; ours / bare round trip %.2f (want <= 1.50): %s\n",
+				n, rm, verdict(rm <= 1), rr, verdict(rr <= 1.5))
+		}
+	}
+	fmt.Fprintf(out, "\n(total %v)\n", time.Since(began).Round(time.Second))
+	return nil
+}
+
+func ratio(a, b int64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func medianF(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	s := slices.Clone(x)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+type quantile struct{ p50, p90, p99, max int64 }
+
+// quantiles of µs values; a negative value (not learned) counts as the
+// largest, so a miss can only make the figures worse.
+func quantiles(x []int64) quantile {
+	if len(x) == 0 {
+		return quantile{-1, -1, -1, -1}
+	}
+	s := slices.Clone(x)
+	for i, v := range s {
+		if v < 0 {
+			s[i] = 1 << 62
+		}
+	}
+	slices.Sort(s)
+	q := func(p float64) int64 {
+		v := s[min(len(s)-1, int(p*float64(len(s))))]
+		if v == 1<<62 {
+			return -1
+		}
+		return v
+	}
+	return quantile{q(0.5), q(0.9), q(0.99), q(1)}
+}
+
+// svsRunChild runs one measurement in a fresh process.
+func svsRunChild(o svsOptions, impl string, n int) (svsResult, error) {
+	args := []string{"-child", impl, "-n", strconv.Itoa(n), "-pubs", strconv.Itoa(o.pubs),
+		"-interval", o.interval.String(), "-settle", o.settle.String()}
+	cmd, err := svsChildCommand(args)
+	if err != nil {
+		return svsResult{}, err
+	}
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return svsResult{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return svsResult{}, fmt.Errorf("svs: start %s child: %w", impl, err)
+	}
+	// Bound a stuck child: the run itself takes pubs·interval plus seconds.
+	limit := time.Duration(o.pubs)*o.interval + 60*time.Second
+	timer := time.AfterFunc(limit, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	var res svsResult
+	found := false
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "RESULT "); ok {
+			if err := json.Unmarshal([]byte(rest), &res); err != nil {
+				return res, fmt.Errorf("svs: %s child: %w", impl, err)
+			}
+			found = true
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return res, fmt.Errorf("svs: %s child (N=%d): %w", impl, n, err)
+	}
+	if !found {
+		return res, fmt.Errorf("svs: %s child (N=%d) printed no result", impl, n)
+	}
+	return res, nil
+}
+
+// ---- child side ----
+
+// benchGroup is the sync group every child uses; each child has its own
+// forwarder, so they cannot meet.
+const benchGroup = "/bench/svs"
+
+func svsChild(o svsOptions, out io.Writer) error {
+	fcfg := fw.DefaultConfig()
+	fcfg.Threads = runtime.GOMAXPROCS(0)
+	fcfg.ForwarderLogLevel = slog.LevelError
+	fwd, err := fw.New(fcfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err = fwd.Start(ctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	// The process ends right after the result; the forwarder and engines go
+	// with it (closing them first would only add ndnd's shutdown noise).
+	group, _ := enc.NameFromStr(benchGroup)
+	if err := fwd.SetStrategy(group, "multicast"); err != nil {
+		return err
+	}
+	var res svsResult
+	switch o.child {
+	case "rtt":
+		res, err = svsChildRTT(o, fwd)
+	case "ours", "ndnd":
+		res, err = svsChildSync(o, fwd, group)
+	case "floor", "decode":
+		res, err = svsChildFloor(o, fwd, group)
+	default:
+		err = fmt.Errorf("svs: unknown child %q", o.child)
+	}
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "RESULT %s\n", b)
+	return err
+}
+
+// svsChildRTT measures the bare Interest/Data round trip after the same
+// idle gap as the publications: producer and consumer on their own faces.
+func svsChildRTT(o svsOptions, fwd *fw.Forwarder) (svsResult, error) {
+	prefix, _ := enc.NameFromStr("/bench/ping")
+	pf, err := fwd.NewFace()
+	if err != nil {
+		return svsResult{}, err
+	}
+	cf, err := fwd.NewFace()
+	if err != nil {
+		return svsResult{}, err
+	}
+	prod, cons := engine.NewBasicEngine(pf), engine.NewBasicEngine(cf)
+	for _, e := range []interface{ Start() error }{prod, cons} {
+		if err := e.Start(); err != nil {
+			return svsResult{}, err
+		}
+	}
+	if err := fwd.AddRoute(prefix, pf.FaceID(), 0, fw.OriginApp); err != nil {
+		return svsResult{}, err
+	}
+	if err := ping.Serve(prod, prefix, make([]byte, 100)); err != nil {
+		return svsResult{}, err
+	}
+	c := ping.NewConsumer(cons, prefix, "rtt")
+	if _, err := c.RoundTrips(50, o.interval); err != nil { // warm-up
+		return svsResult{}, err
+	}
+	rtts, err := c.RoundTrips(o.pubs, o.interval)
+	if err != nil {
+		return svsResult{}, err
+	}
+	res := svsResult{Impl: "rtt", N: 2, Pubs: o.pubs}
+	for _, d := range rtts {
+		res.RTTUs = append(res.RTTUs, d.Microseconds())
+	}
+	return res, nil
+}
+
+// recorder collects delivery times. Publication k (0-based, after one
+// warm-up publication per member) is made by member k mod N with sequence
+// number k/N + 2.
+type recorder struct {
+	n, pubs int
+	origin  time.Time
+	t0      []int64        // publication time, ns since origin
+	learn   []atomic.Int64 // [k*n + member] ns since origin, 0 = not yet
+	left    atomic.Int64   // measured deliveries still missing
+	warm    atomic.Int64   // warm-up deliveries still missing
+	done    chan struct{}
+	warmed  chan struct{}
+	bad     atomic.Int64
+}
+
+func newRecorder(n, pubs int) *recorder {
+	r := &recorder{
+		n: n, pubs: pubs, origin: time.Now(),
+		t0:     make([]int64, pubs),
+		learn:  make([]atomic.Int64, pubs*n),
+		done:   make(chan struct{}),
+		warmed: make(chan struct{}),
+	}
+	r.left.Store(int64(pubs * (n - 1)))
+	r.warm.Store(int64(n * (n - 1)))
+	return r
+}
+
+// deliver records that member m learned seqs low..high of publisher p.
+func (r *recorder) deliver(m, p int, low, high uint64) {
+	now := int64(time.Since(r.origin))
+	if p < 0 || p == m {
+		r.bad.Add(1)
+		return
+	}
+	for seq := low; seq <= high; seq++ {
+		if seq == 1 {
+			if r.warm.Add(-1) == 0 {
+				close(r.warmed)
+			}
+			continue
+		}
+		k := int(seq-2)*r.n + p
+		if seq == 0 || k >= r.pubs {
+			r.bad.Add(1)
+			continue
+		}
+		if !r.learn[k*r.n+m].CompareAndSwap(0, now) {
+			r.bad.Add(1) // duplicate
+			continue
+		}
+		if r.left.Add(-1) == 0 {
+			close(r.done)
+		}
+	}
+}
+
+// publisher is one member of either implementation.
+type publisher interface{ publish() (uint64, error) }
+
+type oursMember struct{ s *svs.Sync }
+
+func (m oursMember) publish() (uint64, error) { return m.s.Publish(context.Background()) }
+
+type ndndMember struct {
+	sv   *ndnsync.SvSync
+	name enc.Name
+}
+
+func (m ndndMember) publish() (uint64, error) { return m.sv.IncrSeqNo(m.name), nil }
+
+func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, error) {
+	n := o.n
+	rec := newRecorder(n, o.pubs)
+	// Member i is /bench/node/<i>; callbacks find the publisher by the
+	// last name component without allocating.
+	index := make(map[string]int, n)
+	names := make([]enc.Name, n)
+	for i := range n {
+		names[i], _ = enc.NameFromStr(fmt.Sprintf("/bench/node/%d", i))
+		index[string(names[i][len(names[i])-1].Val)] = i
+	}
+	lastComp := func(tlvValue string) string {
+		// The last component of a Name TLV-VALUE of /bench/node/<i>: the
+		// value after the last "08 <len>" header of a short component.
+		for j := len(tlvValue) - 2; j >= 0; j-- {
+			if tlvValue[j] == 0x08 && int(tlvValue[j+1]) == len(tlvValue)-j-2 {
+				return tlvValue[j+2:]
+			}
+		}
+		return ""
+	}
+	syncPrefix := group.Append(enc.NewVersionComponent(3))
+
+	members := make([]publisher, n)
+	for i := range n {
+		face, err := fwd.NewFace()
+		if err != nil {
+			return svsResult{}, err
+		}
+		e := engine.NewBasicEngine(face)
+		if err := e.Start(); err != nil {
+			return svsResult{}, err
+		}
+		switch o.child {
+		case "ours":
+			registered := make(chan error, 1)
+			s, err := svs.New(e, svs.Config{
+				Group: group,
+				Node:  names[i],
+				OnUpdate: func(u svs.Update) {
+					p, ok := index[lastComp(string(u.Node))]
+					if !ok {
+						p = -1
+					}
+					rec.deliver(i, p, u.Low, u.High)
+				},
+				Register: func(prefix enc.Name) error {
+					err := fwd.AddRoute(prefix, face.FaceID(), 0, fw.OriginApp)
+					registered <- err
+					return err
+				},
+			})
+			if err != nil {
+				return svsResult{}, err
+			}
+			go func() { _ = s.Run(context.Background()) }()
+			if err := <-registered; err != nil {
+				return svsResult{}, err
+			}
+			members[i] = oursMember{s}
+		case "ndnd":
+			client := object.NewClient(e, storage.NewMemoryStore(), nil)
+			sv := ndnsync.NewSvSync(ndnsync.SvSyncOpts{
+				Client:      client,
+				GroupPrefix: group.Clone(),
+				OnUpdate: func(u ndnsync.SvSyncUpdate) {
+					p := -1
+					if len(u.Name) > 0 {
+						if j, ok := index[string(u.Name[len(u.Name)-1].Val)]; ok {
+							p = j
+						}
+					}
+					rec.deliver(i, p, u.Low, u.High)
+				},
+			})
+			if err := fwd.AddRoute(syncPrefix, face.FaceID(), 0, fw.OriginApp); err != nil {
+				return svsResult{}, err
+			}
+			if err := sv.Start(); err != nil {
+				return svsResult{}, err
+			}
+			members[i] = ndndMember{sv, names[i].Clone()}
+		}
+	}
+
+	// As the anchor measurement: settle, one warm-up publication per member
+	// 20 ms apart, wait until all are learned, settle again.
+	time.Sleep(o.settle)
+	for _, m := range members {
+		if _, err := m.publish(); err != nil {
+			return svsResult{}, err
+		}
+		time.Sleep(o.interval)
+	}
+	select {
+	case <-rec.warmed:
+	case <-time.After(10 * time.Second):
+		return svsResult{}, fmt.Errorf("svs: %s N=%d: warm-up publications not learned (%d missing)", o.child, n, rec.warm.Load())
+	}
+	time.Sleep(o.settle)
+
+	// Measured phase.
+	if o.profile != "" {
+		f, err := os.Create(o.profile)
+		if err != nil {
+			return svsResult{}, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return svsResult{}, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	heapPeak, stopHeap := sampleHeap()
+	c0 := fwd.Counters()
+	ru0 := rusage()
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	start := time.Now()
+	for k := range o.pubs {
+		time.Sleep(time.Until(start.Add(time.Duration(k) * o.interval)))
+		rec.t0[k] = int64(time.Since(rec.origin))
+		seq, err := members[k%n].publish()
+		if err != nil {
+			return svsResult{}, err
+		}
+		if want := uint64(k/n + 2); seq != want {
+			return svsResult{}, fmt.Errorf("svs: %s member %d published seq %d, want %d", o.child, k%n, seq, want)
+		}
+	}
+	return svsFinish(o, rec, fwd, start, c0, ru0, &ms0, heapPeak, stopHeap), nil
+}
+
+// svsFinish waits for the last deliveries and the settle time after the
+// last publication, takes the end snapshot and computes the result.
+func svsFinish(o svsOptions, rec *recorder, fwd *fw.Forwarder, start time.Time, c0 fw.Counters, ru0 usage,
+	ms0 *runtime.MemStats, heapPeak func() uint64, stopHeap func()) svsResult {
+	n := o.n
+	last := time.Now()
+	select {
+	case <-rec.done:
+	case <-time.After(3 * time.Second):
+	}
+	time.Sleep(time.Until(last.Add(o.settle)))
+	wall := time.Since(start)
+	var ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms1)
+	ru1 := rusage()
+	c1 := fwd.Counters()
+	stopHeap()
+
+	res := svsResult{Impl: o.child, N: n, Pubs: o.pubs, Anomalies: rec.bad.Load(), WallS: wall.Seconds()}
+	for k := range o.pubs {
+		p := k % n
+		worst := int64(0)
+		for m := range n {
+			if m == p {
+				continue
+			}
+			t := rec.learn[k*n+m].Load()
+			if t == 0 {
+				worst = -1
+				res.MemberUs = append(res.MemberUs, -1)
+				continue
+			}
+			d := t - rec.t0[k]
+			res.MemberUs = append(res.MemberUs, d/1000)
+			if worst >= 0 {
+				worst = max(worst, d)
+			}
+		}
+		if worst < 0 {
+			res.Missed++
+			res.AllUs = append(res.AllUs, -1)
+		} else {
+			res.AllUs = append(res.AllUs, worst/1000)
+		}
+	}
+	recv := c1.OutInterests - c0.OutInterests // Sync Interests delivered to members
+	res.CPUPerPub = float64(ru1.cpu-ru0.cpu) / float64(time.Microsecond) / float64(o.pubs)
+	res.SysPerPub = float64(ru1.sys-ru0.sys) / float64(time.Microsecond) / float64(o.pubs)
+	if recv > 0 {
+		res.AllocsRecv = float64(ms1.Mallocs-ms0.Mallocs) / float64(recv)
+	}
+	res.MaxRSSKB = ru1.maxRSSKB
+	res.HeapPeakMB = float64(heapPeak()) / (1 << 20)
+	res.GCs = ms1.NumGC - ms0.NumGC
+	res.InPerPub = float64(c1.InInterests-c0.InInterests) / float64(o.pubs)
+	res.OutPerPub = float64(recv) / float64(o.pubs)
+	return res
+}
+
+// svsChildFloor measures what the same traffic costs without SVS: each
+// member an ndn engine on its own face with a handler on the sync prefix,
+// and each publication one Sync Interest of the same size as a real one (N
+// entries, a vector as it would be at that moment), encoded beforehand and
+// expressed by the publisher.
+//
+//   - floor: the handler only records the arrival, on the engine's
+//     goroutine: forwarder, faces, ndnd engine and scheduler, the cost
+//     both implementations stand on.
+//   - decode: the handler copies the packet to a channel and a goroutine of
+//     the member decodes it with our codec, then records: the floor plus
+//     the required hand-off plus our decoder, i.e. a driver whose protocol
+//     engine and callbacks cost nothing.
+func svsChildFloor(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, error) {
+	n := o.n
+	rec := newRecorder(n, o.pubs)
+	syncPrefix := group.Append(enc.NewVersionComponent(3))
+	codec, err := wire.NewCodec(group, nil, wire.Options{})
+	if err != nil {
+		return svsResult{}, err
+	}
+	engines := make([]ndn.Engine, n)
+	for i := range n {
+		face, err := fwd.NewFace()
+		if err != nil {
+			return svsResult{}, err
+		}
+		e := engine.NewBasicEngine(face)
+		if err := e.Start(); err != nil {
+			return svsResult{}, err
+		}
+		engines[i] = e
+		// The nonce carries the publication index; the publisher of k is
+		// k mod n, its seq k/n + 2, as for the real runs.
+		record := func(k int) {
+			if k >= 0 && k < o.pubs {
+				rec.deliver(i, k%n, uint64(k/n+2), uint64(k/n+2))
+			}
+		}
+		type item struct {
+			k int
+			b []byte
+		}
+		inbox := make(chan item, 256)
+		if o.child == "decode" {
+			go func() {
+				for it := range inbox {
+					if _, err := codec.ParseSyncInterest(it.b); err != nil {
+						rec.bad.Add(1)
+					}
+					record(it.k)
+				}
+			}()
+		}
+		if err := e.AttachHandler(syncPrefix, func(args ndn.InterestHandlerArgs) {
+			k := int(args.Interest.Nonce().GetOr(0)) - 1
+			if o.child == "decode" {
+				select {
+				case inbox <- item{k, args.RawInterest.Join()}:
+				default:
+					rec.bad.Add(1)
+				}
+				return
+			}
+			record(k)
+		}); err != nil {
+			return svsResult{}, err
+		}
+		if err := fwd.AddRoute(syncPrefix, face.FaceID(), 0, fw.OriginApp); err != nil {
+			return svsResult{}, err
+		}
+	}
+	// Pre-encode every Sync Interest: a vector of n members at the seqs of
+	// the moment (member m has made one warm-up publication and those of
+	// m, m+n, ... up to k), so that every vector, and therefore every
+	// name, is unique as in the real runs; nonce k+1.
+	type pkt struct {
+		intr ndn.EncodedInterest
+		cfg  ndn.InterestConfig
+	}
+	pkts := make([]*pkt, o.pubs)
+	for k := range o.pubs {
+		var entries []core.Entry
+		for m := range n {
+			node := wire.NameToCore(enc.Name{enc.NewGenericComponent("bench"), enc.NewGenericComponent("node"), enc.NewGenericComponent(strconv.Itoa(m))})
+			seq := uint64(1)
+			if k >= m {
+				seq += uint64((k-m)/n + 1)
+			}
+			entries = append(entries, core.Entry{Node: node, Boot: 1, Seq: seq})
+		}
+		b, err := codec.EncodeSyncInterest(core.NewVector(entries...), uint32(k+1))
+		if err != nil {
+			return svsResult{}, err
+		}
+		i, _, err := spec.Spec{}.ReadInterest(enc.NewBufferView(b))
+		if err != nil {
+			return svsResult{}, err
+		}
+		p := &pkt{cfg: ndn.InterestConfig{Lifetime: optional.Some(time.Second)}}
+		p.intr = ndn.EncodedInterest{Wire: enc.Wire{b}, FinalName: i.Name(), Config: &p.cfg}
+		pkts[k] = p
+	}
+	time.Sleep(o.settle)
+	// No warm-up deliveries to wait for: the handlers need none.
+	heapPeak, stopHeap := sampleHeap()
+	c0 := fwd.Counters()
+	ru0 := rusage()
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	start := time.Now()
+	for k := range o.pubs {
+		time.Sleep(time.Until(start.Add(time.Duration(k) * o.interval)))
+		rec.t0[k] = int64(time.Since(rec.origin))
+		if err := engines[k%n].Express(&pkts[k].intr, func(ndn.ExpressCallbackArgs) {}); err != nil {
+			return svsResult{}, err
+		}
+	}
+	return svsFinish(o, rec, fwd, start, c0, ru0, &ms0, heapPeak, stopHeap), nil
+}
+
+type usage struct {
+	cpu, sys time.Duration
+	maxRSSKB int64
+}
+
+// rusage reads getrusage(RUSAGE_SELF): user+system CPU and peak RSS
+// (kilobytes on Linux).
+func rusage() usage {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return usage{}
+	}
+	tv := func(t syscall.Timeval) time.Duration {
+		return time.Duration(t.Sec)*time.Second + time.Duration(t.Usec)*time.Microsecond
+	}
+	return usage{cpu: tv(ru.Utime) + tv(ru.Stime), sys: tv(ru.Stime), maxRSSKB: int64(ru.Maxrss)}
+}
+
+// sampleHeap samples the bytes of live and not yet swept heap objects every
+// 20 ms through runtime/metrics, which does not stop the world. peak
+// returns the largest sample.
+func sampleHeap() (peak func() uint64, stop func()) {
+	var top atomic.Uint64
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if sample[0].Value.Kind() == metrics.KindUint64 {
+				if v := sample[0].Value.Uint64(); v > top.Load() {
+					top.Store(v)
+				}
+			}
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var once sync.Once
+	return top.Load, func() { once.Do(func() { close(quit); <-done }) }
+}
