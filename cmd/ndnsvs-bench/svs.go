@@ -119,6 +119,7 @@ type svsResult struct {
 	Missed     int     `json:"missed"`
 	Anomalies  int64   `json:"anomalies"` // duplicates and sequence numbers never published
 	CPUPerPub  float64 `json:"cpu_per_pub_us"`
+	OtherLoad  float64 `json:"other_load"` // other processes' CPU during the phase, in cores
 	SysPerPub  float64 `json:"sys_per_pub_us"`
 	AllocsRecv float64 `json:"allocs_per_recv"`
 	MaxRSSKB   int64   `json:"max_rss_kb"`
@@ -186,9 +187,10 @@ func svsParent(o svsOptions, out io.Writer) error {
 	fmt.Fprintln(out, "Latencies in µs. CPU = getrusage user+sys per publication, whole process; allocs = runtime Mallocs per")
 	fmt.Fprintln(out, "Sync Interest delivered to a member, whole process; RSS = ru_maxrss; heap = peak live+unswept heap objects.")
 	fmt.Fprintln(out, "floor = no SVS (handler on the engine goroutine records the arrival); decode = floor + hand-off + our decoder.")
-	hdr := "%-3s %-6s %-4s %7s %7s %7s %7s %6s %6s %8s %7s %6s %6s %4s %6s %6s\n"
-	row := "%-3d %-6s %-4s %7s %7s %7s %7s %6s %6s %8.0f %7.1f %6.1f %6.1f %4d %6.3f %6d\n"
-	fmt.Fprintf(out, hdr, "N", "impl", "run", "median", "p90", "p99", "max", "mem50", "mem99", "CPU/pub", "allocs", "RSS", "heap", "GCs", "In/pub", "missed")
+	fmt.Fprintln(out, "other = CPU used by other processes during the phase, in cores (from /proc/stat): above ~0.1 the run was disturbed.")
+	hdr := "%-3s %-6s %-4s %7s %7s %7s %7s %6s %6s %8s %7s %6s %6s %4s %6s %6s %6s\n"
+	row := "%-3d %-6s %-4s %7s %7s %7s %7s %6s %6s %8.0f %7.1f %6.1f %6.1f %4d %6.3f %6d %6.2f\n"
+	fmt.Fprintf(out, hdr, "N", "impl", "run", "median", "p90", "p99", "max", "mem50", "mem99", "CPU/pub", "allocs", "RSS", "heap", "GCs", "In/pub", "missed", "other")
 	type pooled struct {
 		all, member quantile
 		cpu, allocs float64
@@ -207,7 +209,7 @@ func svsParent(o svsOptions, out io.Writer) error {
 			for i, r := range rs {
 				a, m := quantiles(r.AllUs), quantiles(r.MemberUs)
 				fmt.Fprintf(out, row, n, impl, strconv.Itoa(i+1), us(a.p50), us(a.p90), us(a.p99), us(a.max), us(m.p50), us(m.p99),
-					r.CPUPerPub, r.AllocsRecv, float64(r.MaxRSSKB)/1024, r.HeapPeakMB, r.GCs, r.InPerPub, r.Missed)
+					r.CPUPerPub, r.AllocsRecv, float64(r.MaxRSSKB)/1024, r.HeapPeakMB, r.GCs, r.InPerPub, r.Missed, r.OtherLoad)
 				if r.Anomalies != 0 {
 					fmt.Fprintf(out, "    !! %d duplicate, unpublished or dropped deliveries\n", r.Anomalies)
 				}
@@ -217,7 +219,7 @@ func svsParent(o svsOptions, out io.Writer) error {
 				allocs = append(allocs, r.AllocsRecv)
 				rss = max(rss, float64(r.MaxRSSKB)/1024)
 			}
-			p := pooled{all: quantiles(all), member: quantiles(member), cpu: medianF(cpu), allocs: medianF(allocs), rss: rss}
+			p := pooled{all: quantiles(all), member: quantiles(member), cpu: meanF(cpu), allocs: meanF(allocs), rss: rss}
 			pool[key(impl, n)] = p
 			if len(rs) > 1 {
 				fmt.Fprintf(out, "%-3d %-6s %-4s %7s %7s %7s %7s %6s %6s %8.0f %7.1f %6.1f\n", n, impl, "all",
@@ -229,7 +231,7 @@ func svsParent(o svsOptions, out io.Writer) error {
 			ratio(a.all.p50, b.all.p50), ratio(a.all.p90, b.all.p90), ratio(a.all.p99, b.all.p99), ratio(a.all.max, b.all.max),
 			ratio(a.member.p50, b.member.p50), ratio(a.member.p99, b.member.p99), a.cpu/b.cpu, a.allocs/b.allocs, a.rss/b.rss)
 	}
-	fmt.Fprintln(out, "ratio = ours / ndnd: latencies pooled over runs, CPU and allocations medians over runs, RSS the largest.")
+	fmt.Fprintln(out, "ratio = ours / ndnd: latencies pooled over runs, CPU and allocations means over runs, RSS the largest.")
 	fmt.Fprintln(out)
 
 	fmt.Fprintln(out, "targets:")
@@ -271,13 +273,15 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-func medianF(x []float64) float64 {
+func meanF(x []float64) float64 {
 	if len(x) == 0 {
 		return 0
 	}
-	s := slices.Clone(x)
-	slices.Sort(s)
-	return s[len(s)/2]
+	var sum float64
+	for _, v := range x {
+		sum += v
+	}
+	return sum / float64(len(x))
 }
 
 type quantile struct{ p50, p90, p99, max int64 }
@@ -612,6 +616,7 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 			return svsResult{}, err
 		}
 		defer f.Close()
+		runtime.SetCPUProfileRate(1000)
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return svsResult{}, err
 		}
@@ -620,6 +625,7 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 	heapPeak, stopHeap := sampleHeap()
 	c0 := fwd.Counters()
 	ru0 := rusage()
+	busy0 := machineBusy()
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	start := time.Now()
@@ -634,13 +640,13 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 			return svsResult{}, fmt.Errorf("svs: %s member %d published seq %d, want %d", o.child, k%n, seq, want)
 		}
 	}
-	return svsFinish(o, rec, fwd, start, c0, ru0, &ms0, heapPeak, stopHeap), nil
+	return svsFinish(o, rec, fwd, start, c0, ru0, busy0, &ms0, heapPeak, stopHeap), nil
 }
 
 // svsFinish waits for the last deliveries and the settle time after the
 // last publication, takes the end snapshot and computes the result.
 func svsFinish(o svsOptions, rec *recorder, fwd *fw.Forwarder, start time.Time, c0 fw.Counters, ru0 usage,
-	ms0 *runtime.MemStats, heapPeak func() uint64, stopHeap func()) svsResult {
+	busy0 time.Duration, ms0 *runtime.MemStats, heapPeak func() uint64, stopHeap func()) svsResult {
 	n := o.n
 	last := time.Now()
 	select {
@@ -652,6 +658,7 @@ func svsFinish(o svsOptions, rec *recorder, fwd *fw.Forwarder, start time.Time, 
 	var ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms1)
 	ru1 := rusage()
+	busy1 := machineBusy()
 	c1 := fwd.Counters()
 	stopHeap()
 
@@ -685,6 +692,9 @@ func svsFinish(o svsOptions, rec *recorder, fwd *fw.Forwarder, start time.Time, 
 	recv := c1.OutInterests - c0.OutInterests // Sync Interests delivered to members
 	res.CPUPerPub = float64(ru1.cpu-ru0.cpu) / float64(time.Microsecond) / float64(o.pubs)
 	res.SysPerPub = float64(ru1.sys-ru0.sys) / float64(time.Microsecond) / float64(o.pubs)
+	if busy0 > 0 && busy1 > busy0 {
+		res.OtherLoad = max(0, float64(busy1-busy0-(ru1.cpu-ru0.cpu))/float64(wall))
+	}
 	if recv > 0 {
 		res.AllocsRecv = float64(ms1.Mallocs-ms0.Mallocs) / float64(recv)
 	}
@@ -804,6 +814,7 @@ func svsChildFloor(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, 
 	heapPeak, stopHeap := sampleHeap()
 	c0 := fwd.Counters()
 	ru0 := rusage()
+	busy0 := machineBusy()
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	start := time.Now()
@@ -814,7 +825,27 @@ func svsChildFloor(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, 
 			return svsResult{}, err
 		}
 	}
-	return svsFinish(o, rec, fwd, start, c0, ru0, &ms0, heapPeak, stopHeap), nil
+	return svsFinish(o, rec, fwd, start, c0, ru0, busy0, &ms0, heapPeak, stopHeap), nil
+}
+
+// machineBusy returns the CPU time all processes have used (user, nice,
+// system, irq, softirq, steal) from /proc/stat, or 0 where unavailable.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, _ := strconv.ParseInt(f[i], 10, 64)
+		ticks += v
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
 type usage struct {

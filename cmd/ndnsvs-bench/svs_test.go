@@ -60,7 +60,7 @@ func TestBenchSVS(t *testing.T) {
 	}
 	for _, line := range strings.Split(report, "\n") {
 		f := strings.Fields(line)
-		if len(f) == 16 && (f[1] == "ours" || f[1] == "ndnd" || f[1] == "floor" || f[1] == "decode") && f[15] != "0" {
+		if len(f) == 17 && (f[1] == "ours" || f[1] == "ndnd" || f[1] == "floor" || f[1] == "decode") && f[15] != "0" {
 			t.Errorf("missed publications: %s", line)
 		}
 	}
