@@ -1,0 +1,55 @@
+// Package svs runs a member of a State Vector Sync v3 group on an NDN
+// engine: the driver around the pure protocol engine of svs/core, with the
+// wire codec of svs/wire.
+//
+// It works on any ndnd std ndn.Engine: engine.NewBasicEngine over this
+// project's in-process face (fw.Forwarder.NewFace), or over a unix socket
+// to an external forwarder.
+//
+//	s, err := svs.New(eng, svs.Config{
+//		Group:    group,              // Sync Interests: /<group>/v=3/<digest>
+//		Node:     node,               // our entry in the state vector
+//		OnUpdate: func(u svs.Update) { /* fetch u.Low..u.High of u.Node */ },
+//		Register: func(p enc.Name) error { return fwd.AddRoute(p, face.FaceID(), 0, fw.OriginApp) },
+//	})
+//	go s.Run(ctx)                   // blocks until ctx ends or Close
+//	seq, err := s.Publish(ctx)      // one Sync Interest, at once
+//
+// # Goroutines
+//
+// Run is the only goroutine of a Sync, and it owns the protocol engine. It
+// selects over: received Sync Interests, publication requests (Publish,
+// SetSeq), one timer set to the engine's next deadline, the face coming
+// back up, and ctx. Every other method may be called from any goroutine.
+//
+// The Interest handler Run attaches on SyncPrefix runs on ndnd's engine
+// goroutine. It never blocks: it copies the packet into a recycled buffer
+// and hands it to Run through a channel of Config.InboxSize, dropping (and
+// counting, Stats.InboxDropped) what does not fit. Decoding, validation and
+// the protocol all happen on Run's goroutine, once per packet.
+//
+// Sync Interests are expressed by Run itself with ndn.Engine.Express and a
+// callback that ignores the result (they are never answered), 1 s lifetime,
+// no goroutine per send.
+//
+// OnUpdate and OnPersist are called by Run, in order, outside any lock and
+// with no engine state held. A slow callback slows the member down: nothing
+// is received or sent meanwhile, and received Sync Interests pile up in the
+// inbox. A callback must not call Publish, SetSeq or Run (deadlock); it may
+// call Close, State, Seq and Stats.
+//
+// # Ownership
+//
+// New copies the Config (except Rand, which it keeps). The vectors given to
+// OnPersist are shared with State's snapshot and must not be modified;
+// State returns a copy. Update values are plain data.
+//
+// # Errors and bad input
+//
+// Constructors return errors wrapping ErrInvalidConfig (or the codec's or
+// engine's error), never panic. Malformed, invalid and far-future Sync
+// Interests change nothing but a counter (Stats) and a debug log line.
+//
+// See docs/svs-driver.md for the packet flows, the measurements against
+// ndnd's SvSync and the tests.
+package svs
