@@ -129,13 +129,14 @@ func (af *Face) receive() {
 }
 
 // frameOf turns the forwarder's LpPacket back into the frame an engine
-// expects: the bare packet when the LpPacket carries nothing else, the
-// re-encoded LpPacket when it carries headers (a PIT token, a Nack).
+// expects. Without a Nack that is the bare packet: the PIT token ndnd
+// attaches to Interests is dropped, which spares an encode per Interest; a
+// reply without a token is matched by name, as from any NFD client.
 func frameOf(lp *spec.LpPacket) []byte {
-	if lp.PitToken == nil && lp.Nack == nil && !lp.CongestionMark.IsSet() && !lp.IncomingFaceId.IsSet() {
+	if lp.Nack == nil {
 		return lp.Fragment.Join()
 	}
-	pkt := &spec.Packet{LpPacket: lp}
+	pkt := &spec.Packet{LpPacket: &spec.LpPacket{Fragment: lp.Fragment, Nack: lp.Nack}}
 	var e spec.PacketEncoder
 	e.Init(pkt)
 	w := e.Encode(pkt)
