@@ -220,6 +220,7 @@ func TestPublishAndSetSeq(t *testing.T) {
 			if err != nil || seq != want {
 				t.Fatalf("Publish = %d, %v; want %d", seq, err, want)
 			}
+			synctest.Wait() // Publish returns before the Interest is expressed
 			sent := r.fe.sends()
 			if len(sent) != n+1 {
 				t.Fatalf("Publish sent %d Interests, want 1", len(sent)-n)
@@ -243,6 +244,7 @@ func TestPublishAndSetSeq(t *testing.T) {
 		if seq, _ := r.s.Publish(ctx); seq != 11 {
 			t.Errorf("Publish after SetSeq(10) = %d, want 11", seq)
 		}
+		synctest.Wait()
 		r.mu.Lock()
 		last := r.persist[len(r.persist)-1]
 		r.mu.Unlock()
@@ -478,6 +480,7 @@ func TestRegisterAndSendErrors(t *testing.T) {
 		if _, err := r.s.Publish(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+		synctest.Wait()
 		if st := r.s.Stats(); st.SendErrors != 1 {
 			t.Errorf("stats %+v, want 1 send error", st)
 		}

@@ -234,8 +234,10 @@ func (s *Sync) Close() error {
 	return nil
 }
 
-// Publish raises this member's sequence number by one, sends a Sync
-// Interest carrying it at once, and returns the new sequence number.
+// Publish raises this member's sequence number by one and returns it; the
+// Sync Interest carrying it is expressed at once, right after Publish is
+// answered (so it may not have left when Publish returns; a failure to send
+// is counted in Stats.SendErrors, not returned).
 // It hands the request to the Run goroutine and waits for it: before Run
 // starts it blocks until Run does, ctx ends (ctx's error) or the Sync is
 // closed (ErrClosed). Once Run has taken the request the publication

@@ -1,0 +1,5 @@
+//go:build !race
+
+package svs
+
+const raceEnabled = false
