@@ -7,10 +7,12 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
-// Stats are a member's cumulative counters. Every received Sync Interest
-// ends in exactly one of InboxDropped, Malformed, Invalid or Engine.Received
-// (which includes Engine.IgnoredFutureBoot), once the inbox has drained:
-// Received = Malformed + Invalid + Engine.Received + (still queued).
+// Stats are a member's cumulative counters, safe to read at any time. Every
+// Sync Interest the handler is given ends in exactly one of InboxDropped,
+// Malformed, Invalid or Engine.Received (which includes
+// Engine.IgnoredFutureBoot); those not dropped at the inbox are counted in
+// Received, so Received = Malformed + Invalid + Engine.Received + (still
+// queued).
 type Stats struct {
 	// Sent counts Sync Interests handed to the engine (ndn.Engine.Express).
 	Sent uint64
