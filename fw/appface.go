@@ -1,23 +1,25 @@
 package fw
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"sync/atomic"
 
+	"github.com/named-data/ndnd/fw/defn"
+	"github.com/named-data/ndnd/fw/dispatch"
 	"github.com/named-data/ndnd/fw/face"
+	ndnfw "github.com/named-data/ndnd/fw/fw"
 	enc "github.com/named-data/ndnd/std/encoding"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 )
 
 // Face is an in-process application face: an ndn.Face (ndnd std) that an
 // engine such as engine.NewBasicEngine attaches to, wired straight into the
-// forwarder with no socket. Packets cross as byte slices through channels.
+// forwarding threads with no socket (see NewFace).
 //
-// Close removes the face and its routes from the forwarder. ndnd's internal
-// transport keeps two goroutines per face until the process ends (its send
-// queue is never closed); faces are meant to live as long as their
-// application.
+// Close removes the face and its routes from the forwarder. The ndnd
+// transport registered for its ID keeps two idle goroutines until the
+// process ends; faces are meant to live as long as their application.
 //
 // Send is safe for concurrent use. The callbacks set with OnPacket and
 // OnError are called from the face's receive goroutine, one at a time.
@@ -29,6 +31,14 @@ type Face struct {
 
 	onPkt   func(frame []byte)
 	onError func(err error)
+
+	// The forwarder's side, bypassing ndnd's link service (see NewFace).
+	toApp      chan []byte   // frames the forwarder sent, for the receive goroutine
+	stop       chan struct{} // closed by Close: the receive goroutine returns
+	nInI, nInD atomic.Uint64 // from the application
+	nOutI      atomic.Uint64 // to the application
+	nOutD      atomic.Uint64
+	nDropped   atomic.Uint64 // to the application, dropped on a full queue
 
 	running   atomic.Bool
 	closed    atomic.Bool
@@ -43,15 +53,25 @@ type Face struct {
 
 // NewFace creates an in-process face. Its forwarder-side face exists at once
 // (FaceID), so routes can be added before the application opens it.
+//
+// The face takes the shortest path ndnd allows. ndnd v1.5.3 has no
+// in-process face, and its link-service interface cannot be implemented
+// outside ndnd; but the forwarding threads reach a face only through
+// dispatch's face table, whose interface can. So an InternalTransport link
+// service is registered as usual (for the face ID, the management listings
+// and route clean-up) and the face's dispatch entry is then replaced by the
+// Face itself: the forwarding thread hands each packet to SendPacket, which
+// queues it for the application, and Send parses the application's packets
+// and queues them on the forwarding thread directly. A packet crosses two
+// goroutine hand-offs instead of four, and is neither LP-encoded nor copied
+// on the way.
 func (f *Forwarder) NewFace() (*Face, error) {
 	if err := f.running(); err != nil {
 		return nil, err
 	}
 	tr := face.MakeInternalTransport()
 	opts := face.MakeNDNLPLinkServiceOptions()
-	// Applications get no IncomingFaceId: one LP header less per packet.
 	opts.IsIncomingFaceIndicationEnabled = false
-	opts.IsConsumerControlledForwardingEnabled = true
 	opts.IsFragmentationEnabled = false
 	link := face.MakeNDNLPLinkService(tr, opts)
 	link.Run(nil)
@@ -60,6 +80,8 @@ func (f *Forwarder) NewFace() (*Face, error) {
 		link:     link,
 		tr:       tr,
 		id:       link.FaceID(),
+		toApp:    make(chan []byte, f.cfg.FaceQueueSize),
+		stop:     make(chan struct{}),
 		recvDone: make(chan struct{}),
 		onUp:     map[int]func(){},
 		onDown:   map[int]func(){},
@@ -67,12 +89,13 @@ func (f *Forwarder) NewFace() (*Face, error) {
 	f.mu.Lock()
 	if f.state == stateClosed {
 		f.mu.Unlock()
-		tr.Close()
 		face.FaceTable.Remove(af.id)
+		tr.Close()
 		return nil, ErrNotRunning
 	}
 	f.appFaces[af] = struct{}{}
 	f.mu.Unlock()
+	dispatch.AddFace(af.id, af) // from now on the forwarder sends to af, not to link
 	return af, nil
 }
 
@@ -114,59 +137,114 @@ func (af *Face) Open() error {
 	return nil
 }
 
+// receive delivers the forwarder's packets to the application, in order, on
+// one goroutine: OnPacket may block (ndnd's engine does when its queue is
+// full) without ever blocking a forwarding thread.
 func (af *Face) receive() {
 	defer close(af.recvDone)
 	for {
-		lp := af.tr.Receive()
-		if lp == nil {
+		select {
+		case <-af.stop:
 			return
-		}
-		frame := frameOf(lp)
-		if frame != nil {
+		case frame := <-af.toApp:
 			af.onPkt(frame)
 		}
 	}
 }
 
-// frameOf turns the forwarder's LpPacket back into the frame an engine
-// expects. Without a Nack that is the bare packet: the PIT token ndnd
-// attaches to Interests is dropped, which spares an encode per Interest; a
-// reply without a token is matched by name, as from any NFD client.
-func frameOf(lp *spec.LpPacket) []byte {
-	if lp.Nack == nil {
-		return lp.Fragment.Join()
-	}
-	pkt := &spec.Packet{LpPacket: &spec.LpPacket{Fragment: lp.Fragment, Nack: lp.Nack}}
-	var e spec.PacketEncoder
-	e.Init(pkt)
-	w := e.Encode(pkt)
-	if w == nil {
-		return nil
-	}
-	return w.Join()
-}
-
-// Send hands a packet (an Interest, Data or LpPacket) to the forwarder.
+// Send hands a packet (an Interest, Data or LpPacket) to the forwarder. It
+// is parsed here, on the caller's goroutine, and queued on the forwarding
+// thread that owns its name, as ndnd's link service would do.
 func (af *Face) Send(pkt enc.Wire) error {
 	if !af.running.Load() {
 		return ErrClosed
 	}
-	var lp *spec.LpPacket
-	if len(pkt) > 0 && len(pkt[0]) > 0 && pkt[0][0] == 0x64 { // LpPacket
-		p, _, err := spec.ReadPacket(enc.NewWireView(pkt))
-		if err != nil {
-			return fmt.Errorf("fw: face %d: malformed LpPacket: %w", af.id, err)
-		}
-		if p.LpPacket == nil {
-			return fmt.Errorf("fw: face %d: malformed LpPacket", af.id)
-		}
-		lp = p.LpPacket
-	} else {
-		lp = &spec.LpPacket{Fragment: pkt}
+	// The caller may reuse its buffers once Send returns: keep a copy.
+	frame := pkt.Join()
+	l2, err := defn.ParseFwPacket(enc.NewBufferView(frame), false)
+	if err != nil {
+		af.fwd.events.malformed.Add(1)
+		return fmt.Errorf("fw: face %d: malformed packet: %w", af.id, err)
 	}
-	af.tr.Send(lp)
+	p := &defn.Pkt{IncomingFaceID: af.id, Raw: enc.Wire{frame}, L3: l2}
+	if lp := l2.LpPacket; lp != nil {
+		if len(lp.Fragment) == 0 {
+			return nil // IDLE
+		}
+		if lp.FragCount.IsSet() || lp.FragIndex.IsSet() {
+			af.fwd.events.malformed.Add(1)
+			return fmt.Errorf("fw: face %d: fragmented LpPacket", af.id)
+		}
+		l3, err := defn.ParseFwPacket(enc.NewWireView(lp.Fragment), false)
+		if err != nil {
+			af.fwd.events.malformed.Add(1)
+			return fmt.Errorf("fw: face %d: malformed packet: %w", af.id, err)
+		}
+		p.Raw, p.L3 = lp.Fragment, l3
+		p.PitToken = lp.PitToken
+		p.NextHopFaceID = lp.NextHopFaceId
+		p.CongestionMark = lp.CongestionMark
+	}
+	switch {
+	case p.L3.Interest != nil:
+		af.nInI.Add(1)
+		p.Name = p.L3.Interest.NameV
+		dispatch.GetFWThread(ndnfw.HashNameToFwThread(p.Name)).QueueInterest(p)
+	case p.L3.Data != nil:
+		af.nInD.Add(1)
+		p.Name = p.L3.Data.NameV
+		if len(p.PitToken) == 6 { // ours: thread number and entry
+			if t := dispatch.GetFWThread(int(binary.BigEndian.Uint16(p.PitToken))); t != nil {
+				t.QueueData(p)
+				return nil
+			}
+		}
+		// An application does not have to return the token: like ndnd's
+		// link service for local faces, offer the Data to every thread
+		// that may hold an Interest for one of its prefixes.
+		for i, match := range ndnfw.HashNameToAllPrefixFwThreads(p.Name) {
+			if match {
+				dispatch.GetFWThread(i).QueueData(p)
+			}
+		}
+	default:
+		af.fwd.events.malformed.Add(1)
+		return fmt.Errorf("fw: face %d: neither Interest nor Data", af.id)
+	}
 	return nil
 }
+
+// SendPacket is called by a forwarding thread to send a packet to the
+// application (dispatch.Face). It never blocks: when the application is
+// QueueSize packets behind, the packet is dropped and counted. The PIT token
+// is not passed on; the application's reply is matched by name.
+func (af *Face) SendPacket(out dispatch.OutPkt) {
+	if af.closed.Load() {
+		return
+	}
+	frame := out.Pkt.Raw.Join()
+	select {
+	case af.toApp <- frame:
+		if out.Pkt.L3.Interest != nil {
+			af.nOutI.Add(1)
+		} else {
+			af.nOutD.Add(1)
+		}
+	default:
+		af.nDropped.Add(1)
+	}
+}
+
+// The rest of dispatch.Face, from the registered link service.
+
+// SetFaceID is part of dispatch.Face; the ID is fixed at creation.
+func (af *Face) SetFaceID(uint64)        {}
+func (af *Face) LocalURI() *defn.URI     { return af.link.LocalURI() }
+func (af *Face) RemoteURI() *defn.URI    { return af.link.RemoteURI() }
+func (af *Face) Scope() defn.Scope       { return defn.Local }
+func (af *Face) LinkType() defn.LinkType { return defn.PointToPoint }
+func (af *Face) MTU() int                { return defn.MaxNDNPacketSize }
+func (af *Face) State() defn.State       { return af.link.State() }
 
 // Close closes the face and removes it, and its routes, from the forwarder.
 // It is safe to call more than once.
@@ -176,10 +254,11 @@ func (af *Face) Close() error {
 		err = nil
 		af.closed.Store(true)
 		wasRunning := af.running.Swap(false)
-		// Out of the forwarder's tables first, so that it stops sending to
-		// the transport before the transport's queue is closed.
+		// Out of the forwarder's tables (and its routes with it) first, so
+		// that no forwarding thread picks the face any more.
 		face.FaceTable.Remove(af.id)
 		af.tr.Close()
+		close(af.stop)
 		if wasRunning {
 			<-af.recvDone
 			af.fire(af.onDown)
