@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
@@ -87,6 +88,16 @@ type Options struct {
 	// DefaultLifetime (1 s, as the
 	// spec, ndnd and NDNts use; ndn-svs C++ v2 uses 1 ms).
 	Lifetime time.Duration
+	// OmitSignatureTime leaves SignatureTime out of the State Vector
+	// Data's SignatureInfo, as ndnd v1.5.3 does (test vectors TV7a/TV7b).
+	// By default it is there, as ndnd main writes it: without it, two
+	// members holding the same state vector send byte-identical Sync
+	// Interests, and a forwarder aggregates the second into the first's
+	// PIT entry and suppresses it, so a quiet group's periodic Sync
+	// Interests go unheard and every member keeps sending its own.
+	OmitSignatureTime bool
+	// Clock gives SignatureTime; nil means time.Now.
+	Clock func() time.Time
 }
 
 // Codec encodes and decodes the Sync Interests of one sync group.
@@ -97,7 +108,10 @@ type Codec struct {
 	groupValue []byte // TLV-VALUE of the group name
 	signer     Signer
 	fastDigest bool   // signer is ndnd's DigestSha256 signer: sign inline
-	sigInfo    []byte // the whole SignatureInfo TLV, fixed per signer
+	sigInfo    []byte // the whole SignatureInfo TLV, fixed per signer but for its time
+	sigTimeAt  int    // offset of SignatureTime's 8-byte value in sigInfo, or -1
+	clock      func() time.Time
+	lastTime   atomic.Uint64 // last SignatureTime written, in ms: each is later
 	sigEstLen  int
 	validator  Validator // nil: accept all without parsing with ndnd
 	maxEntries int
@@ -162,7 +176,21 @@ func NewCodec(group enc.Name, s Signer, opts Options) (*Codec, error) {
 		info = appendTL(info, typeName, len(klv))
 		info = append(info, klv...)
 	}
+	c.sigTimeAt = -1
+	if !opts.OmitSignatureTime {
+		// Always the 8-byte form: milliseconds since 1970 need 41 bits,
+		// so the length of the packet does not depend on the time.
+		info = append(info, typeSignatureTime, 8)
+		info = append(info, make([]byte, 8)...)
+	}
 	c.sigInfo = append(appendTL(nil, typeSignatureInfo, len(info)), info...)
+	if !opts.OmitSignatureTime {
+		c.sigTimeAt = len(c.sigInfo) - 8
+	}
+	c.clock = opts.Clock
+	if c.clock == nil {
+		c.clock = time.Now
+	}
 	c.sigEstLen = int(min(s.EstimateSize(), MaxPacketSize))
 	if c.fastDigest {
 		c.sigEstLen = sha256.Size
@@ -178,4 +206,18 @@ func (c *Codec) Group() enc.Name { return c.group.Clone() }
 // [Spec §2] (2026-07-17): announce /<group-prefix>/v=3.
 func (c *Codec) SyncPrefix() enc.Name {
 	return c.group.Clone().Append(enc.NewVersionComponent(SyncVersion))
+}
+
+// signatureTime returns the SignatureTime for the next packet: now in
+// milliseconds, and always after the previous one, so that no two packets of
+// this Codec carry the same SignatureInfo.
+func (c *Codec) signatureTime() uint64 {
+	now := uint64(max(c.clock().UnixMilli(), 0))
+	for {
+		last := c.lastTime.Load()
+		t := max(now, last+1)
+		if c.lastTime.CompareAndSwap(last, t) {
+			return t
+		}
+	}
 }

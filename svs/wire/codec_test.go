@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/elliptic"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"testing"
@@ -36,7 +37,7 @@ func tv1Vector(tb testing.TB) *core.Vector {
 // TV7b: the encoder reproduces ndnd v1.5.3's Sync Interest byte for byte,
 // and the Data inside it is TV7a.
 func TestEncodeSyncInterestTV7(t *testing.T) {
-	c := newCodec(t, "/ndn/svs", nil, Options{})
+	c := newCodec(t, "/ndn/svs", nil, Options{OmitSignatureTime: true}) // as ndnd v1.5.3
 	got, err := c.EncodeSyncInterest(tv1Vector(t), 0x01020304)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func TestEncodeSyncInterestTV7(t *testing.T) {
 		t.Errorf("the Sync Interest does not end with TV7a")
 	}
 	// Explicitly passing ndnd's DigestSha256 signer is the same thing.
-	c2 := newCodec(t, "/ndn/svs", signer.NewSha256Signer(), Options{})
+	c2 := newCodec(t, "/ndn/svs", signer.NewSha256Signer(), Options{OmitSignatureTime: true})
 	if got2, _ := c2.EncodeSyncInterest(tv1Vector(t), 0x01020304); !bytes.Equal(got2, want) {
 		t.Errorf("with signer.NewSha256Signer():\n got %x\nwant %x", got2, want)
 	}
@@ -124,7 +125,7 @@ func TestDecodeSyncInterestNdndMicrosecondVersion(t *testing.T) {
 // read ours back.
 func TestSyncInterestMatchesNdnd(t *testing.T) {
 	group := name(t, "/some/sync/group")
-	c := newCodec(t, "/some/sync/group", nil, Options{})
+	c := newCodec(t, "/some/sync/group", nil, Options{OmitSignatureTime: true}) // as ndnd v1.5.3
 	dataName := group.Clone().Append(enc.NewVersionComponent(3))
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := range 300 {
@@ -596,5 +597,57 @@ func TestDecodeSyncInterestLeavesFutureBootToEngine(t *testing.T) {
 	got, err := c.DecodeSyncInterest(b)
 	if err != nil || !sameVector(got, v) {
 		t.Fatalf("got %v, %v", got, err)
+	}
+}
+
+// Two Sync Interests for the same vector differ: the State Vector Data
+// carries a SignatureTime that grows with every packet, so a forwarder never
+// aggregates one member's Sync Interest into another's. ndnd's parser and
+// ours read it, and ndnd's Data parser sees the time.
+func TestSignatureTimeMakesSyncInterestsUnique(t *testing.T) {
+	fixed := time.UnixMilli(1_790_000_000_000)
+	c := newCodec(t, "/ndn/svs", nil, Options{Clock: func() time.Time { return fixed }})
+	other := newCodec(t, "/ndn/svs", nil, Options{Clock: func() time.Time { return fixed }})
+	v := tv1Vector(t)
+	seen := map[string]bool{}
+	var last uint64
+	for i := range 50 {
+		a, err := c.EncodeSyncInterest(v, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		interest, _, err := spec.Spec{}.ReadInterest(enc.NewBufferView(a))
+		if err != nil {
+			t.Fatalf("ndnd ReadInterest: %v", err)
+		}
+		if seen[interest.Name().String()] {
+			t.Fatalf("packet %d repeats a Sync Interest name", i)
+		}
+		seen[interest.Name().String()] = true
+		if _, _, err := (spec.Spec{}).ReadData(enc.NewWireView(interest.AppParam())); err != nil {
+			t.Fatalf("ndnd ReadData: %v", err)
+		}
+		// SignatureInfo ends with SignatureTime (0x28, 8 bytes), right
+		// before the SignatureValue (0x17, 32 bytes).
+		at := len(a) - 2 - 32 - 8
+		if a[at-2] != 0x28 || a[at-1] != 8 {
+			t.Fatalf("no SignatureTime before the signature value: %x", a[at-2:])
+		}
+		if ms := binary.BigEndian.Uint64(a[at:]); ms <= last || ms < uint64(fixed.UnixMilli()) {
+			t.Fatalf("SignatureTime %d after %d (clock %d)", ms, last, fixed.UnixMilli())
+		} else {
+			last = ms
+		}
+		got, err := other.DecodeSyncInterest(a)
+		if err != nil || !core.Equal(got, v) {
+			t.Fatalf("decode: %v, %v", got, err)
+		}
+	}
+	// Without it, as ndnd v1.5.3: identical vectors, identical packets.
+	old := newCodec(t, "/ndn/svs", nil, Options{OmitSignatureTime: true})
+	p1, _ := old.EncodeSyncInterest(v, 7)
+	p2, _ := old.EncodeSyncInterest(v, 7)
+	if !bytes.Equal(p1, p2) {
+		t.Error("OmitSignatureTime: packets differ")
 	}
 }

@@ -38,6 +38,6 @@ func Example() {
 		fmt.Printf("%s boot=%d seq=%d: fetch %s\n", n, e.Boot, e.Seq, wire.PublicationName(n, group, e.Boot, e.Seq))
 	}
 	// Output:
-	// 146 bytes, register /ndn/svs/v=3
+	// 156 bytes, register /ndn/svs/v=3
 	// /A boot=1736266473 seq=1: fetch /A/ndn/svs/t=1736266473/seq=1
 }

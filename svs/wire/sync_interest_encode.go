@@ -65,6 +65,9 @@ func (c *Codec) AppendSyncInterestEntries(dst []byte, entries []core.Entry, nonc
 	out = appendTL(out, typeContent, tlvLen(typeStateVector, svValueLen))
 	out = appendStateVector(out, entries, svValueLen)
 	out = append(out, c.sigInfo...)
+	if c.sigTimeAt >= 0 {
+		binary.BigEndian.PutUint64(out[len(out)-len(c.sigInfo)+c.sigTimeAt:], c.signatureTime())
+	}
 	covered := len(out) - covStart
 
 	var digest [sha256.Size]byte

@@ -19,6 +19,7 @@ const (
 	typeFinalBlockID      = 0x1A
 	typeSignatureType     = 0x1B
 	typeKeyLocator        = 0x1C
+	typeSignatureTime     = 0x28
 	typeForwardingHint    = 0x1E
 	typeCanBePrefix       = 0x21
 	typeHopLimit          = 0x22
