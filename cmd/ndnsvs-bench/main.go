@@ -11,7 +11,14 @@
 // Every node it starts has multicast and every non-loopback listener off: it
 // sends nothing off the machine.
 //
-// Usage: ndnsvs-bench fw [-names 1000000] [-rtt 20000] [-runs 3]
+// ndnsvs-bench svs compares this project's SVS driver with ndnd's SvSync:
+// publish-to-learn latency, CPU and allocations, each in fresh child
+// processes (see svs.go).
+//
+// Usage:
+//
+//	ndnsvs-bench fw [-names 1000000] [-rtt 20000] [-runs 3]
+//	ndnsvs-bench svs [-members 3,20] [-pubs 500] [-interval 20ms] [-runs 2]
 package main
 
 import (
@@ -21,8 +28,15 @@ import (
 )
 
 func main() {
+	if len(os.Args) >= 2 && os.Args[1] == "svs" {
+		if err := benchSVS(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "ndnsvs-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) < 2 || os.Args[1] != "fw" {
-		fmt.Fprintln(os.Stderr, "usage: ndnsvs-bench fw [-names N] [-rtt N] [-runs N] [-node BINARY]")
+		fmt.Fprintln(os.Stderr, "usage: ndnsvs-bench fw [-names N] [-rtt N] [-runs N] [-node BINARY]\n       ndnsvs-bench svs [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet("fw", flag.ExitOnError)
