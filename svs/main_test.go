@@ -13,10 +13,10 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/engine"
 	"github.com/named-data/ndnd/std/ndn"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
@@ -36,20 +36,7 @@ func TestMain(m *testing.M) {
 		// pruneIfEmpty); one thread keeps -race runs about our code.
 		cfg.Threads = 1
 	}
-	f, err := fw.New(cfg)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = f.Start(ctx)
-		cancel()
-	}
-	if err == nil {
-		err = f.SetStrategy(mustName(testRoot), "multicast")
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "svs test: start forwarder:", err)
-		os.Exit(1)
-	}
-	testFwd = f
+	testFwd = fwtest.MustStart(cfg, testRoot)
 	// The forwarder is not closed: process exit ends it. fw.Forwarder.Close
 	// writes ndnd's plain-bool core.ShouldQuit while ndnd's forwarding
 	// threads read it, which the race detector reports (a defect of ndnd and
@@ -57,13 +44,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func mustName(s string) enc.Name {
-	n, err := enc.NameFromStr(s)
-	if err != nil {
-		panic(err)
-	}
-	return n
-}
+func mustName(s string) enc.Name { return fwtest.Name(s) }
 
 var groupSeq atomic.Uint64
 
@@ -81,19 +62,7 @@ func testGroup(t testing.TB) enc.Name {
 // newEngine starts an ndn engine on a new in-process face.
 func newEngine(t testing.TB) (ndn.Engine, *fw.Face) {
 	t.Helper()
-	af, err := testFwd.NewFace()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := engine.NewBasicEngine(af)
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = e.Stop()
-		_ = af.Close()
-	})
-	return e, af
+	return fwtest.Engine(t, testFwd)
 }
 
 // signal is a level-triggered wake-up: Notify never blocks, and a waiter

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/engine"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
 	"github.com/ndnsvs/ndnsvs-node/svs"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
@@ -31,14 +31,7 @@ type ourMember struct {
 // so a /<group>/v=3 route would cut NDNts members off (docs/interop.md).
 func startOurs(t *testing.T, g, node string) *ourMember {
 	t.Helper()
-	af, err := testFwd.NewFace()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := engine.NewBasicEngine(af)
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
+	e, af := fwtest.Engine(t, testFwd)
 	m := &ourMember{name: node, learned: map[string]uint64{}, changed: make(chan struct{}, 1)}
 	s, err := svs.New(e, svs.Config{
 		Group: mustName(g),
@@ -73,7 +66,6 @@ func startOurs(t *testing.T, g, node string) *ourMember {
 	t.Cleanup(func() {
 		cancel()
 		<-s.Done()
-		_ = e.Stop()
 	})
 	return m
 }

@@ -1,7 +1,6 @@
 package ndnts
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,6 +18,7 @@ import (
 	ndnsync "github.com/named-data/ndnd/std/sync"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
 )
 
 // One forwarder for the whole test binary: ndnd's globals allow one per
@@ -40,19 +40,7 @@ func TestMain(m *testing.M) {
 	cfg := fw.DefaultConfig()
 	cfg.Unix = fw.UnixConfig{Enabled: true, Path: testSock, Mode: 0o600}
 	cfg.ForwarderLogLevel = slog.LevelError
-	testFwd, err = fw.New(cfg)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = testFwd.Start(ctx)
-		cancel()
-	}
-	if err == nil {
-		err = testFwd.SetStrategy(mustName(group), "multicast")
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start forwarder:", err)
-		os.Exit(1)
-	}
+	testFwd = fwtest.MustStart(cfg, group)
 	code := m.Run()
 	if err := testFwd.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "close forwarder:", err)
@@ -62,13 +50,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func mustName(s string) enc.Name {
-	n, err := enc.NameFromStr(s)
-	if err != nil {
-		panic(err)
-	}
-	return n
-}
+func mustName(s string) enc.Name { return fwtest.Name(s) }
 
 func skipUnlessAvailable(t *testing.T) {
 	t.Helper()
