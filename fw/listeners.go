@@ -81,17 +81,47 @@ func addrURI(scheme string, a netip.AddrPort) *defn.URI {
 	return u
 }
 
-// unixListener accepts local NDN applications on a unix stream socket.
-type unixListener struct {
-	ln   *net.UnixListener
-	path string
-	uri  *defn.URI
-	wg   sync.WaitGroup
+// streamListener accepts connections until closed and turns each into a
+// face with newFace (n counts connections from 0).
+type streamListener struct {
+	ln net.Listener
+	wg sync.WaitGroup
 }
 
-// listenUnix binds the socket. A stale socket file (nothing answers on it)
-// is replaced; a live one, or a file that is not a socket, is an error.
-func listenUnix(path string, mode os.FileMode) (*unixListener, error) {
+func serveStream(ln net.Listener, newFace func(conn net.Conn, n int) error) *streamListener {
+	l := &streamListener{ln: ln}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for n := 0; ; n++ {
+			conn, err := ln.Accept()
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) || !isTemporary(err) {
+					return
+				}
+				time.Sleep(10 * time.Millisecond) // back off while out of descriptors
+				continue
+			}
+			if err := newFace(conn, n); err != nil {
+				conn.Close()
+			}
+		}
+	}()
+	return l
+}
+
+// Close stops accepting (a unix listener also removes its socket file) and
+// waits for the accept loop to end.
+func (l *streamListener) Close() error {
+	err := l.ln.Close()
+	l.wg.Wait()
+	return err
+}
+
+// listenUnix binds the socket for local NDN applications. A stale socket
+// file (nothing answers on it) is replaced; a live one, or a file that is
+// not a socket, is an error.
+func listenUnix(path string, mode os.FileMode) (*streamListener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("fw: unix socket %s: %w", path, err)
 	}
@@ -115,41 +145,25 @@ func listenUnix(path string, mode os.FileMode) (*unixListener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("fw: unix socket %s: %w", path, err)
 	}
-	l := &unixListener{ln: ln, path: path, uri: defn.MakeUnixFaceURI(path)}
-	l.wg.Add(1)
-	go l.run()
-	return l, nil
-}
-
-func (l *unixListener) run() {
-	defer l.wg.Done()
-	for n := 0; ; n++ {
-		conn, err := l.ln.AcceptUnix()
+	uri := defn.MakeUnixFaceURI(path)
+	return serveStream(ln, func(conn net.Conn, n int) error {
+		t, err := face.MakeUnixStreamTransport(defn.MakeFDFaceURI(n), uri, conn)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if isTemporary(err) {
-				time.Sleep(10 * time.Millisecond) // back off while out of descriptors
-				continue
-			}
-			return
-		}
-		t, err := face.MakeUnixStreamTransport(defn.MakeFDFaceURI(n), l.uri, conn)
-		if err != nil {
-			conn.Close()
-			continue
+			return err
 		}
 		opts := face.MakeNDNLPLinkServiceOptions()
-		opts.IsFragmentationEnabled = false
+		opts.IsFragmentationEnabled = false // reliable stream
 		face.MakeNDNLPLinkService(t, opts).Run(nil)
-	}
+		return nil
+	}), nil
 }
 
-func (l *unixListener) Close() error {
-	err := l.ln.Close() // also removes the socket file
-	l.wg.Wait()
-	return err
+// family returns the network name for a, e.g. "udp4" or "udp6".
+func family(proto string, a netip.AddrPort) string {
+	if a.Addr().Is6() && !a.Addr().Is4In6() {
+		return proto + "6"
+	}
+	return proto + "4"
 }
 
 // udpListener receives datagrams on one address and creates an on-demand
@@ -161,12 +175,8 @@ type udpListener struct {
 }
 
 func listenUDP(a netip.AddrPort) (*udpListener, error) {
-	network := "udp4"
-	if a.Addr().Is6() && !a.Addr().Is4In6() {
-		network = "udp6"
-	}
 	lc := net.ListenConfig{Control: impl.SyscallReuseAddr}
-	conn, err := lc.ListenPacket(context.Background(), network, a.String())
+	conn, err := lc.ListenPacket(context.Background(), family("udp", a), a.String())
 	if err != nil {
 		return nil, fmt.Errorf("fw: udp listener: %w", err)
 	}
@@ -220,58 +230,24 @@ func (l *udpListener) Close() error {
 	return err
 }
 
-// tcpListener accepts TCP connections as persistent faces.
-type tcpListener struct {
-	ln  net.Listener
-	uri *defn.URI
-	wg  sync.WaitGroup
-}
-
-func listenTCP(a netip.AddrPort) (*tcpListener, error) {
-	network := "tcp4"
-	if a.Addr().Is6() && !a.Addr().Is4In6() {
-		network = "tcp6"
-	}
+// listenTCP binds a TCP listener; each connection becomes a persistent face.
+func listenTCP(a netip.AddrPort) (*streamListener, error) {
 	lc := net.ListenConfig{Control: impl.SyscallReuseAddr}
-	ln, err := lc.Listen(context.Background(), network, a.String())
+	ln, err := lc.Listen(context.Background(), family("tcp", a), a.String())
 	if err != nil {
 		return nil, fmt.Errorf("fw: tcp listener: %w", err)
 	}
-	l := &tcpListener{ln: ln, uri: addrURI("tcp", a)}
-	l.wg.Add(1)
-	go l.run()
-	return l, nil
-}
-
-func (l *tcpListener) run() {
-	defer l.wg.Done()
-	for {
-		conn, err := l.ln.Accept()
+	uri := addrURI("tcp", a)
+	return serveStream(ln, func(conn net.Conn, _ int) error {
+		t, err := face.AcceptUnicastTCPTransport(conn, uri, mgmt_2022.PersistencyPersistent)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if isTemporary(err) {
-				time.Sleep(10 * time.Millisecond) // back off while out of descriptors
-				continue
-			}
-			return
-		}
-		t, err := face.AcceptUnicastTCPTransport(conn, l.uri, mgmt_2022.PersistencyPersistent)
-		if err != nil {
-			conn.Close()
-			continue
+			return err
 		}
 		opts := face.MakeNDNLPLinkServiceOptions()
-		opts.IsFragmentationEnabled = false
+		opts.IsFragmentationEnabled = false // reliable stream
 		face.MakeNDNLPLinkService(t, opts).Run(nil)
-	}
-}
-
-func (l *tcpListener) Close() error {
-	err := l.ln.Close()
-	l.wg.Wait()
-	return err
+		return nil
+	}), nil
 }
 
 // wsListener accepts WebSocket connections (browsers, NDNts) as faces.
