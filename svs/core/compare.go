@@ -50,15 +50,12 @@ func mergeInto(dst, src *Vector) bool {
 // or A has any (name, boot) entry with a strictly smaller seq than B"; a
 // missing pair counts as seq 0.
 func Outdated(a, b *Vector) bool {
-	if b == nil {
-		return false
-	}
-	for _, e := range b.entries {
-		if a.Get(e.Node, e.Boot) < e.Seq {
-			return true
-		}
-	}
-	return false
+	outdated := false
+	walk(a, b, func(_ Name, _ uint64, sa, sb uint64) bool {
+		outdated = sa < sb
+		return !outdated
+	})
+	return outdated
 }
 
 // Diff returns, in wire order (canonical node order, boot times ascending),
@@ -68,15 +65,56 @@ func Outdated(a, b *Vector) bool {
 // never 0 and never above High.
 func Diff(from, to *Vector) []Update {
 	var out []Update
-	if to == nil {
-		return nil
+	walk(from, to, func(node Name, boot, have, seq uint64) bool {
+		if seq > have {
+			out = append(out, Update{Node: node, Boot: boot, Low: have + 1, High: seq})
+		}
+		return true
+	})
+	return out
+}
+
+// walk visits every (node, boot) pair of a or b once, in wire order, with
+// its sequence number in each (0 where absent), until f returns false. Both
+// vectors are already in wire order, so this is a merge: no lookups.
+func walk(a, b *Vector, f func(node Name, boot, sa, sb uint64) bool) {
+	var ae, be []Entry
+	if a != nil {
+		ae = a.entries
 	}
-	for _, e := range to.entries {
-		if have := from.Get(e.Node, e.Boot); e.Seq > have {
-			out = append(out, Update{Node: e.Node, Boot: e.Boot, Low: have + 1, High: e.Seq})
+	if b != nil {
+		be = b.entries
+	}
+	i, j := 0, 0
+	for i < len(ae) || j < len(be) {
+		var c int
+		switch {
+		case i == len(ae):
+			c = 1
+		case j == len(be):
+			c = -1
+		case ae[i].Node == be[j].Node:
+			c = cmpUint(ae[i].Boot, be[j].Boot)
+		default:
+			c = CompareNames(ae[i].Node, be[j].Node)
+		}
+		var ok bool
+		switch {
+		case c < 0:
+			ok = f(ae[i].Node, ae[i].Boot, ae[i].Seq, 0)
+			i++
+		case c > 0:
+			ok = f(be[j].Node, be[j].Boot, 0, be[j].Seq)
+			j++
+		default:
+			ok = f(ae[i].Node, ae[i].Boot, ae[i].Seq, be[j].Seq)
+			i++
+			j++
+		}
+		if !ok {
+			return
 		}
 	}
-	return out
 }
 
 // Equal reports whether a and b hold exactly the same pairs and sequence

@@ -265,23 +265,29 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	// pair we hold or has a lower seq for one. Only pairs where we are
 	// ahead matter here, and applying the incoming vector cannot change
 	// them, so this is decided before applying.
+	// One merge over both vectors (both are in wire order) finds the pairs
+	// where we are ahead and those where v is.
 	outdated, recent := false, true
-	for _, en := range e.state.entries {
-		k, s := Key{en.Node, en.Boot}, en.Seq
-		if v.Get(k.Node, k.Boot) < s {
+	var updates []Update
+	walk(e.state, v, func(node Name, boot, local, incoming uint64) bool {
+		switch {
+		case incoming > local:
+			updates = append(updates, Update{Node: node, Boot: boot, Low: local + 1, High: incoming})
+		case incoming < local:
 			outdated = true
-			if t, ok := e.lastUpdate[k]; !ok || now-t > e.suppress {
-				recent = false
-				break
+			if recent {
+				if t, ok := e.lastUpdate[Key{node, boot}]; !ok || now-t > e.suppress {
+					recent = false
+				}
 			}
 		}
-	}
+		return true
+	})
 
 	// [Spec §4.5] Apply newer entries to the local vector (in both states)
 	// and store the current time as the last update time of each updated
-	// (node, boot). Sequence numbers only go up: Diff yields only pairs
-	// where v is ahead.
-	updates := Diff(e.state, v)
+	// (node, boot). Sequence numbers only go up: only pairs where v is
+	// ahead are updates.
 	for _, u := range updates {
 		e.state.Set(u.Node, u.Boot, u.High)
 		e.lastUpdate[Key{u.Node, u.Boot}] = now

@@ -35,8 +35,12 @@ type Entry struct {
 // sequence number of a known pair is by far the most common change.
 type Vector struct {
 	entries []Entry     // wire order
-	index   map[Key]int // position of each pair in entries
+	index   map[Key]int // position of each pair in entries; built on demand, nil after a reshuffle
 }
+
+// indexFrom is the size from which a lookup builds the index; below it, a
+// scan of the entries is cheaper than hashing.
+const indexFrom = 16
 
 // NewVector returns a vector holding the given entries. Later entries for the
 // same (node, boot) pair win only if their sequence number is higher.
@@ -56,7 +60,27 @@ func NewVectorSize(n int) *Vector {
 	if n <= 0 {
 		return &Vector{}
 	}
-	return &Vector{entries: make([]Entry, 0, n), index: make(map[Key]int, n)}
+	return &Vector{entries: make([]Entry, 0, n)}
+}
+
+// find returns the position of (node, boot) in entries.
+func (v *Vector) find(node Name, boot uint64) (int, bool) {
+	if len(v.entries) < indexFrom {
+		for i := range v.entries {
+			if v.entries[i].Boot == boot && v.entries[i].Node == node {
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	if v.index == nil {
+		v.index = make(map[Key]int, len(v.entries))
+		for i, e := range v.entries {
+			v.index[Key{e.Node, e.Boot}] = i
+		}
+	}
+	i, ok := v.index[Key{node, boot}]
+	return i, ok
 }
 
 // Get returns the sequence number of (node, boot), 0 when absent. A nil
@@ -65,7 +89,7 @@ func (v *Vector) Get(node Name, boot uint64) uint64 {
 	if v == nil {
 		return 0
 	}
-	if i, ok := v.index[Key{node, boot}]; ok {
+	if i, ok := v.find(node, boot); ok {
 		return v.entries[i].Seq
 	}
 	return 0
@@ -74,13 +98,13 @@ func (v *Vector) Get(node Name, boot uint64) uint64 {
 // Set records seq for (node, boot). Setting 0 removes the pair. v must not
 // be nil.
 func (v *Vector) Set(node Name, boot, seq uint64) {
-	k := Key{node, boot}
-	i, ok := v.index[k]
+	i, ok := v.find(node, boot)
 	switch {
 	case ok && seq != 0:
 		v.entries[i].Seq = seq
 	case ok:
-		v.remove(i)
+		v.entries = slices.Delete(v.entries, i, i+1)
+		v.index = nil
 	case seq != 0:
 		v.insert(Entry{Node: node, Boot: boot, Seq: seq})
 	}
@@ -89,28 +113,17 @@ func (v *Vector) Set(node Name, boot, seq uint64) {
 // insert adds a new pair at its place in wire order. Appending, as a decoder
 // reading a vector in wire order does, costs one comparison.
 func (v *Vector) insert(e Entry) {
-	if v.index == nil {
-		v.index = make(map[Key]int)
-	}
 	n := len(v.entries)
 	if n == 0 || compareEntries(v.entries[n-1], e) < 0 {
 		v.entries = append(v.entries, e)
-		v.index[Key{e.Node, e.Boot}] = n
+		if v.index != nil {
+			v.index[Key{e.Node, e.Boot}] = n
+		}
 		return
 	}
 	i, _ := slices.BinarySearchFunc(v.entries, e, compareEntries)
 	v.entries = slices.Insert(v.entries, i, e)
-	for j := i; j <= n; j++ {
-		v.index[Key{v.entries[j].Node, v.entries[j].Boot}] = j
-	}
-}
-
-func (v *Vector) remove(i int) {
-	delete(v.index, Key{v.entries[i].Node, v.entries[i].Boot})
-	v.entries = slices.Delete(v.entries, i, i+1)
-	for j := i; j < len(v.entries); j++ {
-		v.index[Key{v.entries[j].Node, v.entries[j].Boot}] = j
-	}
+	v.index = nil
 }
 
 // compareEntries orders entries by node name (canonical order), then boot.
@@ -157,10 +170,6 @@ func (v *Vector) Clone() *Vector {
 	c := &Vector{}
 	if v != nil && len(v.entries) > 0 {
 		c.entries = slices.Clone(v.entries)
-		c.index = make(map[Key]int, len(v.index))
-		for k, i := range v.index {
-			c.index[k] = i
-		}
 	}
 	return c
 }
