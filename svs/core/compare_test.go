@@ -159,3 +159,23 @@ func TestMergeProperties(t *testing.T) {
 		}
 	}
 }
+
+func TestVectorAppend(t *testing.T) {
+	a, b := Name("\x08\x01a"), Name("\x08\x01b")
+	v := &Vector{}
+	if !v.Append(Entry{Node: a, Boot: 1, Seq: 3}) || !v.Append(Entry{Node: a, Boot: 2, Seq: 1}) || !v.Append(Entry{Node: b, Boot: 1, Seq: 7}) {
+		t.Fatal("in-order entries not appended")
+	}
+	for _, e := range []Entry{
+		{Node: a, Boot: 1, Seq: 9}, // same pair
+		{Node: a, Boot: 3, Seq: 1}, // sorts before b
+		{Node: b, Boot: 2, Seq: 0}, // seq 0
+	} {
+		if v.Append(e) {
+			t.Errorf("Append(%v) accepted out of order", e)
+		}
+	}
+	if v.Len() != 3 || v.Get(a, 1) != 3 || v.Get(b, 1) != 7 {
+		t.Errorf("vector %v", v.Entries())
+	}
+}

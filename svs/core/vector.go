@@ -110,6 +110,22 @@ func (v *Vector) Set(node Name, boot, seq uint64) {
 	}
 }
 
+// Append adds e if it sorts after every pair of v, which is how a decoder
+// meets the entries of a vector in wire order, at the cost of one
+// comparison and no lookup. It reports false, changing nothing, when e does
+// not sort last (or its Seq is 0); the caller then uses Get and Set.
+func (v *Vector) Append(e Entry) bool {
+	n := len(v.entries)
+	if e.Seq == 0 || (n > 0 && compareEntries(v.entries[n-1], e) >= 0) {
+		return false
+	}
+	v.entries = append(v.entries, e)
+	if v.index != nil {
+		v.index[Key{e.Node, e.Boot}] = n
+	}
+	return true
+}
+
 // insert adds a new pair at its place in wire order. Appending, as a decoder
 // reading a vector in wire order does, costs one comparison.
 func (v *Vector) insert(e Entry) {

@@ -274,7 +274,9 @@ func (d *svDecoder) entry(i, end int) error {
 			}
 			// [Spec §3] Sequence numbers are 1-based; seq 0 carries no
 			// state, and Set(…, 0) would delete a pair seen earlier.
-			if seq != 0 && seq > d.v.Get(node, boot) {
+			// A vector in wire order (as every encoder sends it) appends
+			// without a lookup; anything else is merged, highest seq winning.
+			if seq != 0 && !d.v.Append(core.Entry{Node: node, Boot: boot, Seq: seq}) && seq > d.v.Get(node, boot) {
 				d.v.Set(node, boot, seq)
 			}
 			seqs++
