@@ -14,11 +14,9 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/object"
-	"github.com/named-data/ndnd/std/object/storage"
 	ndnsync "github.com/named-data/ndnd/std/sync"
 
-	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
@@ -35,26 +33,12 @@ type ndndMember struct {
 
 func newNdndMember(t testing.TB, group enc.Name, node string, changed signal) *ndndMember {
 	t.Helper()
-	e, af := newEngine(t)
 	m := &ndndMember{name: mustName(node), learned: map[core.Key]uint64{}}
-	client := object.NewClient(e, storage.NewMemoryStore(), nil)
-	m.sv = ndnsync.NewSvSync(ndnsync.SvSyncOpts{
-		Client:      client,
-		GroupPrefix: group.Clone(),
-		OnUpdate: func(u ndnsync.SvSyncUpdate) {
-			m.onUpdate(u)
-			changed.Notify()
-		},
+	// v1.5.3's SvSync listens on /<group>/v=3 (it has no SyncPrefix method).
+	m.sv = fwtest.NdndSvSync(t, testFwd, group, group.Clone().Append(enc.NewVersionComponent(3)), func(u ndnsync.SvSyncUpdate) {
+		m.onUpdate(u)
+		changed.Notify()
 	})
-	// SvSync registers nothing (and v1.5.3 has no SyncPrefix method); it
-	// listens on /<group>/v=3.
-	if err := testFwd.AddRoute(group.Append(enc.NewVersionComponent(3)), af.FaceID(), 0, fw.OriginApp); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.sv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.sv.Stop() })
 	return m
 }
 

@@ -13,6 +13,9 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/engine"
 	"github.com/named-data/ndnd/std/ndn"
+	"github.com/named-data/ndnd/std/object"
+	"github.com/named-data/ndnd/std/object/storage"
+	ndnsync "github.com/named-data/ndnd/std/sync"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 )
@@ -65,4 +68,29 @@ func Name(s string) enc.Name {
 		panic(fmt.Sprintf("fwtest: name %q: %v", s, err))
 	}
 	return n
+}
+
+// NdndSvSync starts a member of ndnd v1.5.3's own std/sync.SvSync in group on
+// a new in-process face of f, for interop tests, with routed (the group
+// prefix, or /<group>/v=3 where SvSync listens) routed to it. SvSync
+// registers no route itself. It is stopped when the test ends.
+func NdndSvSync(tb testing.TB, f *fw.Forwarder, group, routed enc.Name, onUpdate func(ndnsync.SvSyncUpdate)) *ndnsync.SvSync {
+	tb.Helper()
+	e, af := Engine(tb, f)
+	client := object.NewClient(e, storage.NewMemoryStore(), nil)
+	if err := client.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	sv := ndnsync.NewSvSync(ndnsync.SvSyncOpts{Client: client, GroupPrefix: group.Clone(), OnUpdate: onUpdate})
+	if err := f.AddRoute(routed, af.FaceID(), 0, fw.OriginApp); err != nil {
+		tb.Fatal(err)
+	}
+	if err := sv.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = sv.Stop()
+		_ = client.Stop()
+	})
+	return sv
 }

@@ -12,9 +12,6 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/engine"
-	"github.com/named-data/ndnd/std/object"
-	"github.com/named-data/ndnd/std/object/storage"
 	ndnsync "github.com/named-data/ndnd/std/sync"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
@@ -283,43 +280,15 @@ type ndndMember struct {
 
 func startNdndMember(t *testing.T, groupPrefix, routed enc.Name) *ndndMember {
 	t.Helper()
-	af, err := testFwd.NewFace()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := engine.NewBasicEngine(af)
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	client := object.NewClient(e, storage.NewMemoryStore(), nil)
-	if err := client.Start(); err != nil {
-		t.Fatal(err)
-	}
 	m := &ndndMember{changed: make(chan struct{}, 1)}
-	m.svs = ndnsync.NewSvSync(ndnsync.SvSyncOpts{
-		Client:      client,
-		GroupPrefix: groupPrefix,
-		OnUpdate: func(u ndnsync.SvSyncUpdate) {
-			m.mu.Lock()
-			m.updates = append(m.updates, u)
-			m.mu.Unlock()
-			select {
-			case m.changed <- struct{}{}:
-			default:
-			}
-		},
-	})
-	if err := testFwd.AddRoute(routed, af.FaceID(), 0, fw.OriginApp); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.svs.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = m.svs.Stop()
-		_ = client.Stop()
-		_ = e.Stop()
-		_ = af.Close()
+	m.svs = fwtest.NdndSvSync(t, testFwd, groupPrefix, routed, func(u ndnsync.SvSyncUpdate) {
+		m.mu.Lock()
+		m.updates = append(m.updates, u)
+		m.mu.Unlock()
+		select {
+		case m.changed <- struct{}{}:
+		default:
+		}
 	})
 	return m
 }
