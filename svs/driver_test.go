@@ -113,7 +113,7 @@ func TestRunRegistersAndAnnounces(t *testing.T) {
 			si.name[len(prefix)].Typ != enc.TypeParametersSha256DigestComponent {
 			t.Errorf("final name %s, want %s/params-sha256=...", si.name, prefix)
 		}
-		d, _ := paramsDigest(si.wire)
+		d, _ := wire.ParamsDigest(si.wire)
 		if !slices.Equal(si.name[len(prefix)].Val, d) {
 			t.Errorf("final name digest differs from the packet's")
 		}

@@ -119,7 +119,7 @@ func badInputs(t testing.TB, group enc.Name, wallUnix int64) []badInput {
 
 	good := goodInterest(t, group, one)
 	wrongDigest := slices.Clone(good)
-	d, ok := paramsDigest(wrongDigest)
+	d, ok := wire.ParamsDigest(wrongDigest)
 	if !ok {
 		t.Fatal("no digest in a good Sync Interest")
 	}

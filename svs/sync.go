@@ -2,7 +2,6 @@ package svs
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -485,7 +484,7 @@ func (s *Sync) send(v *core.Vector) {
 		return
 	}
 	o.size = len(buf)
-	digest, ok := paramsDigest(buf)
+	digest, ok := wire.ParamsDigest(buf)
 	if !ok { // cannot happen: the codec wrote it
 		s.ctr.sendErrors.Add(1)
 		s.log.Warn("svs: encoded Sync Interest has no parameters digest")
@@ -501,56 +500,4 @@ func (s *Sync) send(v *core.Vector) {
 		return
 	}
 	s.ctr.sent.Add(1)
-}
-
-// paramsDigest returns the value of the last name component of the
-// Interest in b, which the codec writes as the ParametersSha256Digest.
-func paramsDigest(b []byte) ([]byte, bool) {
-	i := 0
-	var typ, length uint64
-	var ok bool
-	if typ, i, ok = varNum(b, i); !ok || typ != 0x05 {
-		return nil, false
-	}
-	if _, i, ok = varNum(b, i); !ok {
-		return nil, false
-	}
-	if typ, i, ok = varNum(b, i); !ok || typ != 0x07 {
-		return nil, false
-	}
-	if length, i, ok = varNum(b, i); !ok || length > uint64(len(b)-i) {
-		return nil, false
-	}
-	end := i + int(length)
-	const compLen = 2 + sha256.Size
-	if end-i < compLen || b[end-compLen] != byte(enc.TypeParametersSha256DigestComponent) || b[end-compLen+1] != sha256.Size {
-		return nil, false
-	}
-	return b[end-sha256.Size : end : end], true
-}
-
-// varNum reads a TLV VAR-NUMBER at b[i:].
-func varNum(b []byte, i int) (uint64, int, bool) {
-	if i >= len(b) {
-		return 0, i, false
-	}
-	n := 0
-	switch first := b[i]; {
-	case first < 253:
-		return uint64(first), i + 1, true
-	case first == 253:
-		n = 2
-	case first == 254:
-		n = 4
-	default:
-		n = 8
-	}
-	if len(b)-i-1 < n {
-		return 0, i, false
-	}
-	var x uint64
-	for _, c := range b[i+1 : i+1+n] {
-		x = x<<8 | uint64(c)
-	}
-	return x, i + 1 + n, true
 }

@@ -651,3 +651,16 @@ func TestSignatureTimeMakesSyncInterestsUnique(t *testing.T) {
 		t.Error("OmitSignatureTime: packets differ")
 	}
 }
+
+func TestParamsDigest(t *testing.T) {
+	pkt := tv(t, "TV7b")
+	d, ok := ParamsDigest(pkt)
+	if !ok || len(d) != 32 || d[0] != 0xe5 || d[31] != 0x0d {
+		t.Fatalf("ParamsDigest(TV7b) = %x, %v", d, ok)
+	}
+	for _, bad := range [][]byte{nil, tv(t, "TV7a"), pkt[:20], {0x05, 0x04, 0x07, 0x02, 0x08, 0x00}} {
+		if d, ok := ParamsDigest(bad); ok {
+			t.Errorf("ParamsDigest(%x) = %x", bad, d)
+		}
+	}
+}

@@ -182,3 +182,32 @@ func (c *Codec) layout(svValueLen, sigLen int) interestLayout {
 	l.prefix = l.total - l.dataValue
 	return l
 }
+
+// ParamsDigest returns the ParametersSha256Digest component value (the last
+// name component) of the Sync Interest in pkt, as a slice of pkt. A sender
+// needs it to build the Interest's name for its engine without parsing the
+// packet again with ndnd. It reports false if pkt is not an Interest whose
+// name ends in a ParametersSha256DigestComponent.
+func ParamsDigest(pkt []byte) ([]byte, bool) {
+	typ, vs, ve, err := element(pkt, 0, len(pkt))
+	if err != nil || typ != typeInterest {
+		return nil, false
+	}
+	typ, ns, ne, err := element(pkt, vs, ve)
+	if err != nil || typ != typeName {
+		return nil, false
+	}
+	var last []byte
+	for i := ns; i < ne; {
+		ctyp, cs, ce, err := element(pkt, i, ne)
+		if err != nil {
+			return nil, false
+		}
+		last = nil
+		if ctyp == typeParametersDigest && ce-cs == sha256.Size {
+			last = pkt[cs:ce:ce]
+		}
+		i = ce
+	}
+	return last, last != nil
+}
