@@ -223,14 +223,17 @@ func (af *Face) SendPacket(out dispatch.OutPkt) {
 		return
 	}
 	frame := out.Pkt.Raw.Join()
+	// Counted before the hand-off, so that the application never sees a
+	// packet its face has not counted yet.
+	ctr := &af.nOutD
+	if out.Pkt.L3.Interest != nil {
+		ctr = &af.nOutI
+	}
+	ctr.Add(1)
 	select {
 	case af.toApp <- frame:
-		if out.Pkt.L3.Interest != nil {
-			af.nOutI.Add(1)
-		} else {
-			af.nOutD.Add(1)
-		}
 	default:
+		ctr.Add(^uint64(0))
 		af.nDropped.Add(1)
 	}
 }

@@ -183,6 +183,30 @@ func TestInProcessFaceExchange(t *testing.T) {
 	}
 }
 
+// An in-process face counts its own packets: ndnd's link service, whose
+// counters the management listing shows, is bypassed.
+func TestInProcessFaceCounters(t *testing.T) {
+	prod, pf := newEngine(t)
+	cons, cf := newEngine(t)
+	serve(t, prod, pf.FaceID(), mustName(t, "/test/counters"), []byte("x"))
+	for i := range 5 {
+		if _, err := fetch(t, cons, mustName(t, fmt.Sprintf("/test/counters/%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[uint64]FaceInfo{}
+	for _, fi := range testFwd.Faces() {
+		got[fi.ID] = fi
+	}
+	c, p := got[cf.FaceID()], got[pf.FaceID()]
+	if c.OutInterests != 0 || c.InInterests != 5 || c.OutData != 5 {
+		t.Errorf("consumer face counters %+v", c)
+	}
+	if p.OutInterests != 5 || p.InData != 5 || p.Dropped != 0 {
+		t.Errorf("producer face counters %+v", p)
+	}
+}
+
 func TestUnixSocketClientReachesInProcessProducer(t *testing.T) {
 	prod, pf := newEngine(t)
 	serve(t, prod, pf.FaceID(), mustName(t, "/test/fromunix"), []byte("via unix"))
