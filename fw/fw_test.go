@@ -310,8 +310,12 @@ func TestSetStrategy(t *testing.T) {
 	}
 }
 
+var mcastRun atomic.Uint64
+
 func TestMulticastStrategyReachesEveryMember(t *testing.T) {
-	group := mustName(t, "/test/mcast")
+	// A name of its own per run: with -count=N an earlier run's PIT entry
+	// for the same name would make the multicast strategy suppress this one.
+	group := mustName(t, fmt.Sprintf("/test/mcast/%d", mcastRun.Add(1)))
 	if err := testFwd.SetStrategy(group, "multicast"); err != nil {
 		t.Fatal(err)
 	}
