@@ -622,6 +622,23 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 		}
 		defer pprof.StopCPUProfile()
 	}
+	return measurePhase(o, rec, fwd, func(k int) error {
+		seq, err := members[k%n].publish()
+		if err != nil {
+			return err
+		}
+		if want := uint64(k/n + 2); seq != want {
+			return fmt.Errorf("svs: %s member %d published seq %d, want %d", o.child, k%n, seq, want)
+		}
+		return nil
+	})
+}
+
+// measurePhase takes the start snapshot, runs publish(k) for every
+// publication on the fixed schedule (start + k·interval, so that a late
+// publication does not shift the others), then waits for the deliveries and
+// computes the result from the end snapshot.
+func measurePhase(o svsOptions, rec *recorder, fwd *fw.Forwarder, publish func(k int) error) (svsResult, error) {
 	heapPeak, stopHeap := sampleHeap()
 	c0 := fwd.Counters()
 	ru0 := rusage()
@@ -632,12 +649,9 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 	for k := range o.pubs {
 		time.Sleep(time.Until(start.Add(time.Duration(k) * o.interval)))
 		rec.t0[k] = int64(time.Since(rec.origin))
-		seq, err := members[k%n].publish()
-		if err != nil {
+		if err := publish(k); err != nil {
+			stopHeap()
 			return svsResult{}, err
-		}
-		if want := uint64(k/n + 2); seq != want {
-			return svsResult{}, fmt.Errorf("svs: %s member %d published seq %d, want %d", o.child, k%n, seq, want)
 		}
 	}
 	return svsFinish(o, rec, fwd, start, c0, ru0, busy0, &ms0, heapPeak, stopHeap), nil
@@ -811,21 +825,9 @@ func svsChildFloor(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, 
 	}
 	time.Sleep(o.settle)
 	// No warm-up deliveries to wait for: the handlers need none.
-	heapPeak, stopHeap := sampleHeap()
-	c0 := fwd.Counters()
-	ru0 := rusage()
-	busy0 := machineBusy()
-	var ms0 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	start := time.Now()
-	for k := range o.pubs {
-		time.Sleep(time.Until(start.Add(time.Duration(k) * o.interval)))
-		rec.t0[k] = int64(time.Since(rec.origin))
-		if err := engines[k%n].Express(&pkts[k].intr, func(ndn.ExpressCallbackArgs) {}); err != nil {
-			return svsResult{}, err
-		}
-	}
-	return svsFinish(o, rec, fwd, start, c0, ru0, busy0, &ms0, heapPeak, stopHeap), nil
+	return measurePhase(o, rec, fwd, func(k int) error {
+		return engines[k%n].Express(&pkts[k].intr, func(ndn.ExpressCallbackArgs) {})
+	})
 }
 
 // machineBusy returns the CPU time all processes have used (user, nice,
