@@ -43,6 +43,7 @@ type Node struct {
 type app struct {
 	name   string
 	engine ndn.Engine
+	faceID uint64
 	down   <-chan struct{} // closed when its face is closed
 }
 
@@ -347,27 +348,23 @@ type groupMember struct {
 	cancel context.CancelFunc
 }
 
-type startedApp struct {
-	engine ndn.Engine
-	faceID uint64
-}
-
 // startApp starts an engine on a new in-process face; Close stops it before
 // the forwarder.
-func (n *Node) startApp(name string) (startedApp, error) {
+func (n *Node) startApp(name string) (app, error) {
 	af, err := n.fwd.NewFace()
 	if err != nil {
-		return startedApp{}, err
+		return app{}, err
 	}
 	down := make(chan struct{})
 	af.OnDown(func() { close(down) })
 	e := engine.NewBasicEngine(af)
 	if err := e.Start(); err != nil {
 		_ = af.Close()
-		return startedApp{}, fmt.Errorf("node: %s: %w", name, err)
+		return app{}, fmt.Errorf("node: %s: %w", name, err)
 	}
-	n.apps = append(n.apps, app{name: name, engine: e, down: down})
-	return startedApp{engine: e, faceID: af.FaceID()}, nil
+	a := app{name: name, engine: e, faceID: af.FaceID(), down: down}
+	n.apps = append(n.apps, a)
+	return a, nil
 }
 
 // NodeName is the node's NDN name.
