@@ -32,6 +32,7 @@ type Node struct {
 	cfg   config.Config
 	log   *slog.Logger
 	fwd   *fw.Forwarder
+	name  enc.Name      // node.name, resolved once (it may read the host name)
 	apps  []app         // in-process applications, stopped before the forwarder
 	syncs []groupMember // the node's member of each sync group, stopped first
 
@@ -141,7 +142,11 @@ func New(c config.Config, logger *slog.Logger, logw io.Writer) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Node{cfg: c, log: logger, fwd: fwd}, nil
+	name, err := enc.NameFromStr(c.NodeName())
+	if err != nil {
+		return nil, fmt.Errorf("node: node name %q: %w", c.NodeName(), err)
+	}
+	return &Node{cfg: c, log: logger, fwd: fwd, name: name}, nil
 }
 
 // Forwarder returns the node's forwarder, for in-process applications.
@@ -267,10 +272,7 @@ func (n *Node) route(prefixes []string, faceID uint64) error {
 
 // startPing runs the built-in ping responder on <node name>/ping.
 func (n *Node) startPing() error {
-	name, err := enc.NameFromStr(n.cfg.NodeName())
-	if err != nil {
-		return fmt.Errorf("node: node name %q: %w", n.cfg.NodeName(), err)
-	}
+	name := n.name
 	prefix := name.Append(enc.NewGenericComponent("ping"))
 	e, err := n.startApp("ping")
 	if err != nil {
@@ -296,10 +298,7 @@ func (n *Node) startGroup(prefix string) error {
 	if err != nil {
 		return fmt.Errorf("node: group %q: %w", prefix, err)
 	}
-	name, err := enc.NameFromStr(n.cfg.NodeName())
-	if err != nil {
-		return fmt.Errorf("node: node name %q: %w", n.cfg.NodeName(), err)
-	}
+	name := n.name
 	a, err := n.startApp("sync " + prefix)
 	if err != nil {
 		return err
@@ -368,7 +367,7 @@ func (n *Node) startApp(name string) (app, error) {
 }
 
 // NodeName is the node's NDN name.
-func (n *Node) NodeName() string { return n.cfg.NodeName() }
+func (n *Node) NodeName() string { return n.name.String() }
 
 // GroupPrefixes lists the configured sync group prefixes.
 func (n *Node) GroupPrefixes() []string {
