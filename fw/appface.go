@@ -22,7 +22,8 @@ import (
 // process ends; faces are meant to live as long as their application.
 //
 // Send is safe for concurrent use. The callbacks set with OnPacket and
-// OnError are called from the face's receive goroutine, one at a time.
+// OnError are called from the face's receive goroutine, one at a time; one
+// set with OnFrame is called by the forwarding threads themselves.
 type Face struct {
 	fwd  *Forwarder
 	link face.LinkService
@@ -30,6 +31,7 @@ type Face struct {
 	id   uint64
 
 	onPkt   func(frame []byte)
+	onFrame func(frame []byte)
 	onError func(err error)
 
 	// The forwarder's side, bypassing ndnd's link service (see NewFace).
@@ -113,6 +115,17 @@ func (af *Face) IsLocal() bool { return true }
 // OnPacket sets the receive callback. Call before Open.
 func (af *Face) OnPacket(onPkt func(frame []byte)) { af.onPkt = onPkt }
 
+// OnFrame sets a callback that the forwarding threads call directly with
+// every packet for the application, in place of OnPacket: no receive
+// goroutine, no queue, no copy. It is for a receiver that takes each packet
+// over to a goroutine of its own anyway (the svs driver does), and saves a
+// goroutine hand-off per packet. The callback must return quickly and never
+// block; it may be called by several forwarding threads at once; frame is
+// valid only during the call and must not be modified. Send may be called
+// from it (a full forwarding queue drops, it does not block). Call before
+// Open.
+func (af *Face) OnFrame(onFrame func(frame []byte)) { af.onFrame = onFrame }
+
 // OnError sets the error callback. Call before Open.
 func (af *Face) OnError(onError func(err error)) { af.onError = onError }
 
@@ -121,7 +134,7 @@ func (af *Face) Open() error {
 	if af.closed.Load() {
 		return ErrClosed
 	}
-	if af.onPkt == nil || af.onError == nil {
+	if (af.onPkt == nil && af.onFrame == nil) || af.onError == nil {
 		return fmt.Errorf("fw: face callbacks not set")
 	}
 	started := false
@@ -222,7 +235,6 @@ func (af *Face) SendPacket(out dispatch.OutPkt) {
 	if af.closed.Load() {
 		return
 	}
-	frame := out.Pkt.Raw.Join()
 	// Counted before the hand-off, so that the application never sees a
 	// packet its face has not counted yet.
 	ctr := &af.nOutD
@@ -230,6 +242,16 @@ func (af *Face) SendPacket(out dispatch.OutPkt) {
 		ctr = &af.nOutI
 	}
 	ctr.Add(1)
+	if af.onFrame != nil {
+		if !af.running.Load() {
+			ctr.Add(^uint64(0))
+			af.nDropped.Add(1)
+			return
+		}
+		af.onFrame(out.Pkt.Raw.Join())
+		return
+	}
+	frame := out.Pkt.Raw.Join()
 	select {
 	case af.toApp <- frame:
 	default:

@@ -20,6 +20,7 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/engine"
 	"github.com/named-data/ndnd/std/ndn"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	"github.com/named-data/ndnd/std/security/signer"
 	"github.com/named-data/ndnd/std/utils"
 )
@@ -204,6 +205,69 @@ func TestInProcessFaceCounters(t *testing.T) {
 	}
 	if p.OutInterests != 5 || p.InData != 5 || p.Dropped != 0 {
 		t.Errorf("producer face counters %+v", p)
+	}
+}
+
+// A face with OnFrame gets each packet from the forwarding thread itself,
+// counted, and may answer from inside the callback; once closed it gets
+// nothing and leaves no route.
+func TestInProcessFaceOnFrame(t *testing.T) {
+	af, err := testFwd.NewFace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := mustName(t, "/test/onframe")
+	sg := signer.NewSha256Signer()
+	var frames atomic.Int64
+	af.OnFrame(func(frame []byte) {
+		frames.Add(1)
+		i, _, err := spec.Spec{}.ReadInterest(enc.NewBufferView(frame))
+		if err != nil {
+			t.Errorf("frame %x is not an Interest: %v", frame, err)
+			return
+		}
+		data, err := spec.Spec{}.MakeData(i.Name(), &ndn.DataConfig{}, enc.Wire{[]byte("inline")}, sg)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if err := af.Send(data.Wire); err != nil {
+			t.Error(err)
+		}
+	})
+	af.OnError(func(error) {})
+	if err := af.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if err := testFwd.AddRoute(prefix, af.FaceID(), 0, OriginApp); err != nil {
+		t.Fatal(err)
+	}
+	cons, _ := newEngine(t)
+	for i := range 20 {
+		got, err := fetch(t, cons, prefix.Append(enc.NewSequenceNumComponent(uint64(i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != "inline" {
+			t.Fatalf("content %q", got)
+		}
+	}
+	if n := frames.Load(); n != 20 {
+		t.Errorf("%d frames, want 20", n)
+	}
+	for _, fi := range testFwd.Faces() {
+		if fi.ID == af.FaceID() && (fi.OutInterests != 20 || fi.InData != 20) {
+			t.Errorf("face counters %+v", fi)
+		}
+	}
+	if err := af.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fetch(t, cons, prefix.Append(enc.NewSequenceNumComponent(99))); err == nil {
+		t.Error("a closed face still answered")
+	}
+	if frames.Load() != 20 {
+		t.Error("a closed face still got frames")
 	}
 }
 
