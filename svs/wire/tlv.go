@@ -183,6 +183,21 @@ func readVarNum(b []byte, i, end int) (x uint64, next int, err error) {
 // bounds [vs, ve) of its value. ve is also the offset of the next element.
 // The caller guarantees 0 <= i <= end <= len(b).
 func element(b []byte, i, end int) (typ uint64, vs, ve int, err error) {
+	// Nearly every element of a Sync Interest has a one-byte TLV-TYPE
+	// (1..252) and TLV-LENGTH (0..252).
+	if i+2 <= end {
+		if t, l := b[i], b[i+1]; t-1 < 252 && l < 253 {
+			if int(l) > end-i-2 {
+				return 0, 0, 0, errLengthPastEnd
+			}
+			return uint64(t), i + 2, i + 2 + int(l), nil
+		}
+	}
+	return elementSlow(b, i, end)
+}
+
+// elementSlow is element for multi-byte VAR-NUMBERs and the error cases.
+func elementSlow(b []byte, i, end int) (typ uint64, vs, ve int, err error) {
 	typ, i, err = readVarNum(b, i, end)
 	if err != nil {
 		return 0, 0, 0, err
