@@ -1,8 +1,10 @@
 package core
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -177,5 +179,89 @@ func TestVectorAppend(t *testing.T) {
 	}
 	if v.Len() != 3 || v.Get(a, 1) != 3 || v.Get(b, 1) != 7 {
 		t.Errorf("vector %v", v.Entries())
+	}
+}
+
+// canonicalCompare is NDN canonical order written out as the packet format
+// defines it (component by component: TLV-TYPE, then TLV-LENGTH, then value
+// bytes; a prefix first), the oracle for CompareNames' byte comparison.
+func canonicalCompare(a, b Name) int {
+	sa, sb := string(a), string(b)
+	for len(sa) > 0 && len(sb) > 0 {
+		ta, ra, _ := readVarNum(sa)
+		la, ra, _ := readVarNum(ra)
+		tb, rb, _ := readVarNum(sb)
+		lb, rb, _ := readVarNum(rb)
+		if ta != tb {
+			return cmp.Compare(ta, tb)
+		}
+		if la != lb {
+			return cmp.Compare(la, lb)
+		}
+		if c := strings.Compare(ra[:la], rb[:lb]); c != 0 {
+			return c
+		}
+		sa, sb = ra[la:], rb[lb:]
+	}
+	return cmp.Compare(len(sa), len(sb))
+}
+
+// appendVarNum appends x as a VAR-NUMBER in its shortest form.
+func appendVarNum(b []byte, x uint64) []byte {
+	switch {
+	case x < 253:
+		return append(b, byte(x))
+	case x <= 0xFFFF:
+		return append(b, 253, byte(x>>8), byte(x))
+	case x <= 0xFFFFFFFF:
+		return append(b, 254, byte(x>>24), byte(x>>16), byte(x>>8), byte(x))
+	}
+	return append(b, 255, byte(x>>56), byte(x>>48), byte(x>>40), byte(x>>32), byte(x>>24), byte(x>>16), byte(x>>8), byte(x))
+}
+
+// TestCompareNamesIsCanonicalOrder: for names in shortest-form TLV, which
+// is all the engine is given, the byte order CompareNames uses is NDN
+// canonical order, across component types and lengths on both sides of
+// every VAR-NUMBER width boundary.
+func TestCompareNamesIsCanonicalOrder(t *testing.T) {
+	types := []uint64{1, 8, 32, 252, 253, 254, 255, 256, 0xFFFF, 0x10000, 1 << 33}
+	lengths := []int{0, 1, 2, 252, 253, 300}
+	r := rand.New(rand.NewPCG(7, 7))
+	randomName := func() Name {
+		var b []byte
+		for range r.IntN(4) {
+			typ, l := types[r.IntN(len(types))], lengths[r.IntN(len(lengths))]
+			if r.IntN(3) > 0 {
+				l = r.IntN(3)
+			}
+			b = appendVarNum(appendVarNum(b, typ), uint64(l))
+			for range l {
+				b = append(b, "a\x00\xff"[r.IntN(3)])
+			}
+		}
+		return Name(b)
+	}
+	for range 200000 {
+		a, b := randomName(), randomName()
+		if r.IntN(4) == 0 { // a shared prefix, the interesting case
+			b = a + b
+		}
+		if !validName(a) || !validName(b) {
+			t.Fatalf("generator made an invalid name %x or %x", a, b)
+		}
+		if got, want := CompareNames(a, b), canonicalCompare(a, b); got != want {
+			t.Fatalf("CompareNames(%x, %x) = %d, canonical order says %d", a, b, got, want)
+		}
+	}
+}
+
+func TestValidNameNeedsShortestForm(t *testing.T) {
+	for _, n := range []Name{"\xfd\x00\x08\x01a", "\x08\xfd\x00\x01a", "\xfe\x00\x00\x01\x00\x00"} {
+		if validName(n) {
+			t.Errorf("validName(%x) = true for a VAR-NUMBER longer than needed", n)
+		}
+	}
+	if !validName("\xfd\x01\x00\x01a") || !validName("") {
+		t.Error("validName rejects a shortest-form name")
 	}
 }

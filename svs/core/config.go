@@ -111,14 +111,48 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// validName reports whether n parses as a sequence of TLV name components.
+// validName reports whether n parses as a sequence of TLV name components
+// whose VAR-NUMBERs are in their shortest form (which CompareNames needs).
 func validName(n Name) bool {
-	for len(n) > 0 {
-		_, _, _, rest, ok := nextComponent(n)
+	s := string(n)
+	for len(s) > 0 {
+		_, rest, ok := readVarNum(s)
 		if !ok {
 			return false
 		}
-		n = rest
+		length, rest, ok := readVarNum(rest)
+		if !ok || length > uint64(len(rest)) {
+			return false
+		}
+		s = rest[length:]
 	}
 	return true
+}
+
+// readVarNum reads an NDN TLV VAR-NUMBER in its shortest form from the
+// front of s.
+func readVarNum(s string) (uint64, string, bool) {
+	if len(s) == 0 {
+		return 0, s, false
+	}
+	var n int
+	var min uint64
+	switch first := s[0]; {
+	case first < 253:
+		return uint64(first), s[1:], true
+	case first == 253:
+		n, min = 2, 253
+	case first == 254:
+		n, min = 4, 1<<16
+	default:
+		n, min = 8, 1<<32
+	}
+	if len(s) < 1+n {
+		return 0, s, false
+	}
+	var x uint64
+	for i := 1; i <= n; i++ {
+		x = x<<8 | uint64(s[i])
+	}
+	return x, s[1+n:], x >= min
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"slices"
+	"strings"
 )
 
 // Name is an NDN name held as the TLV-VALUE of its Name TLV: the
@@ -192,81 +193,20 @@ func (v *Vector) Clone() *Vector {
 
 // CompareNames orders two names in NDN canonical order: component by
 // component, first by TLV-TYPE, then by TLV-LENGTH (shorter first), then by
-// the value bytes; a name sorts before its extensions. It never panics: a
-// malformed tail is compared as raw bytes.
+// the value bytes; a name sorts before its extensions.
+//
+// For names whose VAR-NUMBERs are in their shortest form, which is every
+// name the wire decoder accepts and every name NameToCore makes, that order
+// is the byte order of the TLV-VALUEs, so this is a plain byte comparison:
+// the shortest forms of VAR-NUMBERs (x < 253, then FD, FE, FF with
+// big-endian values) sort as the numbers do, and up to the first byte
+// where two names differ they hold the same components. For other byte
+// strings it is still a total order, just not the canonical one.
 func CompareNames(a, b Name) int {
-	for len(a) > 0 && len(b) > 0 {
-		ta, la, va, ra, oka := nextComponent(a)
-		tb, lb, vb, rb, okb := nextComponent(b)
-		if !oka || !okb {
-			return cmpString(string(a), string(b))
-		}
-		if c := cmpUint(ta, tb); c != 0 {
-			return c
-		}
-		if c := cmpUint(la, lb); c != 0 {
-			return c
-		}
-		if c := cmpString(va, vb); c != 0 {
-			return c
-		}
-		a, b = ra, rb
-	}
-	return cmpUint(uint64(len(a)), uint64(len(b)))
-}
-
-// nextComponent splits the first name component off n.
-func nextComponent(n Name) (typ, length uint64, value string, rest Name, ok bool) {
-	s := string(n)
-	typ, s, ok = readVarNum(s)
-	if !ok {
-		return 0, 0, "", "", false
-	}
-	length, s, ok = readVarNum(s)
-	if !ok || length > uint64(len(s)) {
-		return 0, 0, "", "", false
-	}
-	return typ, length, s[:length], Name(s[length:]), true
-}
-
-// readVarNum reads an NDN TLV VAR-NUMBER from the front of s.
-func readVarNum(s string) (uint64, string, bool) {
-	if len(s) == 0 {
-		return 0, s, false
-	}
-	first := s[0]
-	var n int
-	switch {
-	case first < 253:
-		return uint64(first), s[1:], true
-	case first == 253:
-		n = 2
-	case first == 254:
-		n = 4
-	default:
-		n = 8
-	}
-	if len(s) < 1+n {
-		return 0, s, false
-	}
-	var x uint64
-	for i := 1; i <= n; i++ {
-		x = x<<8 | uint64(s[i])
-	}
-	return x, s[1+n:], true
+	return strings.Compare(string(a), string(b))
 }
 
 func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpString(a, b string) int {
 	switch {
 	case a < b:
 		return -1
