@@ -21,14 +21,17 @@ func TestBadInputThroughForwarder(t *testing.T) {
 		name   string
 		mod    func(*Config)
 		inputs func(testing.TB, enc.Name, int64) []badInput
+		bare   bool
 	}{
-		{"malformed", func(c *Config) { c.MaxEntries = 4 }, badInputs},
-		{"invalid", func(c *Config) { c.Validator = wire.DigestSha256 }, invalidInputs},
+		{"malformed", func(c *Config) { c.MaxEntries = 4 }, badInputs, false},
+		{"invalid", func(c *Config) { c.Validator = wire.DigestSha256 }, invalidInputs, false},
+		{"malformed on a bare face", func(c *Config) { c.MaxEntries = 4 }, badInputs, true},
+		{"invalid on a bare face", func(c *Config) { c.Validator = wire.DigestSha256 }, invalidInputs, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			group := testGroup(t)
 			changed := newSignal()
-			victim := newMember(t, group, "/victim", changed, tc.mod)
+			victim := newMemberOn(t, group, "/victim", changed, tc.mod, tc.bare)
 			attacker, _ := newEngine(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -42,7 +45,11 @@ func TestBadInputThroughForwarder(t *testing.T) {
 					t.Fatalf("%s: send: %v", in.name, err)
 				}
 				counter := in.counter
-				if counter == nil {
+				if counter == nil && tc.bare {
+					// No ndnd engine in front of the driver: it sees the
+					// packet and counts it.
+					counter = malformed
+				} else if counter == nil {
 					// ndnd's engine drops it. Follow it with a sentinel that
 					// does reach the driver (as malformed) and check that only
 					// the sentinel arrived. (A well-formed sentinel carrying

@@ -12,15 +12,25 @@ import (
 // Every member learns every sequence number of every other member, through
 // the real forwarder, with publishers rotating: each OnUpdate range starts
 // right after the previous one (in order, no duplicates, no gaps) and the
-// last one ends exactly at what was published.
+// last one ends exactly at what was published. Members run on ndn engines
+// (New), on bare in-process faces (NewOnFace), or half and half.
 func TestMembersConverge(t *testing.T) {
-	for _, tc := range []struct{ members, perMember int }{{3, 20}, {10, 8}} {
-		t.Run(fmt.Sprintf("%d members", tc.members), func(t *testing.T) {
+	for _, tc := range []struct {
+		members, perMember int
+		bare               func(i int) bool
+		kind               string
+	}{
+		{3, 20, func(int) bool { return false }, "engines"},
+		{10, 8, func(int) bool { return false }, "engines"},
+		{3, 20, func(int) bool { return true }, "bare faces"},
+		{10, 8, func(i int) bool { return i%2 == 1 }, "mixed"},
+	} {
+		t.Run(fmt.Sprintf("%d members on %s", tc.members, tc.kind), func(t *testing.T) {
 			group := testGroup(t)
 			changed := newSignal()
 			ms := make([]*member, tc.members)
 			for i := range ms {
-				ms[i] = newMember(t, group, fmt.Sprintf("/node/%d", i), changed, nil)
+				ms[i] = newMemberOn(t, group, fmt.Sprintf("/node/%d", i), changed, nil, tc.bare(i))
 			}
 			published := map[core.Key]uint64{}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -50,7 +60,7 @@ func TestMembersConverge(t *testing.T) {
 					t.Errorf("%s: Seq() = %d, want %d", m.name, got, published[m.key()])
 				}
 				st := m.s.Stats()
-				if st.Malformed+st.Invalid+st.InboxDropped+st.SendErrors != 0 {
+				if st.Malformed+st.Invalid+st.InboxDropped+st.SendErrors+st.Ignored != 0 {
 					t.Errorf("%s: unexpected drops or errors: %+v", m.name, st)
 				}
 				v := m.s.State()

@@ -107,11 +107,28 @@ type member struct {
 	errs    []string
 }
 
-// newMember starts a member of group named node and waits until its route
-// is in place. changed is notified after every update.
+// newMember starts a member of group named node on an ndn engine and waits
+// until its route is in place. changed is notified after every update.
 func newMember(t testing.TB, group enc.Name, node string, changed signal, mod func(*Config)) *member {
 	t.Helper()
-	e, af := newEngine(t)
+	return newMemberOn(t, group, node, changed, mod, false)
+}
+
+// newMemberOn is newMember on a bare in-process face (NewOnFace) if bare,
+// else on an ndn engine (New).
+func newMemberOn(t testing.TB, group enc.Name, node string, changed signal, mod func(*Config), bare bool) *member {
+	t.Helper()
+	var e ndn.Engine
+	var af *fw.Face
+	if bare {
+		var err error
+		if af, err = testFwd.NewFace(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = af.Close() })
+	} else {
+		e, af = newEngine(t)
+	}
 	m := &member{t: t, name: mustName(node), face: af, learned: map[core.Key]uint64{}}
 	registered := make(chan struct{})
 	cfg := Config{
@@ -127,7 +144,13 @@ func newMember(t testing.TB, group enc.Name, node string, changed signal, mod fu
 	if mod != nil {
 		mod(&cfg)
 	}
-	s, err := New(e, cfg)
+	var s *Sync
+	var err error
+	if bare {
+		s, err = NewOnFace(af, cfg)
+	} else {
+		s, err = New(e, cfg)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,13 +8,16 @@ import (
 )
 
 // Stats are a member's cumulative counters, safe to read at any time. Every
-// Sync Interest the handler is given ends in exactly one of InboxDropped,
-// Malformed, Invalid or Engine.Received (which includes
-// Engine.IgnoredFutureBoot); those not dropped at the inbox are counted in
-// Received, so Received = Malformed + Invalid + Engine.Received + (still
-// queued).
+// Sync Interest the handler (or, on a bare face, the face) is given ends in
+// exactly one of InboxDropped, Malformed, Invalid or Engine.Received (which
+// includes Engine.IgnoredFutureBoot); those not dropped at the inbox are
+// counted in Received, so Received = Malformed + Invalid + Engine.Received
+// + (still queued). On a bare face, frames that are not Sync Interests of
+// the group are counted in Ignored only, and frames that cannot be read
+// in Received and Malformed.
 type Stats struct {
-	// Sent counts Sync Interests handed to the engine (ndn.Engine.Express).
+	// Sent counts Sync Interests handed to the engine (ndn.Engine.Express)
+	// or, on a bare face, to the face.
 	Sent uint64
 	// SendErrors counts Sync Interests that could not be encoded or that
 	// the engine refused.
@@ -31,6 +34,9 @@ type Stats struct {
 	// Invalid counts received Sync Interests whose State Vector Data the
 	// Validator rejected.
 	Invalid uint64
+	// Ignored counts frames of a bare face (NewOnFace) that are not Sync
+	// Interests of the group: Data, Nacks, Interests under other names.
+	Ignored uint64
 	// Updates counts Update ranges delivered to OnUpdate.
 	Updates uint64
 	// Engine are the protocol engine's counters (vectors processed,
@@ -42,7 +48,7 @@ type Stats struct {
 // inboxDropped, which the Interest handler writes) and read by Stats.
 type counters struct {
 	sent, sendErrors, received, inboxDropped atomic.Uint64
-	malformed, invalid, updates              atomic.Uint64
+	malformed, invalid, updates, ignored     atomic.Uint64
 
 	mu     sync.Mutex
 	engine core.Stats
@@ -59,6 +65,7 @@ func (c *counters) snapshot() Stats {
 		InboxDropped: c.inboxDropped.Load(),
 		Malformed:    c.malformed.Load(),
 		Invalid:      c.invalid.Load(),
+		Ignored:      c.ignored.Load(),
 		Updates:      c.updates.Load(),
 		Engine:       eng,
 	}

@@ -27,7 +27,8 @@ const maxPooledBuf = 9000
 // own; Run owns the protocol engine, and every other method is safe for
 // concurrent use from any goroutine.
 type Sync struct {
-	e      ndn.Engine
+	e      ndn.Engine // nil for a Sync on a bare face
+	face   ndn.Face   // the face of e, or the bare face of NewOnFace
 	codec  *wire.Codec
 	prefix enc.Name // /<group>/v=3
 	self   core.Name
@@ -109,6 +110,47 @@ func New(e ndn.Engine, cfg Config) (*Sync, error) {
 	if e == nil {
 		return nil, fmt.Errorf("%w: nil engine", ErrInvalidConfig)
 	}
+	s, err := newSync(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.e, s.face = e, e.Face()
+	if s.register == nil {
+		s.register, s.unregister = e.RegisterRoute, true
+	}
+	return s, nil
+}
+
+// NewOnFace checks cfg and returns a member of cfg.Group that runs on a
+// bare face, with no ndn.Engine: Run opens the face, reads every frame it
+// delivers (Interests, Data, Nacks, NDNLPv2 LpPackets) and keeps the Sync
+// Interests of the group, sends its own with face.Send, and closes the face
+// when it returns. The face must not be open yet, and must be the member's
+// own: no other application may use it. cfg.Register is required (a bare
+// face cannot send the forwarder's prefix-registration command), and
+// should route the group to the face.
+//
+// On an in-process face of this module's forwarder (fw.Face), received
+// Sync Interests go from the forwarding thread straight into the member's
+// inbox: one goroutine hand-off per packet instead of three through an
+// ndn.Engine, and no second parse.
+func NewOnFace(face ndn.Face, cfg Config) (*Sync, error) {
+	if face == nil {
+		return nil, fmt.Errorf("%w: nil face", ErrInvalidConfig)
+	}
+	if cfg.Register == nil {
+		return nil, fmt.Errorf("%w: NewOnFace needs Register: a bare face cannot register a prefix", ErrInvalidConfig)
+	}
+	s, err := newSync(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.face = face
+	return s, nil
+}
+
+// newSync builds what New and NewOnFace share.
+func newSync(cfg Config) (*Sync, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -154,31 +196,26 @@ func New(e ndn.Engine, cfg Config) (*Sync, error) {
 		inbox = DefaultInboxSize
 	}
 	s := &Sync{
-		e:          e,
-		codec:      codec,
-		prefix:     codec.SyncPrefix(),
-		self:       ccfg.Self,
-		boot:       boot,
-		log:        cfg.Logger,
-		onUpdate:   cfg.OnUpdate,
-		onPersist:  cfg.OnPersist,
-		register:   cfg.Register,
-		unregister: cfg.Register == nil,
-		eng:        eng,
-		origin:     origin,
-		nonces:     nonces,
-		inbox:      make(chan []byte, inbox),
-		free:       make(chan []byte, inbox),
-		reqs:       make(chan *request),
-		up:         make(chan struct{}, 1),
-		closing:    make(chan struct{}),
-		done:       make(chan struct{}),
+		codec:     codec,
+		prefix:    codec.SyncPrefix(),
+		self:      ccfg.Self,
+		boot:      boot,
+		log:       cfg.Logger,
+		onUpdate:  cfg.OnUpdate,
+		onPersist: cfg.OnPersist,
+		register:  cfg.Register,
+		eng:       eng,
+		origin:    origin,
+		nonces:    nonces,
+		inbox:     make(chan []byte, inbox),
+		free:      make(chan []byte, inbox),
+		reqs:      make(chan *request),
+		up:        make(chan struct{}, 1),
+		closing:   make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.register == nil {
-		s.register = e.RegisterRoute
 	}
 	s.snapshot.Store(eng.State())
 	s.ctr.setEngine(eng.Stats())
@@ -308,10 +345,17 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 	defer close(s.done)
 	defer s.Close() // later Publish calls fail fast with ErrClosed
 
-	if err := s.e.AttachHandler(s.prefix, s.onInterest); err != nil {
-		return fmt.Errorf("svs: attach handler on %s: %w", s.prefix, err)
+	if s.e != nil {
+		if err := s.e.AttachHandler(s.prefix, s.onInterest); err != nil {
+			return fmt.Errorf("svs: attach handler on %s: %w", s.prefix, err)
+		}
+		defer func() { _ = s.e.DetachHandler(s.prefix) }()
+	} else {
+		if err := s.openFace(); err != nil {
+			return err
+		}
+		defer func() { _ = s.face.Close() }()
 	}
-	defer func() { _ = s.e.DetachHandler(s.prefix) }()
 	if err := s.register(s.prefix.Clone()); err != nil {
 		return fmt.Errorf("svs: register %s: %w", s.prefix, err)
 	}
@@ -322,7 +366,7 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			}
 		}()
 	}
-	if f := s.e.Face(); f != nil {
+	if f := s.face; f != nil {
 		cancel := f.OnUp(func() {
 			select {
 			case s.up <- struct{}{}:
@@ -374,9 +418,56 @@ func (s *Sync) now() time.Duration { return time.Since(s.origin) }
 // buffer (the engine may reuse its own) and hands it to Run, or drops it
 // when the inbox is full. Decoding is Run's job.
 func (s *Sync) onInterest(args ndn.InterestHandlerArgs) {
-	raw := args.RawInterest
+	s.enqueue(args.RawInterest)
+}
+
+// frameReceiver is a face that can hand frames over on the sender's
+// goroutine, with no queue of its own (fw.Face).
+type frameReceiver interface {
+	OnFrame(func(frame []byte))
+}
+
+// openFace sets the callbacks of a bare face and opens it.
+func (s *Sync) openFace() error {
+	if s.face.IsRunning() {
+		return fmt.Errorf("svs: face %s is already open", s.face)
+	}
+	if fr, ok := s.face.(frameReceiver); ok {
+		fr.OnFrame(s.onFrame)
+	} else {
+		s.face.OnPacket(s.onFrame)
+	}
+	s.face.OnError(func(err error) {
+		s.log.Warn("svs: face failed", "face", s.face.String(), "err", err)
+	})
+	if err := s.face.Open(); err != nil {
+		return fmt.Errorf("svs: open face %s: %w", s.face, err)
+	}
+	return nil
+}
+
+// onFrame receives every frame of a bare face. It never blocks: it drops
+// what is not a Sync Interest of the group, copies the Interest into a
+// spare buffer and hands it to Run.
+func (s *Sync) onFrame(frame []byte) {
+	intr, ok, err := s.codec.SyncInterestOf(frame)
+	switch {
+	case err != nil:
+		s.ctr.received.Add(1)
+		s.ctr.malformed.Add(1)
+		s.log.Debug("svs: dropped frame", "err", err)
+	case !ok:
+		s.ctr.ignored.Add(1)
+	default:
+		s.enqueue(enc.Wire{intr})
+	}
+}
+
+// enqueue copies a received Sync Interest into a spare buffer and hands it
+// to Run, or drops it when the inbox is full.
+func (s *Sync) enqueue(segs enc.Wire) {
 	n := 0
-	for _, seg := range raw {
+	for _, seg := range segs {
 		n += len(seg)
 	}
 	if n > wire.MaxPacketSize {
@@ -392,7 +483,7 @@ func (s *Sync) onInterest(args ndn.InterestHandlerArgs) {
 		buf = make([]byte, 0, max(n, 512))
 	}
 	buf = buf[:0]
-	for _, seg := range raw {
+	for _, seg := range segs {
 		buf = append(buf, seg...)
 	}
 	select {
@@ -484,6 +575,15 @@ func (s *Sync) send(v *core.Vector) {
 		return
 	}
 	o.size = len(buf)
+	if s.e == nil {
+		if err := s.face.Send(enc.Wire{buf}); err != nil {
+			s.ctr.sendErrors.Add(1)
+			s.log.Warn("svs: cannot send Sync Interest", "err", err)
+			return
+		}
+		s.ctr.sent.Add(1)
+		return
+	}
 	digest, ok := wire.ParamsDigest(buf)
 	if !ok { // cannot happen: the codec wrote it
 		s.ctr.sendErrors.Add(1)
