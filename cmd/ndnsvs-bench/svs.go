@@ -55,7 +55,7 @@ type svsOptions struct {
 	floors   bool
 
 	// Child mode (hidden): measure one implementation and print a RESULT line.
-	child   string // "ours", "ndnd", "floor", "decode" or "rtt"
+	child   string // "ours", "ours-engine", "ndnd", "floor", "decode" or "rtt"
 	n       int
 	profile string // CPU profile of the measured phase, for analysis
 }
@@ -135,7 +135,8 @@ func svsParent(o svsOptions, out io.Writer) error {
 	fmt.Fprintf(out, "ndnsvs-bench svs  (%s %s/%s, %d CPUs, GOMAXPROCS %d, %s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH,
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(out, "publish-to-learn: %d publications %v apart, publishers rotating; every member on its own in-process\n", o.pubs, o.interval)
-	fmt.Fprintf(out, "face and ndnd engine; one forwarder (multicast on the group) per child process; %d run(s), interleaved\n\n", o.runs)
+	fmt.Fprintf(out, "face: ours on the bare face (svs.NewOnFace, as the node runs it), ndnd's (and ours-engine, svs.New) on an ndnd\n")
+	fmt.Fprintf(out, "engine; one forwarder (multicast on the group) per child process; %d run(s), interleaved\n\n", o.runs)
 
 	results := map[string][]svsResult{}
 	key := func(impl string, n int) string { return fmt.Sprintf("%s/%d", impl, n) }
@@ -151,7 +152,7 @@ func svsParent(o svsOptions, out io.Writer) error {
 				impls = []string{"ndnd", "ours"}
 			}
 			if run == 0 && o.floors {
-				impls = append(impls, "floor", "decode")
+				impls = append(impls, "ours-engine", "floor", "decode")
 			}
 			for _, impl := range impls {
 				r, err := svsRunChild(o, impl, n)
@@ -186,7 +187,8 @@ func svsParent(o svsOptions, out io.Writer) error {
 	fmt.Fprintln(out, "all-learned: time until every other member's callback has the publication; member: each single delivery.")
 	fmt.Fprintln(out, "Latencies in µs. CPU = getrusage user+sys per publication, whole process; allocs = runtime Mallocs per")
 	fmt.Fprintln(out, "Sync Interest delivered to a member, whole process; RSS = ru_maxrss; heap = peak live+unswept heap objects.")
-	fmt.Fprintln(out, "floor = no SVS (handler on the engine goroutine records the arrival); decode = floor + hand-off + our decoder.")
+	fmt.Fprintln(out, "floor = no SVS (handler on the engine goroutine records the arrival); decode = floor + hand-off + our decoder;")
+	fmt.Fprintln(out, "ours-engine = our driver on an ndnd engine (svs.New), as on an external forwarder's face.")
 	fmt.Fprintln(out, "other = CPU used by other processes during the phase, in cores (from /proc/stat): above ~0.1 the run was disturbed.")
 	hdr := "%-3s %-6s %-4s %7s %7s %7s %7s %6s %6s %8s %7s %6s %6s %4s %6s %6s %6s\n"
 	row := "%-3d %-6s %-4s %7s %7s %7s %7s %6s %6s %8.0f %7.1f %6.1f %6.1f %4d %6.3f %6d %6.2f\n"
@@ -198,7 +200,7 @@ func svsParent(o svsOptions, out io.Writer) error {
 	}
 	pool := map[string]pooled{}
 	for _, n := range o.members {
-		for _, impl := range []string{"floor", "decode", "ours", "ndnd"} {
+		for _, impl := range []string{"floor", "decode", "ours-engine", "ours", "ndnd"} {
 			rs := results[key(impl, n)]
 			if len(rs) == 0 {
 				continue
@@ -250,6 +252,10 @@ func svsParent(o svsOptions, out io.Writer) error {
 			if f, ok := pool[key("floor", n)]; ok {
 				fmt.Fprintf(out, "        without any SVS work the floor alone is median %.2f, p99 %.2f, CPU %.2f of ndnd's\n",
 					ratio(f.all.p50, b.all.p50), ratio(f.all.p99, b.all.p99), f.cpu/b.cpu)
+			}
+			if e, ok := pool[key("ours-engine", n)]; ok {
+				fmt.Fprintf(out, "        ours on an ndnd engine (svs.New): median %.2f, p99 %.2f, CPU %.2f of ndnd's\n",
+					ratio(e.all.p50, b.all.p50), ratio(e.all.p99, b.all.p99), e.cpu/b.cpu)
 			}
 			if d, ok := pool[key("decode", n)]; ok {
 				fmt.Fprintf(out, "        floor + hand-off + our decoder: median %.2f, p99 %.2f, CPU %.2f of ndnd's\n",
@@ -380,7 +386,7 @@ func svsChild(o svsOptions, out io.Writer) error {
 	switch o.child {
 	case "rtt":
 		res, err = svsChildRTT(o, fwd)
-	case "ours", "ndnd":
+	case "ours", "ours-engine", "ndnd":
 		res, err = svsChildSync(o, fwd, group)
 	case "floor", "decode":
 		res, err = svsChildFloor(o, fwd, group)
@@ -537,14 +543,17 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 		if err != nil {
 			return svsResult{}, err
 		}
-		e := engine.NewBasicEngine(face)
-		if err := e.Start(); err != nil {
-			return svsResult{}, err
+		var e ndn.Engine
+		if o.child != "ours" { // ours runs on the bare face, as the node does
+			e = engine.NewBasicEngine(face)
+			if err := e.Start(); err != nil {
+				return svsResult{}, err
+			}
 		}
 		switch o.child {
-		case "ours":
+		case "ours", "ours-engine":
 			registered := make(chan error, 1)
-			s, err := svs.New(e, svs.Config{
+			cfg := svs.Config{
 				Group: group,
 				Node:  names[i],
 				OnUpdate: func(u svs.Update) {
@@ -559,7 +568,13 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 					registered <- err
 					return err
 				},
-			})
+			}
+			var s *svs.Sync
+			if e == nil {
+				s, err = svs.NewOnFace(face, cfg)
+			} else {
+				s, err = svs.New(e, cfg)
+			}
 			if err != nil {
 				return svsResult{}, err
 			}

@@ -50,7 +50,7 @@ func TestBenchSVS(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := out.String()
-	for _, want := range []string{"bare Interest/Data round trip", "3   ours", "3   ndnd", "20  floor", "20  decode", "20  ratio", "N=3: ours/ndnd median", "N=20: ours/ndnd median"} {
+	for _, want := range []string{"bare Interest/Data round trip", "3   ours", "3   ndnd", "20  floor", "20  decode", "20  ours-engine", "20  ratio", "ours on an ndnd engine", "N=3: ours/ndnd median", "N=20: ours/ndnd median"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -60,7 +60,7 @@ func TestBenchSVS(t *testing.T) {
 	}
 	for _, line := range strings.Split(report, "\n") {
 		f := strings.Fields(line)
-		if len(f) == 17 && (f[1] == "ours" || f[1] == "ndnd" || f[1] == "floor" || f[1] == "decode") && f[15] != "0" {
+		if len(f) == 17 && (f[1] == "ours" || f[1] == "ours-engine" || f[1] == "ndnd" || f[1] == "floor" || f[1] == "decode") && f[15] != "0" {
 			t.Errorf("missed publications: %s", line)
 		}
 	}
