@@ -289,22 +289,24 @@ func (n *Node) startPing() error {
 }
 
 // startGroup makes the node a member of a sync group: an SVS v3 member named
-// after the node, on its own in-process face. The group prefix (not
-// /<group>/v=3) is routed to it: NDNts members register /<group> with
-// Capture and without ChildInherit, and a /<group>/v=3 route would hide
-// them (docs/interop.md).
+// after the node, on a bare in-process face of its own (svs.NewOnFace: no
+// ndn engine, packets straight from the forwarding thread). The group
+// prefix (not /<group>/v=3) is routed to it: NDNts members register
+// /<group> with Capture and without ChildInherit, and a /<group>/v=3 route
+// would hide them (docs/interop.md). What else arrives under /<group> is
+// counted in the member's Stats.Ignored.
 func (n *Node) startGroup(prefix string) error {
 	group, err := enc.NameFromStr(prefix)
 	if err != nil {
 		return fmt.Errorf("node: group %q: %w", prefix, err)
 	}
 	name := n.name
-	a, err := n.startApp("sync " + prefix)
+	af, err := n.fwd.NewFace()
 	if err != nil {
-		return err
+		return fmt.Errorf("node: group %s: %w", prefix, err)
 	}
 	lg := n.log.With("group", prefix)
-	s, err := svs.New(a.engine, svs.Config{
+	s, err := svs.NewOnFace(af, svs.Config{
 		Group:  group,
 		Node:   name,
 		Logger: lg,
@@ -315,10 +317,11 @@ func (n *Node) startGroup(prefix string) error {
 			}
 		},
 		Register: func(enc.Name) error {
-			return n.fwd.AddRoute(group, a.faceID, 0, fw.OriginApp)
+			return n.fwd.AddRoute(group, af.FaceID(), 0, fw.OriginApp)
 		},
 	})
 	if err != nil {
+		_ = af.Close()
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
