@@ -112,6 +112,7 @@ type Engine struct {
 	// received vector or an own publication. Only entries younger than
 	// SuppressionPeriod matter; older ones are pruned.
 	lastUpdate map[Key]time.Duration
+	pruned     time.Duration // when lastUpdate was last pruned
 
 	phase    Phase
 	merged   *Vector // MergedStateVector; nil in Steady
@@ -264,33 +265,72 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	// [Spec §3] The incoming vector is outdated if it lacks a (node, boot)
 	// pair we hold or has a lower seq for one. Only pairs where we are
 	// ahead matter here, and applying the incoming vector cannot change
-	// them, so this is decided before applying.
-	// One merge over both vectors (both are in wire order) finds the pairs
-	// where we are ahead and those where v is.
-	outdated, recent := false, true
-	var updates []Update
-	walk(e.state, v, func(node Name, boot, local, incoming uint64) bool {
-		switch {
-		case incoming > local:
-			updates = append(updates, Update{Node: node, Boot: boot, Low: local + 1, High: incoming})
-		case incoming < local:
-			outdated = true
-			if recent {
-				if t, ok := e.lastUpdate[Key{node, boot}]; !ok || now-t > e.suppress {
-					recent = false
-				}
-			}
-		}
-		return true
-	})
-
+	// them, so this is decided while applying.
 	// [Spec §4.5] Apply newer entries to the local vector (in both states)
 	// and store the current time as the last update time of each updated
 	// (node, boot). Sequence numbers only go up: only pairs where v is
 	// ahead are updates.
-	for _, u := range updates {
-		e.state.Set(u.Node, u.Boot, u.High)
-		e.lastUpdate[Key{u.Node, u.Boot}] = now
+	// One merge walk over both vectors (both in wire order) does it all:
+	// known pairs are raised in place, new ones inserted afterwards.
+	outdated, recent := false, true
+	var updates []Update
+	newPairs := 0
+	local := e.state.entries
+	var incoming []Entry
+	if v != nil {
+		incoming = v.entries
+	}
+	behind := func(k Key) { // we are ahead of v on k
+		outdated = true
+		if recent {
+			if t, ok := e.lastUpdate[k]; !ok || now-t > e.suppress {
+				recent = false
+			}
+		}
+	}
+	i, j := 0, 0
+	for i < len(local) || j < len(incoming) {
+		var c int
+		switch {
+		case i == len(local):
+			c = 1
+		case j == len(incoming):
+			c = -1
+		case local[i].Node == incoming[j].Node:
+			c = cmpUint(local[i].Boot, incoming[j].Boot)
+		default:
+			c = CompareNames(local[i].Node, incoming[j].Node)
+		}
+		switch {
+		case c < 0:
+			behind(Key{local[i].Node, local[i].Boot})
+			i++
+		case c > 0:
+			in := incoming[j]
+			updates = append(updates, Update{Node: in.Node, Boot: in.Boot, Low: 1, High: in.Seq})
+			newPairs++
+			j++
+		default:
+			l, in := &local[i], incoming[j]
+			switch {
+			case in.Seq > l.Seq:
+				updates = append(updates, Update{Node: l.Node, Boot: l.Boot, Low: l.Seq + 1, High: in.Seq})
+				l.Seq = in.Seq
+				e.lastUpdate[Key{l.Node, l.Boot}] = now
+			case in.Seq < l.Seq:
+				behind(Key{l.Node, l.Boot})
+			}
+			i++
+			j++
+		}
+	}
+	if newPairs > 0 {
+		for _, u := range updates {
+			if u.Low == 1 && e.state.Get(u.Node, u.Boot) == 0 {
+				e.state.Set(u.Node, u.Boot, u.High)
+				e.lastUpdate[Key{u.Node, u.Boot}] = now
+			}
+		}
 	}
 	e.pruneLastUpdate(now)
 
@@ -361,6 +401,13 @@ func (e *Engine) enterSteady(now time.Duration) {
 // pruneLastUpdate forgets update times older than the suppression period;
 // they can no longer make a vector droppable.
 func (e *Engine) pruneLastUpdate(now time.Duration) {
+	// Entries older than the suppression period are never read (see
+	// Receive), so pruning once per period keeps the map small without
+	// a walk over it at every packet.
+	if now-e.pruned < e.suppress {
+		return
+	}
+	e.pruned = now
 	for k, t := range e.lastUpdate {
 		if now-t > e.suppress {
 			delete(e.lastUpdate, k)
