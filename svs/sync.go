@@ -550,7 +550,11 @@ func (s *Sync) handle(rd core.Ready, r *request, res result) {
 		}
 		s.ctr.updates.Add(uint64(len(rd.Updates)))
 	}
-	if rd.Deadline != s.armed {
+	// Nearly every received vector moves the deadline later (the
+	// periodic timer restarts). A later deadline is left to the armed
+	// timer: it fires early, Tick does nothing before the deadline, and
+	// the timer is re-armed then, once, instead of at every packet.
+	if s.armed < 0 || rd.Deadline < s.armed {
 		s.armed = rd.Deadline
 		s.timer.Reset(rd.Deadline - s.now())
 	}
