@@ -1,13 +1,21 @@
 package fw
 
 import (
+	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"time"
 	"unsafe"
 
+	"github.com/named-data/ndnd/fw/core"
 	ndnfw "github.com/named-data/ndnd/fw/fw"
 	"github.com/named-data/ndnd/fw/table"
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+	"github.com/named-data/ndnd/std/types/optional"
+	"github.com/named-data/ndnd/std/types/priority_queue"
 )
 
 // The Dead Nonce List drain.
@@ -36,18 +44,78 @@ const (
 	dnlHeadroom     = 2 // drain this many times faster than entries arrive
 )
 
-// dnlTicker returns the ticker of thread's Dead Nonce List, or nil when
-// ndnd's layout is not the one this was written for.
-func dnlTicker(t *ndnfw.Thread) *time.Ticker {
+// dnlOf returns thread's Dead Nonce List, or nil when ndnd's layout is not
+// the one this was written for.
+func dnlOf(t *ndnfw.Thread) *table.DeadNonceList {
 	v := reflect.ValueOf(t).Elem().FieldByName("deadNonceList")
 	if !v.IsValid() || v.Type() != reflect.TypeFor[*table.DeadNonceList]() {
 		return nil
 	}
-	dnl := *(**table.DeadNonceList)(unsafe.Pointer(v.UnsafeAddr()))
-	if dnl == nil {
-		return nil
+	return *(**table.DeadNonceList)(unsafe.Pointer(v.UnsafeAddr()))
+}
+
+// dnlTicker returns the ticker of thread's Dead Nonce List, or nil when
+// ndnd's layout is not the one this was written for.
+func dnlTicker(t *ndnfw.Thread) *time.Ticker {
+	if dnl := dnlOf(t); dnl != nil {
+		return dnl.Ticker
 	}
-	return dnl.Ticker
+	return nil
+}
+
+// The Dead Nonce List compaction.
+//
+// Even drained, the list keeps the memory of its busiest moment: its map
+// (and the slice under its expiration queue) never shrink. After a burst of
+// a million Interests that is about 10 MB per node, for good. compact
+// rebuilds both, with the entries still live, and lets the old ones go.
+// The list belongs to its forwarding thread and has no lock, so compact
+// must run on that thread: Forwarder.CompactDeadNonceLists gets it there
+// by sending the thread an Interest for a face whose OnFrame callback, run
+// by the thread, calls it.
+
+type deadNonces = priority_queue.Queue[uint64, int64]
+
+// dnlParts are the unexported insides of a Dead Nonce List.
+type dnlParts struct {
+	list  *map[uint64]bool
+	queue *deadNonces
+}
+
+// dnlPartsOf finds the list's map and queue, or reports false when ndnd's
+// layout is not the one this was written for.
+func dnlPartsOf(d *table.DeadNonceList) (dnlParts, bool) {
+	if d == nil {
+		return dnlParts{}, false
+	}
+	v := reflect.ValueOf(d).Elem()
+	l, q := v.FieldByName("list"), v.FieldByName("expirationQueue")
+	if !l.IsValid() || l.Type() != reflect.TypeFor[map[uint64]bool]() ||
+		!q.IsValid() || q.Type() != reflect.TypeFor[deadNonces]() {
+		return dnlParts{}, false
+	}
+	return dnlParts{
+		list:  (*map[uint64]bool)(unsafe.Pointer(l.UnsafeAddr())),
+		queue: (*deadNonces)(unsafe.Pointer(q.UnsafeAddr())),
+	}, true
+}
+
+// compact replaces the list's map and queue with new ones sized for the
+// entries they hold, in the same order of expiry. It must run on the
+// list's forwarding thread. It returns the number of entries kept.
+func (p dnlParts) compact() int {
+	old := *p.queue
+	q := priority_queue.New[uint64, int64]()
+	for old.Len() > 0 {
+		expiry := old.PeekPriority()
+		q.Push(old.Pop(), expiry)
+	}
+	list := make(map[uint64]bool, len(*p.list))
+	for h, v := range *p.list {
+		list[h] = v
+	}
+	*p.queue, *p.list = q, list
+	return len(list)
 }
 
 // dnlPeriod is the ticker period that drains entries arriving at rate per
@@ -98,4 +166,117 @@ func drainDeadNonces(threads []*ndnfw.Thread, tickers []*time.Ticker, lifetime t
 			}
 		}
 	}
+}
+
+// dnlPrefix is where compaction Interests go: /ndnsvs-internal/dnl-compact,
+// routed only, and only while compacting, to the forwarder's own face.
+var dnlPrefix = enc.Name{enc.NewGenericComponent("ndnsvs-internal"), enc.NewGenericComponent("dnl-compact")}
+
+// ErrDNLLayout is returned by CompactDeadNonceLists when ndnd's Dead Nonce
+// List is not laid out as this package expects (another ndnd version).
+var ErrDNLLayout = errors.New("fw: ndnd's dead nonce list has an unexpected layout")
+
+// dnlName returns a compaction Interest name that ndnd hashes to thread:
+// /ndnsvs-internal/dnl-compact/seq=<thread>/v=<salt>, salted until it does.
+func dnlName(thread int) enc.Name {
+	for salt := uint64(0); ; salt++ {
+		n := dnlPrefix.Append(enc.NewSequenceNumComponent(uint64(thread)), enc.NewVersionComponent(salt))
+		if ndnfw.HashNameToFwThread(n) == thread {
+			return n
+		}
+	}
+}
+
+// CompactDeadNonceLists rebuilds every forwarding thread's Dead Nonce List
+// with only its live entries, so that the memory a burst grew it to can be
+// given back (see "The Dead Nonce List compaction" above). Each thread does
+// its own, between two packets. It returns once all have, with the number
+// of entries kept, or when ctx ends. Run it when the node has gone quiet
+// for longer than the list's lifetime (6 s), when the lists are nearly
+// empty and the rebuild costs next to nothing.
+func (f *Forwarder) CompactDeadNonceLists(ctx context.Context) (kept int, err error) {
+	if err := f.running(); err != nil {
+		return 0, err
+	}
+	threads := ndnfw.Threads
+	parts := make([]dnlParts, len(threads))
+	for i, t := range threads {
+		p, ok := dnlPartsOf(dnlOf(t))
+		if !ok {
+			return 0, ErrDNLLayout
+		}
+		parts[i] = p
+	}
+	in, err := f.NewFace()
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	out, err := f.NewFace()
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
+
+	done := make(chan int, len(threads))
+	in.OnFrame(func(frame []byte) {
+		// Run by the forwarding thread that holds the Interest: the one
+		// its name hashes to, which the name also says.
+		intr, _, err := spec.Spec{}.ReadInterest(enc.NewBufferView(frame))
+		if err != nil {
+			return
+		}
+		name := intr.Name()
+		if len(name) != len(dnlPrefix)+2 || !dnlPrefix.IsPrefix(name) {
+			return
+		}
+		i := int(name[len(dnlPrefix)].NumberVal())
+		if i < 0 || i >= len(parts) || ndnfw.HashNameToFwThread(name) != i {
+			return
+		}
+		select {
+		case done <- parts[i].compact():
+		default:
+		}
+	})
+	in.OnError(func(error) {})
+	out.OnPacket(func([]byte) {})
+	out.OnError(func(error) {})
+	if err := in.Open(); err != nil {
+		return 0, err
+	}
+	if err := out.Open(); err != nil {
+		return 0, err
+	}
+	if err := f.AddRoute(dnlPrefix, in.FaceID(), 0, OriginApp); err != nil {
+		return 0, err
+	}
+	nonce := uint32(time.Now().UnixNano())
+	for i := range threads {
+		intr, err := spec.Spec{}.MakeInterest(dnlName(i), &ndn.InterestConfig{
+			Lifetime: optional.Some(100 * time.Millisecond),
+			Nonce:    optional.Some(nonce + uint32(i)),
+		}, nil, nil)
+		if err != nil {
+			return 0, err
+		}
+		if err := out.Send(intr.Wire); err != nil {
+			return 0, err
+		}
+	}
+	for range threads {
+		select {
+		case n := <-done:
+			kept += n
+		case <-ctx.Done():
+			return kept, ctx.Err()
+		}
+	}
+	return kept, nil
+}
+
+// DeadNonceLifetime is how long ndnd keeps an entry in a Dead Nonce List:
+// a node quiet for longer has (nearly) empty lists.
+func (f *Forwarder) DeadNonceLifetime() time.Duration {
+	return time.Duration(core.C.Tables.DeadNonceList.Lifetime) * time.Millisecond
 }
