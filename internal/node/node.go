@@ -169,19 +169,22 @@ func (n *Node) Start(ctx context.Context) error {
 }
 
 // trimInterval is how often trimWhenIdle looks at the traffic.
-const trimInterval = 5 * time.Second
+const trimInterval = 2 * time.Second
 
-// trimWhenIdle gives the heap's free memory back to the operating system
-// when a burst of traffic has ended: a window with traffic followed by a
-// window with almost none. Go's runtime returns memory slowly on its own,
-// and on an edge device the resident size after a burst matters more than
-// the few milliseconds the trim costs once per burst.
+// trimWhenIdle gives memory back to the operating system when a burst of
+// traffic has ended: a window with traffic followed by quiet windows for
+// longer than the forwarder's Dead Nonce List lifetime. Then the lists,
+// drained, are rebuilt at their new size (fw.CompactDeadNonceLists: ndnd's
+// keep the memory of the burst for good) and the heap's free memory is
+// returned. Go's runtime returns memory slowly on its own, and on an edge
+// device the resident size after a burst matters more than the few
+// milliseconds this costs once per burst.
 func (n *Node) trimWhenIdle(every time.Duration) {
 	defer close(n.trimDone)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	last := n.fwd.Counters()
-	busy := false
+	busy, quiet := false, time.Duration(0)
 	for {
 		select {
 		case <-n.stopTrim:
@@ -193,12 +196,22 @@ func (n *Node) trimWhenIdle(every time.Duration) {
 		last = c
 		switch {
 		case packets > idlePackets:
-			busy = true
+			busy, quiet = true, 0
 		case busy:
+			quiet += every
+			if quiet <= n.fwd.DeadNonceLifetime() {
+				continue
+			}
 			busy = false
 			t0 := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			kept, err := n.fwd.CompactDeadNonceLists(ctx)
+			cancel()
+			if err != nil {
+				n.log.Debug("burst over: dead nonce lists not compacted", "err", err)
+			}
 			debug.FreeOSMemory()
-			n.log.Debug("burst over: returned free memory to the system", "took", time.Since(t0))
+			n.log.Debug("burst over: returned free memory to the system", "dead nonces kept", kept, "took", time.Since(t0))
 		}
 	}
 }
