@@ -1,0 +1,116 @@
+package ping
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/named-data/ndnd/std/engine"
+	"github.com/named-data/ndnd/std/ndn"
+
+	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
+)
+
+var (
+	testFwd  *fw.Forwarder
+	testSock string
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ndnsvs-ping-test")
+	if err != nil {
+		panic(err)
+	}
+	testSock = filepath.Join(dir, "nfd.sock")
+	cfg := fw.DefaultConfig()
+	cfg.Unix = fw.UnixConfig{Enabled: true, Path: testSock, Mode: 0o600}
+	testFwd = fwtest.MustStart(cfg)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code) // the forwarder ends with the process
+}
+
+// The raw producer and consumer exchange through in-process faces (frames
+// from the forwarding thread) and through the unix socket (frames in
+// NDNLPv2 from ndnd's stream face), one at a time and pipelined, and the
+// engine-based ones through in-process faces.
+func TestExchanges(t *testing.T) {
+	newFace := func(kind string) (ndn.Face, uint64) {
+		if kind == "inproc" {
+			f, err := testFwd.NewFace()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f, f.FaceID()
+		}
+		return engine.NewUnixFace(testSock), 0
+	}
+	for _, kind := range []string{"inproc", "unix"} {
+		t.Run("raw "+kind, func(t *testing.T) {
+			known := map[uint64]bool{}
+			for _, fi := range testFwd.Faces() {
+				known[fi.ID] = true
+			}
+			pf, id := newFace(kind)
+			if err := RawServe(pf, []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			defer pf.Close()
+			for deadline := time.Now().Add(5 * time.Second); id == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				for _, fi := range testFwd.Faces() {
+					if !known[fi.ID] && strings.HasPrefix(fi.Local, "unix") {
+						id = fi.ID
+					}
+				}
+			}
+			prefix := fwtest.Name("/ping-test/raw-" + kind)
+			if err := testFwd.AddRoute(prefix, id, 0, fw.OriginApp); err != nil {
+				t.Fatal(err)
+			}
+			cf, _ := newFace(kind)
+			c, err := NewRawConsumer(cf, prefix, "c")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cf.Close()
+			rtts, err := c.RoundTrips(20, 0)
+			if err != nil || len(rtts) != 20 {
+				t.Fatalf("round trips: %d, %v", len(rtts), err)
+			}
+			if _, err := c.Pipeline(500, 16); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	t.Run("engine inproc", func(t *testing.T) {
+		pf, _ := newFace("inproc")
+		cf, _ := newFace("inproc")
+		prod, cons := engine.NewBasicEngine(pf), engine.NewBasicEngine(cf)
+		for _, e := range []ndn.Engine{prod, cons} {
+			if err := e.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer e.Stop()
+		}
+		prefix := fwtest.Name("/ping-test/engine")
+		if err := Serve(prod, prefix, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := testFwd.AddRoute(prefix, pf.(*fw.Face).FaceID(), 0, fw.OriginApp); err != nil {
+			t.Fatal(err)
+		}
+		c := NewConsumer(cons, prefix, "c")
+		if rtts, err := c.RoundTrips(20, 0); err != nil || len(rtts) != 20 {
+			t.Fatalf("round trips: %d, %v", len(rtts), err)
+		}
+		if _, err := c.Pipeline(500, 16); err != nil {
+			t.Fatal(err)
+		}
+		if s := Summarize([]time.Duration{3, 1, 2}); s.Median != 2 || s.Min != 1 || s.Max != 3 || s.N != 3 {
+			t.Errorf("Summarize: %+v", s)
+		}
+	})
+}
