@@ -100,12 +100,11 @@ func benchFaces(o fwOptions, tmp string, out io.Writer) error {
 	}
 	defer fwd.Close()
 
-	type pair struct {
-		name string
-		cons *ping.Consumer
-		stop func()
-	}
+	type pair = facePair
 	mk := func(kind string) (pair, error) {
+		if kind == "inproc-raw" || kind == "unix-raw" {
+			return mkRaw(fwd, sock, kind)
+		}
 		prefix, _ := enc.NameFromStr("/bench/" + kind)
 		var prod, cons ndn.Engine
 		if kind == "inproc" {
@@ -144,7 +143,7 @@ func benchFaces(o fwOptions, tmp string, out io.Writer) error {
 		return pair{kind, c, func() { cons.Stop(); prod.Stop() }}, nil
 	}
 	var pairs []pair
-	for _, k := range []string{"inproc", "unix"} {
+	for _, k := range []string{"inproc", "unix", "inproc-raw", "unix-raw"} {
 		p, err := mk(k)
 		if err != nil {
 			return fmt.Errorf("%s faces: %w", k, err)
@@ -172,18 +171,22 @@ func benchFaces(o fwOptions, tmp string, out io.Writer) error {
 		}
 	}
 	fmt.Fprintf(out, "Interest/Data through one forwarder, producer and consumer on their own faces, 100 B content, DigestSha256\n")
+	fmt.Fprintf(out, "inproc, unix: an ndnd engine (std/engine) at both ends; -raw: no engine, the application reads and writes\n")
+	fmt.Fprintf(out, "its face's frames itself (the node's sync members do, on an in-process face)\n")
 	fmt.Fprintf(out, "%d sequential exchanges and %d with %d in flight per face kind, in %d alternating blocks\n", o.rtt, o.rtt, o.window, blocks)
-	fmt.Fprintf(out, "%-8s %10s %10s %10s %14s\n", "face", "rtt p50", "rtt p90", "rtt p99", "exch/s (med)")
+	fmt.Fprintf(out, "%-10s %10s %10s %10s %14s\n", "face", "rtt p50", "rtt p90", "rtt p99", "exch/s (med)")
 	stats := map[string]ping.Stats{}
 	for _, p := range pairs {
 		s := ping.Summarize(rtts[p.name])
 		stats[p.name] = s
 		t := slices.Clone(tput[p.name])
 		slices.Sort(t)
-		fmt.Fprintf(out, "%-8s %10v %10v %10v %14.0f\n", p.name, s.Median.Round(100*time.Nanosecond), s.P90.Round(100*time.Nanosecond), s.P99.Round(100*time.Nanosecond), t[len(t)/2])
+		fmt.Fprintf(out, "%-10s %10v %10v %10v %14.0f\n", p.name, s.Median.Round(100*time.Nanosecond), s.P90.Round(100*time.Nanosecond), s.P99.Round(100*time.Nanosecond), t[len(t)/2])
 	}
-	fmt.Fprintf(out, "in-process / unix round trip (median): %.2f  (target <= 0.50)\n\n",
+	fmt.Fprintf(out, "in-process / unix round trip (median), ndnd engine at both ends: %.2f  (target <= 0.50)\n",
 		float64(stats["inproc"].Median)/float64(stats["unix"].Median))
+	fmt.Fprintf(out, "in-process / unix round trip (median), raw frames at both ends:  %.2f  (target <= 0.50)\n\n",
+		float64(stats["inproc-raw"].Median)/float64(stats["unix-raw"].Median))
 	return nil
 }
 
@@ -330,4 +333,79 @@ func rssKB(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+}
+
+// facePair is a consumer measuring through one kind of face, and how to
+// stop it and its producer.
+type facePair struct {
+	name string
+	cons interface {
+		RoundTrips(n int, gap time.Duration) ([]time.Duration, error)
+		Pipeline(n, window int) (time.Duration, error)
+	}
+	stop func()
+}
+
+// mkRaw sets up a producer and a consumer that handle their own frames on
+// bare faces (internal/ping's raw side): in-process faces of fwd, or
+// connections to its unix socket at sock. The producer's route is added
+// directly in both cases (a bare face cannot send the registration
+// command); a unix face's ID is found as the face that appeared when it
+// connected.
+func mkRaw(fwd *fw.Forwarder, sock, kind string) (p facePair, err error) {
+	prefix, _ := enc.NameFromStr("/bench/" + kind)
+	var prodFace, consFace ndn.Face
+	var prodID uint64
+	if kind == "inproc-raw" {
+		pf, err := fwd.NewFace()
+		if err != nil {
+			return p, err
+		}
+		cf, err := fwd.NewFace()
+		if err != nil {
+			return p, err
+		}
+		prodFace, consFace, prodID = pf, cf, pf.FaceID()
+	} else {
+		known := map[uint64]bool{}
+		for _, fi := range fwd.Faces() {
+			known[fi.ID] = true
+		}
+		prodFace = engine.NewUnixFace(sock)
+		if err := ping.RawServe(prodFace, make([]byte, 100)); err != nil {
+			return p, err
+		}
+		for deadline := time.Now().Add(5 * time.Second); prodID == 0; {
+			for _, fi := range fwd.Faces() {
+				if !known[fi.ID] && strings.HasPrefix(fi.Local, "unix") {
+					prodID = fi.ID
+				}
+			}
+			if prodID == 0 {
+				if time.Now().After(deadline) {
+					return p, fmt.Errorf("the producer's unix face did not appear")
+				}
+				time.Sleep(time.Millisecond) // the forwarder accepts on its own goroutine
+			}
+		}
+		consFace = engine.NewUnixFace(sock)
+	}
+	if kind == "inproc-raw" {
+		if err := ping.RawServe(prodFace, make([]byte, 100)); err != nil {
+			return p, err
+		}
+	}
+	if err := fwd.AddRoute(prefix, prodID, 0, fw.OriginApp); err != nil {
+		return p, err
+	}
+	c, err := ping.NewRawConsumer(consFace, prefix, "c")
+	if err != nil {
+		return p, err
+	}
+	if _, err := c.RoundTrips(500, 0); err != nil { // warm-up
+		return p, err
+	}
+	p.name, p.cons = kind, c
+	p.stop = func() { _ = consFace.Close(); _ = prodFace.Close() }
+	return p, nil
 }
