@@ -139,7 +139,7 @@ prefix = "/a"
 // fullConfig is what testdata/full.toml decodes to.
 func fullConfig() Config {
 	return Config{
-		Node: Node{Name: "/example/node/alice", Ping: false},
+		Node: Node{Name: "/example/node/alice", Ping: false, GCPercent: 200},
 		Log:  Log{Level: "debug", Format: "json", ForwarderLevel: "error"},
 		Forwarder: Forwarder{
 			Threads: 4, QueueSize: 4096, FaceQueueSize: 2048, UDPMTU: 8800,

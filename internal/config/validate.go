@@ -163,6 +163,7 @@ func checkListenList(ch *checker, prefix string, enabled bool, list []string) {
 type groupPrefixes map[string]int
 
 func (c Config) checkNode(ch *checker) {
+	ch.intRange("node.gc_percent", c.Node.GCPercent, 10, 1000, "")
 	if c.Node.Name == "" {
 		return
 	}

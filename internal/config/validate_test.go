@@ -76,6 +76,8 @@ func TestValidateForwarder(t *testing.T) {
 		{"capacity 65535", func(c *Config) { c.Forwarder.ContentStore.Capacity = 65535 }, "", ""},
 		{"capacity 65536", func(c *Config) { c.Forwarder.ContentStore.Capacity = 65536 }, "forwarder.content_store.capacity", "out of range 0..65535"},
 		{"capacity -1", func(c *Config) { c.Forwarder.ContentStore.Capacity = -1 }, "forwarder.content_store.capacity", "out of range"},
+		{"gc_percent 5", func(c *Config) { c.Node.GCPercent = 5 }, "node.gc_percent", "out of range 10..1000"},
+		{"gc_percent 0", func(c *Config) { c.Node.GCPercent = 0 }, "node.gc_percent", "out of range"},
 		{"admit on", func(c *Config) { c.Forwarder.ContentStore.Admit = true }, "", ""},
 	})
 }

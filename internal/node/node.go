@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -152,10 +153,14 @@ func New(c config.Config, logger *slog.Logger, logw io.Writer) (*Node, error) {
 // Forwarder returns the node's forwarder, for in-process applications.
 func (n *Node) Forwarder() *fw.Forwarder { return n.fwd }
 
-// Start starts the forwarder, installs the strategy choices (multicast on
-// every sync group), opens the neighbour faces and routes each group to the
-// network faces. On error the node is closed.
+// Start sets the process's garbage collector target (node.gc_percent,
+// unless GOGC is set), starts the forwarder, installs the strategy choices
+// (multicast on every sync group), opens the neighbour faces and routes
+// each group to the network faces. On error the node is closed.
 func (n *Node) Start(ctx context.Context) error {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(n.cfg.Node.GCPercent)
+	}
 	if err := n.fwd.Start(ctx); err != nil {
 		return err
 	}
