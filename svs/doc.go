@@ -2,9 +2,12 @@
 // engine: the driver around the pure protocol engine of svs/core, with the
 // wire codec of svs/wire.
 //
-// It works on any ndnd std ndn.Engine: engine.NewBasicEngine over this
-// project's in-process face (fw.Forwarder.NewFace), or over a unix socket
-// to an external forwarder.
+// It works on any ndnd std ndn.Engine (New): engine.NewBasicEngine over
+// this project's in-process face (fw.Forwarder.NewFace), or over a unix
+// socket to an external forwarder. Or it runs on a bare ndn.Face of its own
+// with no engine (NewOnFace), reading and writing the frames itself; on an
+// in-process face that saves two goroutine hand-offs and a parse per
+// received packet, and it is how the node runs its members.
 //
 //	s, err := svs.New(eng, svs.Config{
 //		Group:    group,              // Sync Interests: /<group>/v=3/<digest>
@@ -23,14 +26,15 @@
 // back up, and ctx. Every other method may be called from any goroutine.
 //
 // The Interest handler Run attaches on SyncPrefix runs on ndnd's engine
-// goroutine. It never blocks: it copies the packet into a recycled buffer
+// goroutine (on a bare face, the frame receiver runs on the face's
+// goroutine, or on the forwarding thread for an fw.Face). It never blocks: it copies the packet into a recycled buffer
 // and hands it to Run through a channel of Config.InboxSize, dropping (and
 // counting, Stats.InboxDropped) what does not fit. Decoding, validation and
 // the protocol all happen on Run's goroutine, once per packet.
 //
 // Sync Interests are expressed by Run itself with ndn.Engine.Express and a
-// callback that ignores the result (they are never answered), 1 s lifetime,
-// no goroutine per send.
+// callback that ignores the result (they are never answered), or sent with
+// the bare face's Send, 1 s lifetime, no goroutine per send.
 //
 // OnUpdate and OnPersist are called by Run, in order, outside any lock and
 // with no engine state held. A slow callback slows the member down: nothing
