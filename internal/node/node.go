@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -180,8 +181,9 @@ const trimInterval = 2 * time.Second
 // traffic has ended: a window with traffic followed by quiet windows for
 // longer than the forwarder's Dead Nonce List lifetime. Then the lists,
 // drained, are rebuilt at their new size (fw.CompactDeadNonceLists: ndnd's
-// keep the memory of the burst for good) and the heap's free memory is
-// returned. Go's runtime returns memory slowly on its own, and on an edge
+// keep the memory of the burst for good), the heap is collected twice (the
+// first collection only moves sync.Pool contents to the pools' victim
+// caches) and its free memory is returned. Go's runtime returns memory slowly on its own, and on an edge
 // device the resident size after a burst matters more than the few
 // milliseconds this costs once per burst.
 func (n *Node) trimWhenIdle(every time.Duration) {
@@ -215,6 +217,10 @@ func (n *Node) trimWhenIdle(every time.Duration) {
 			if err != nil {
 				n.log.Debug("burst over: dead nonce lists not compacted", "err", err)
 			}
+			// Two collections: objects in sync.Pools (ndnd keeps packets
+			// and encoders there, holding names and PIT records) survive
+			// the first one in the pools' victim caches.
+			runtime.GC()
 			debug.FreeOSMemory()
 			n.log.Debug("burst over: returned free memory to the system", "dead nonces kept", kept, "took", time.Since(t0))
 		}
