@@ -81,13 +81,14 @@ func (m *ndndMember) get(k core.Key) uint64 {
 // forwarder: every member of either kind learns every sequence number of
 // every other member, in order and without duplicates. ndnd names its State
 // Vector Data /<group>/v=<µs>, which our decoder accepts; ndnd accepts ours
-// named /<group>/v=3.
+// named /<group>/v=3. One of ours runs on an ndnd engine, one on a bare
+// face.
 func TestInteropNdndSvSync(t *testing.T) {
 	group := testGroup(t)
 	changed := newSignal()
 	ours := []*member{
 		newMember(t, group, "/ours/a", changed, nil),
-		newMember(t, group, "/ours/b", changed, nil),
+		newMemberOn(t, group, "/ours/b", changed, nil, true), // on a bare face, as the node's
 	}
 	theirs := []*ndndMember{
 		newNdndMember(t, group, "/ndnd/c", changed),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
@@ -29,11 +30,22 @@ type ourMember struct {
 // startOurs starts a member that routes the group prefix (not /<group>/v=3)
 // to its face: NDNts registers /<group> with Capture and no ChildInherit,
 // so a /<group>/v=3 route would cut NDNts members off (docs/interop.md).
-func startOurs(t *testing.T, g, node string) *ourMember {
+// bare: on a bare in-process face (svs.NewOnFace), as the node runs its
+// members; otherwise on an ndnd engine (svs.New).
+func startOurs(t *testing.T, g, node string, bare bool) *ourMember {
 	t.Helper()
-	e, af := fwtest.Engine(t, testFwd)
+	var e ndn.Engine
+	var af *fw.Face
+	if bare {
+		var err error
+		if af, err = testFwd.NewFace(); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		e, af = fwtest.Engine(t, testFwd)
+	}
 	m := &ourMember{name: node, learned: map[string]uint64{}, changed: make(chan struct{}, 1)}
-	s, err := svs.New(e, svs.Config{
+	cfg := svs.Config{
 		Group: mustName(g),
 		Node:  mustName(node),
 		OnUpdate: func(u svs.Update) {
@@ -56,7 +68,14 @@ func startOurs(t *testing.T, g, node string) *ourMember {
 		Register: func(enc.Name) error {
 			return testFwd.AddRoute(mustName(g), af.FaceID(), 0, fw.OriginApp)
 		},
-	})
+	}
+	var s *svs.Sync
+	var err error
+	if bare {
+		s, err = svs.NewOnFace(af, cfg)
+	} else {
+		s, err = svs.New(e, cfg)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +117,8 @@ func (m *ourMember) waitLearned(t *testing.T, want map[string]uint64, within tim
 // This project's SVS members and NDNts @ndn/svs members sync through the
 // node's forwarder, both directions: every member learns every sequence
 // number of every other, in order, and NDNts refuses none of our vectors.
+// One of ours runs on a bare face as the node's do, the other on an ndnd
+// engine.
 func TestOursWithNDNts(t *testing.T) {
 	skipUnlessAvailable(t)
 	g := "/ndn/svs-ours-ndnts"
@@ -119,8 +140,8 @@ func TestOursWithNDNts(t *testing.T) {
 	}
 
 	var ours []*ourMember
-	for _, n := range oursNames {
-		ours = append(ours, startOurs(t, g, n))
+	for i, n := range oursNames {
+		ours = append(ours, startOurs(t, g, n, i == 0))
 	}
 	var peers []*Peer
 	for _, n := range ndntsNames {
