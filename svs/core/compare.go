@@ -87,17 +87,7 @@ func walk(a, b *Vector, f func(node Name, boot, sa, sb uint64) bool) {
 	}
 	i, j := 0, 0
 	for i < len(ae) || j < len(be) {
-		var c int
-		switch {
-		case i == len(ae):
-			c = 1
-		case j == len(be):
-			c = -1
-		case ae[i].Node == be[j].Node:
-			c = cmpUint(ae[i].Boot, be[j].Boot)
-		default:
-			c = CompareNames(ae[i].Node, be[j].Node)
-		}
+		c := mergeOrder(ae, be, i, j)
 		var ok bool
 		switch {
 		case c < 0:
@@ -115,6 +105,22 @@ func walk(a, b *Vector, f func(node Name, boot, sa, sb uint64) bool) {
 			return
 		}
 	}
+}
+
+// mergeOrder is the step of a merge walk over two entry lists in wire
+// order, at positions i of a and j of b (not both exhausted): negative when
+// a's entry comes first (or b is exhausted), positive when b's does, 0 when
+// both are the same (node, boot) pair.
+func mergeOrder(a, b []Entry, i, j int) int {
+	switch {
+	case i == len(a):
+		return 1
+	case j == len(b):
+		return -1
+	case a[i].Node == b[j].Node:
+		return cmpUint(a[i].Boot, b[j].Boot)
+	}
+	return CompareNames(a[i].Node, b[j].Node)
 }
 
 // Equal reports whether a and b hold exactly the same pairs and sequence

@@ -290,18 +290,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	}
 	i, j := 0, 0
 	for i < len(local) || j < len(incoming) {
-		var c int
-		switch {
-		case i == len(local):
-			c = 1
-		case j == len(incoming):
-			c = -1
-		case local[i].Node == incoming[j].Node:
-			c = cmpUint(local[i].Boot, incoming[j].Boot)
-		default:
-			c = CompareNames(local[i].Node, incoming[j].Node)
-		}
-		switch {
+		switch c := mergeOrder(local, incoming, i, j); {
 		case c < 0:
 			behind(Key{local[i].Node, local[i].Boot})
 			i++
