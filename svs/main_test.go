@@ -121,11 +121,7 @@ func newMemberOn(t testing.TB, group enc.Name, node string, changed signal, mod 
 	var e ndn.Engine
 	var af *fw.Face
 	if bare {
-		var err error
-		if af, err = testFwd.NewFace(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = af.Close() })
+		af = fwtest.BareFace(t, testFwd)
 	} else {
 		e, af = newEngine(t)
 	}

@@ -61,6 +61,19 @@ func Engine(tb testing.TB, f *fw.Forwarder) (ndn.Engine, *fw.Face) {
 	return e, af
 }
 
+// BareFace returns a new in-process face of f, not opened, for an
+// application that reads its own frames (svs.NewOnFace); it is closed when
+// the test ends.
+func BareFace(tb testing.TB, f *fw.Forwarder) *fw.Face {
+	tb.Helper()
+	af, err := f.NewFace()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = af.Close() })
+	return af
+}
+
 // Name parses an NDN name URI written in a test; it panics on a bad one.
 func Name(s string) enc.Name {
 	n, err := enc.NameFromStr(s)

@@ -37,10 +37,7 @@ func startOurs(t *testing.T, g, node string, bare bool) *ourMember {
 	var e ndn.Engine
 	var af *fw.Face
 	if bare {
-		var err error
-		if af, err = testFwd.NewFace(); err != nil {
-			t.Fatal(err)
-		}
+		af = fwtest.BareFace(t, testFwd)
 	} else {
 		e, af = fwtest.Engine(t, testFwd)
 	}
