@@ -5,6 +5,8 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -101,18 +103,22 @@ func dnlPartsOf(d *table.DeadNonceList) (dnlParts, bool) {
 }
 
 // compact replaces the list's map and queue with new ones sized for the
-// entries they hold, in the same order of expiry. It must run on the
-// list's forwarding thread. It returns the number of entries kept.
-func (p dnlParts) compact() int {
+// entries still live at now (Unix nanoseconds), in the same order of
+// expiry; expired entries not yet drained are dropped, as the drain would.
+// It must run on the list's forwarding thread. It returns the number of
+// entries kept.
+func (p dnlParts) compact(now int64) int {
 	old := *p.queue
 	q := priority_queue.New[uint64, int64]()
+	list := make(map[uint64]bool)
 	for old.Len() > 0 {
 		expiry := old.PeekPriority()
-		q.Push(old.Pop(), expiry)
-	}
-	list := make(map[uint64]bool, len(*p.list))
-	for h, v := range *p.list {
-		list[h] = v
+		h := old.Pop()
+		if expiry < now {
+			continue
+		}
+		q.Push(h, expiry)
+		list[h] = true
 	}
 	*p.queue, *p.list = q, list
 	return len(list)
@@ -169,22 +175,66 @@ func drainDeadNonces(threads []*ndnfw.Thread, tickers []*time.Ticker, lifetime t
 }
 
 // dnlPrefix is where compaction Interests go: /ndnsvs-internal/dnl-compact,
-// routed only, and only while compacting, to the forwarder's own face.
+// routed, only while a compaction runs, to the forwarder's own face.
 var dnlPrefix = enc.Name{enc.NewGenericComponent("ndnsvs-internal"), enc.NewGenericComponent("dnl-compact")}
 
 // ErrDNLLayout is returned by CompactDeadNonceLists when ndnd's Dead Nonce
 // List is not laid out as this package expects (another ndnd version).
 var ErrDNLLayout = errors.New("fw: ndnd's dead nonce list has an unexpected layout")
 
+// dnlCompactor holds what CompactDeadNonceLists keeps between calls: the
+// two faces (made once: a closed in-process face leaves two ndnd goroutines
+// behind) and the request in progress.
+type dnlCompactor struct {
+	mu      sync.Mutex // one compaction at a time
+	in, out *Face
+	parts   []dnlParts
+	token   uint64
+	req     atomic.Pointer[dnlRequest]
+}
+
+// dnlRequest is one compaction: its token, which threads have done it, and
+// what each kept.
+type dnlRequest struct {
+	token uint64
+	done  []atomic.Bool
+	kept  chan int
+}
+
 // dnlName returns a compaction Interest name that ndnd hashes to thread:
-// /ndnsvs-internal/dnl-compact/seq=<thread>/v=<salt>, salted until it does.
-func dnlName(thread int) enc.Name {
+// /ndnsvs-internal/dnl-compact/seq=<thread>/v=<token>/<salt>, salted
+// until it does.
+func dnlName(thread int, token uint64) enc.Name {
 	for salt := uint64(0); ; salt++ {
-		n := dnlPrefix.Append(enc.NewSequenceNumComponent(uint64(thread)), enc.NewVersionComponent(salt))
+		n := dnlPrefix.Append(enc.NewSequenceNumComponent(uint64(thread)), enc.NewVersionComponent(token), enc.NewSequenceNumComponent(salt))
 		if ndnfw.HashNameToFwThread(n) == thread {
 			return n
 		}
 	}
+}
+
+// onFrame is the compaction face's receiver, run by the forwarding thread
+// that holds the Interest: the one its name hashes to, which the name also
+// says. Anything but an Interest of the request in progress, for a thread
+// that has not done it yet, is ignored.
+func (c *dnlCompactor) onFrame(frame []byte) {
+	r := c.req.Load()
+	if r == nil {
+		return
+	}
+	intr, _, err := spec.Spec{}.ReadInterest(enc.NewBufferView(frame))
+	if err != nil {
+		return
+	}
+	name := intr.Name()
+	if len(name) != len(dnlPrefix)+3 || !dnlPrefix.IsPrefix(name) || name[len(dnlPrefix)+1].NumberVal() != r.token {
+		return
+	}
+	i := int(name[len(dnlPrefix)].NumberVal())
+	if i < 0 || i >= len(c.parts) || ndnfw.HashNameToFwThread(name) != i || !r.done[i].CompareAndSwap(false, true) {
+		return
+	}
+	r.kept <- c.parts[i].compact(time.Now().UnixNano()) // buffered for every thread
 }
 
 // CompactDeadNonceLists rebuilds every forwarding thread's Dead Nonce List
@@ -193,86 +243,84 @@ func dnlName(thread int) enc.Name {
 // its own, between two packets. It returns once all have, with the number
 // of entries kept, or when ctx ends. Run it when the node has gone quiet
 // for longer than the list's lifetime (6 s), when the lists are nearly
-// empty and the rebuild costs next to nothing.
+// empty and the rebuild costs next to nothing. The first call opens two
+// in-process faces that stay for the forwarder's lifetime.
 func (f *Forwarder) CompactDeadNonceLists(ctx context.Context) (kept int, err error) {
 	if err := f.running(); err != nil {
 		return 0, err
 	}
-	threads := ndnfw.Threads
-	parts := make([]dnlParts, len(threads))
-	for i, t := range threads {
-		p, ok := dnlPartsOf(dnlOf(t))
-		if !ok {
-			return 0, ErrDNLLayout
+	c := &f.dnl
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.in == nil {
+		if err := c.open(f); err != nil {
+			return 0, err
 		}
-		parts[i] = p
 	}
-	in, err := f.NewFace()
-	if err != nil {
+	c.token++
+	r := &dnlRequest{token: c.token, done: make([]atomic.Bool, len(c.parts)), kept: make(chan int, len(c.parts))}
+	c.req.Store(r)
+	defer c.req.Store(nil)
+	if err := f.AddRoute(dnlPrefix, c.in.FaceID(), 0, OriginApp); err != nil {
 		return 0, err
 	}
-	defer in.Close()
-	out, err := f.NewFace()
-	if err != nil {
-		return 0, err
-	}
-	defer out.Close()
-
-	done := make(chan int, len(threads))
-	in.OnFrame(func(frame []byte) {
-		// Run by the forwarding thread that holds the Interest: the one
-		// its name hashes to, which the name also says.
-		intr, _, err := spec.Spec{}.ReadInterest(enc.NewBufferView(frame))
-		if err != nil {
-			return
-		}
-		name := intr.Name()
-		if len(name) != len(dnlPrefix)+2 || !dnlPrefix.IsPrefix(name) {
-			return
-		}
-		i := int(name[len(dnlPrefix)].NumberVal())
-		if i < 0 || i >= len(parts) || ndnfw.HashNameToFwThread(name) != i {
-			return
-		}
-		select {
-		case done <- parts[i].compact():
-		default:
-		}
-	})
-	in.OnError(func(error) {})
-	out.OnPacket(func([]byte) {})
-	out.OnError(func(error) {})
-	if err := in.Open(); err != nil {
-		return 0, err
-	}
-	if err := out.Open(); err != nil {
-		return 0, err
-	}
-	if err := f.AddRoute(dnlPrefix, in.FaceID(), 0, OriginApp); err != nil {
-		return 0, err
-	}
+	defer f.RemoveRoute(dnlPrefix, c.in.FaceID(), OriginApp)
 	nonce := uint32(time.Now().UnixNano())
-	for i := range threads {
-		intr, err := spec.Spec{}.MakeInterest(dnlName(i), &ndn.InterestConfig{
+	for i := range c.parts {
+		intr, err := spec.Spec{}.MakeInterest(dnlName(i, r.token), &ndn.InterestConfig{
 			Lifetime: optional.Some(100 * time.Millisecond),
 			Nonce:    optional.Some(nonce + uint32(i)),
 		}, nil, nil)
 		if err != nil {
 			return 0, err
 		}
-		if err := out.Send(intr.Wire); err != nil {
+		if err := c.out.Send(intr.Wire); err != nil {
 			return 0, err
 		}
 	}
-	for range threads {
+	for range c.parts {
 		select {
-		case n := <-done:
+		case n := <-r.kept:
 			kept += n
 		case <-ctx.Done():
 			return kept, ctx.Err()
 		}
 	}
 	return kept, nil
+}
+
+// open finds every thread's list and opens the two faces.
+func (c *dnlCompactor) open(f *Forwarder) error {
+	parts := make([]dnlParts, len(ndnfw.Threads))
+	for i, t := range ndnfw.Threads {
+		p, ok := dnlPartsOf(dnlOf(t))
+		if !ok {
+			return ErrDNLLayout
+		}
+		parts[i] = p
+	}
+	in, err := f.NewFace()
+	if err != nil {
+		return err
+	}
+	out, err := f.NewFace()
+	if err != nil {
+		_ = in.Close()
+		return err
+	}
+	c.parts = parts
+	in.OnFrame(c.onFrame)
+	in.OnError(func(error) {})
+	out.OnPacket(func([]byte) {})
+	out.OnError(func(error) {})
+	if err := in.Open(); err != nil {
+		return err
+	}
+	if err := out.Open(); err != nil {
+		return err
+	}
+	c.in, c.out = in, out
+	return nil
 }
 
 // DeadNonceLifetime is how long ndnd keeps an entry in a Dead Nonce List:

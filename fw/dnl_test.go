@@ -2,11 +2,13 @@ package fw
 
 import (
 	"context"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	ndnfw "github.com/named-data/ndnd/fw/fw"
+	"github.com/named-data/ndnd/fw/table"
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
@@ -132,4 +134,70 @@ func TestCompactDeadNonceListsKeepsEntries(t *testing.T) {
 		t.Errorf("kept %d entries, want at least the %d of this test", kept, n)
 	}
 	replay("after compaction")
+}
+
+// compact keeps exactly the live entries, with their expiry times, in
+// expiry order, in a new map and queue, and drops the expired ones.
+func TestDeadNonceListCompact(t *testing.T) {
+	d := table.NewDeadNonceList()
+	defer d.Ticker.Stop()
+	p, ok := dnlPartsOf(d)
+	if !ok {
+		t.Fatal("dead nonce list layout not recognised")
+	}
+	now := time.Now().UnixNano()
+	want := map[uint64]int64{}
+	for k := range uint64(1000) {
+		expiry := now + int64(k%37-10)*int64(time.Second) // some in the past
+		p.queue.Push(k, expiry)
+		(*p.list)[k] = true
+		if expiry >= now {
+			want[k] = expiry
+		}
+	}
+	oldList := *p.list
+	if kept := p.compact(now); kept != len(want) {
+		t.Fatalf("kept %d, want %d", kept, len(want))
+	}
+	if len(*p.list) != len(want) || len(oldList) != 1000 {
+		t.Fatalf("new map has %d entries (want %d); the old one was modified to %d", len(*p.list), len(want), len(oldList))
+	}
+	last := int64(0)
+	for p.queue.Len() > 0 {
+		expiry := p.queue.PeekPriority()
+		h := p.queue.Pop()
+		if want[h] != expiry || !(*p.list)[h] {
+			t.Fatalf("entry %d: expiry %d, want %d; in map %v", h, expiry, want[h], (*p.list)[h])
+		}
+		if expiry < last {
+			t.Fatalf("queue out of expiry order: %d after %d", expiry, last)
+		}
+		last = expiry
+		delete(want, h)
+	}
+	if len(want) != 0 {
+		t.Fatalf("%d live entries lost", len(want))
+	}
+}
+
+// Compacting again and again opens no more faces and leaves no goroutines
+// behind after the first time.
+func TestCompactDeadNonceListsReusesItsFaces(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := testFwd.CompactDeadNonceLists(ctx); err != nil {
+		t.Fatal(err)
+	}
+	faces, goroutines := len(testFwd.Faces()), runtime.NumGoroutine()
+	for range 10 {
+		if _, err := testFwd.CompactDeadNonceLists(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(testFwd.Faces()); n != faces {
+		t.Errorf("%d faces after 10 more compactions, %d before", n, faces)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines+2 {
+		t.Errorf("%d goroutines after 10 more compactions, %d before", n, goroutines)
+	}
 }

@@ -45,6 +45,8 @@ type Forwarder struct {
 	drainDone chan struct{}
 
 	events logEvents // what ndnd only logs, counted
+
+	dnl dnlCompactor // CompactDeadNonceLists
 }
 
 type state int
