@@ -122,7 +122,10 @@ func (af *Face) OnPacket(onPkt func(frame []byte)) { af.onPkt = onPkt }
 // goroutine hand-off per packet. The callback must return quickly and never
 // block; it may be called by several forwarding threads at once; frame is
 // valid only during the call and must not be modified. Send may be called
-// from it (a full forwarding queue drops, it does not block). Call before
+// from it (a full forwarding queue drops, it does not block). A thread
+// that picked the face just before Close may still call it just after
+// Close returns. Packets that arrive before Open wait, as for OnPacket, and
+// are handed over from the face's goroutine once it is open. Call before
 // Open.
 func (af *Face) OnFrame(onFrame func(frame []byte)) { af.onFrame = onFrame }
 
@@ -155,12 +158,18 @@ func (af *Face) Open() error {
 // full) without ever blocking a forwarding thread.
 func (af *Face) receive() {
 	defer close(af.recvDone)
+	deliver := af.onPkt
+	if deliver == nil {
+		// With OnFrame, only packets that came before Open (a route may
+		// reach a face before its application opens it) pass this way.
+		deliver = af.onFrame
+	}
 	for {
 		select {
 		case <-af.stop:
 			return
 		case frame := <-af.toApp:
-			af.onPkt(frame)
+			deliver(frame)
 		}
 	}
 }
@@ -242,12 +251,9 @@ func (af *Face) SendPacket(out dispatch.OutPkt) {
 		ctr = &af.nOutI
 	}
 	ctr.Add(1)
-	if af.onFrame != nil {
-		if !af.running.Load() {
-			ctr.Add(^uint64(0))
-			af.nDropped.Add(1)
-			return
-		}
+	// onFrame is set before Open, so it is safe to read once running is
+	// seen true; before that, packets wait in the queue, as for OnPacket.
+	if af.running.Load() && af.onFrame != nil {
 		af.onFrame(out.Pkt.Raw.Join())
 		return
 	}

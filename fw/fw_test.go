@@ -255,10 +255,17 @@ func TestInProcessFaceOnFrame(t *testing.T) {
 	if n := frames.Load(); n != 20 {
 		t.Errorf("%d frames, want 20", n)
 	}
+	listed := false
 	for _, fi := range testFwd.Faces() {
-		if fi.ID == af.FaceID() && (fi.OutInterests != 20 || fi.InData != 20) {
-			t.Errorf("face counters %+v", fi)
+		if fi.ID == af.FaceID() {
+			listed = true
+			if fi.OutInterests != 20 || fi.InData != 20 {
+				t.Errorf("face counters %+v", fi)
+			}
 		}
+	}
+	if !listed {
+		t.Error("the face is not in Faces()")
 	}
 	if err := af.Close(); err != nil {
 		t.Fatal(err)
@@ -268,6 +275,61 @@ func TestInProcessFaceOnFrame(t *testing.T) {
 	}
 	if frames.Load() != 20 {
 		t.Error("a closed face still got frames")
+	}
+}
+
+// A route may reach a face before its application opens it: with OnFrame
+// set, what arrived before Open waits and is handed over after.
+func TestOnFrameGetsPacketsFromBeforeOpen(t *testing.T) {
+	af, err := testFwd.NewFace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer af.Close()
+	prefix := mustName(t, "/test/onframe-early")
+	if err := testFwd.AddRoute(prefix, af.FaceID(), 0, OriginApp); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 4)
+	af.OnFrame(func(frame []byte) { got <- bytes.Clone(frame) })
+	af.OnError(func(error) {})
+	cons, _ := newEngine(t)
+	intr, err := cons.Spec().MakeInterest(prefix.Append(enc.NewGenericComponent("early")), &ndn.InterestConfig{
+		Lifetime: optionalDur(time.Second),
+		Nonce:    utils.ConvertNonce(cons.Timer().Nonce()),
+	}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cons.Face().Send(intr.Wire); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the forwarder has queued it for the closed face.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		sent := uint64(0)
+		for _, fi := range testFwd.Faces() {
+			if fi.ID == af.FaceID() {
+				sent = fi.OutInterests
+			}
+		}
+		if sent == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Interest never reached the face")
+		}
+	}
+	if err := af.Open(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case f := <-got:
+		i, _, err := spec.Spec{}.ReadInterest(enc.NewBufferView(f))
+		if err != nil || !i.Name().Equal(intr.FinalName) {
+			t.Fatalf("got %x (%v)", f, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the early Interest was not handed over after Open")
 	}
 }
 
