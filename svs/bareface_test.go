@@ -12,6 +12,7 @@ import (
 	"github.com/named-data/ndnd/std/types/optional"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
 )
 
 // A member on a bare face, routed the whole group prefix as the node does
@@ -95,6 +96,28 @@ func TestNewOnFace(t *testing.T) {
 	}
 	if af.IsRunning() {
 		t.Error("face still open after Run returned")
+	}
+
+	// The Sync owns the face from NewOnFace on: Close before Run closes it.
+	unused := fwtest.BareFace(t, testFwd)
+	s3, err := NewOnFace(unused, Config{Group: group, Node: mustName("/o"), Register: func(enc.Name) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	faceListed := func(id uint64) bool {
+		for _, fi := range testFwd.Faces() {
+			if fi.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	if !faceListed(unused.FaceID()) {
+		t.Fatal("new face not listed")
+	}
+	_ = s3.Close()
+	if faceListed(unused.FaceID()) {
+		t.Error("Close before Run left the face in the forwarder")
 	}
 
 	// A face that is already open (another application's) is refused.

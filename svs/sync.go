@@ -126,7 +126,8 @@ func New(e ndn.Engine, cfg Config) (*Sync, error) {
 // delivers (Interests, Data, Nacks, NDNLPv2 LpPackets) and keeps the Sync
 // Interests of the group, sends its own with face.Send, and closes the face
 // when it returns. The face must not be open yet, and must be the member's
-// own: no other application may use it. cfg.Register is required (a bare
+// own: no other application may use it. The Sync owns the face from then
+// on: Close before Run closes it too. cfg.Register is required (a bare
 // face cannot send the forwarder's prefix-registration command), and
 // should route the group to the face.
 //
@@ -263,6 +264,9 @@ func (s *Sync) Close() error {
 		s.state = stateDone
 		close(s.closing)
 		close(s.done)
+		if s.e == nil {
+			_ = s.face.Close() // NewOnFace gave the face to the Sync
+		}
 	case stateRunning:
 		s.state = stateDone
 		close(s.closing)
@@ -352,6 +356,7 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 		defer func() { _ = s.e.DetachHandler(s.prefix) }()
 	} else {
 		if err := s.openFace(); err != nil {
+			_ = s.face.Close()
 			return err
 		}
 		defer func() { _ = s.face.Close() }()
@@ -453,9 +458,10 @@ func (s *Sync) onFrame(frame []byte) {
 	intr, ok, err := s.codec.SyncInterestOf(frame)
 	switch {
 	case err != nil:
+		// Counted, not logged: this may run on a forwarding thread, which
+		// a peer sending garbage must not keep busy writing logs.
 		s.ctr.received.Add(1)
 		s.ctr.malformed.Add(1)
-		s.log.Debug("svs: dropped frame", "err", err)
 	case !ok:
 		s.ctr.ignored.Add(1)
 	default:
