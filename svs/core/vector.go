@@ -64,6 +64,14 @@ func NewVectorSize(n int) *Vector {
 	return &Vector{entries: make([]Entry, 0, n)}
 }
 
+// Reset empties v and keeps its room, for a decoder that reuses one vector
+// for packet after packet.
+func (v *Vector) Reset() {
+	clear(v.entries) // no hold on the names of the last vector
+	v.entries = v.entries[:0]
+	v.index = nil
+}
+
 // find returns the position of (node, boot) in entries.
 func (v *Vector) find(node Name, boot uint64) (int, bool) {
 	if len(v.entries) < indexFrom {

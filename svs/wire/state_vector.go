@@ -144,7 +144,7 @@ func DecodeStateVectorLimit(b []byte, maxEntries int) (*core.Vector, error) {
 	if len(b) > MaxPacketSize {
 		return nil, fmtTooLarge("state vector of %d bytes exceeds %d", len(b), MaxPacketSize)
 	}
-	v, next, err := decodeStateVectorAt(b, 0, len(b), maxEntries)
+	v, next, err := decodeStateVectorAt(b, 0, len(b), maxEntries, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -165,13 +165,13 @@ func DecodeContent(b []byte, maxEntries int) (v *core.Vector, mapping []byte, er
 	if len(b) > MaxPacketSize {
 		return nil, nil, fmtTooLarge("content of %d bytes exceeds %d", len(b), MaxPacketSize)
 	}
-	return decodeContentAt(b, 0, len(b), maxEntries)
+	return decodeContentAt(b, 0, len(b), maxEntries, nil)
 }
 
-// decodeContentAt is DecodeContent on b[i:end]; offsets in errors are
-// relative to b.
-func decodeContentAt(b []byte, i, end, maxEntries int) (*core.Vector, []byte, error) {
-	v, next, err := decodeStateVectorAt(b, i, end, maxEntries)
+// decodeContentAt is DecodeContent on b[i:end], into dst if not nil;
+// offsets in errors are relative to b.
+func decodeContentAt(b []byte, i, end, maxEntries int, dst *core.Vector) (*core.Vector, []byte, error) {
+	v, next, err := decodeStateVectorAt(b, i, end, maxEntries, dst)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,8 +192,9 @@ func decodeContentAt(b []byte, i, end, maxEntries int) (*core.Vector, []byte, er
 }
 
 // decodeStateVectorAt decodes the StateVector TLV starting at b[i:end] and
-// returns the offset just past it.
-func decodeStateVectorAt(b []byte, i, end, maxEntries int) (*core.Vector, int, error) {
+// returns the offset just past it. It decodes into dst, emptied first,
+// when dst is not nil, and into a new vector otherwise.
+func decodeStateVectorAt(b []byte, i, end, maxEntries int, dst *core.Vector) (*core.Vector, int, error) {
 	if maxEntries <= 0 {
 		maxEntries = DefaultMaxEntries
 	}
@@ -206,7 +207,12 @@ func decodeStateVectorAt(b []byte, i, end, maxEntries int) (*core.Vector, int, e
 	}
 	// A StateVectorEntry takes at least 16 bytes (a one-component name and
 	// one SeqNoEntry): size the vector for that many, within the limit.
-	d := svDecoder{b: b, base: vs, max: maxEntries, v: core.NewVectorSize(min((ve-vs)/16, maxEntries))}
+	d := svDecoder{b: b, base: vs, max: maxEntries, v: dst}
+	if dst != nil {
+		dst.Reset()
+	} else {
+		d.v = core.NewVectorSize(min((ve-vs)/16, maxEntries))
+	}
 	if ve > vs {
 		d.names = string(b[vs:ve])
 	}

@@ -87,6 +87,15 @@ func interestRank(typ uint64) int {
 // decoder's. Node names in the result share one string copied from b;
 // Mapping aliases b.
 func (c *Codec) ParseSyncInterest(b []byte) (SyncData, error) {
+	return c.ParseSyncInterestInto(b, nil)
+}
+
+// ParseSyncInterestInto is ParseSyncInterest decoding the vector into dst
+// (emptied first), which the result's Vector then is, instead of a new
+// vector: a receiver that is done with each vector before the next packet
+// saves two allocations per packet. A nil dst is ParseSyncInterest. On
+// error dst holds whatever was decoded.
+func (c *Codec) ParseSyncInterestInto(b []byte, dst *core.Vector) (SyncData, error) {
 	if len(b) > MaxPacketSize {
 		return SyncData{}, fmtTooLarge("Sync Interest of %d bytes exceeds %d", len(b), MaxPacketSize)
 	}
@@ -181,7 +190,7 @@ func (c *Codec) ParseSyncInterest(b []byte) (SyncData, error) {
 	default:
 		return SyncData{}, inElement("ApplicationParameters", ps, malformedf("first TLV-TYPE %#x is not Data", typ))
 	}
-	return c.parseSyncData(b, ps, de)
+	return c.parseSyncData(b, ps, de, dst)
 }
 
 // checkSyncName checks that b[ns:ne], an Interest Name TLV-VALUE that
@@ -251,11 +260,11 @@ func (c *Codec) ParseSyncData(b []byte) (SyncData, error) {
 	if ve != len(b) {
 		return SyncData{}, inElement("Data", ve, malformedf("%d bytes after the Data", len(b)-ve))
 	}
-	return c.parseSyncData(b, 0, ve)
+	return c.parseSyncData(b, 0, ve, nil)
 }
 
 // parseSyncData decodes the State Vector Data at b[i:end].
-func (c *Codec) parseSyncData(b []byte, i, end int) (SyncData, error) {
+func (c *Codec) parseSyncData(b []byte, i, end int, dst *core.Vector) (SyncData, error) {
 	_, vs, ve, _ := element(b, i, end) // the caller has read it once
 	var (
 		si                    SyncData
@@ -322,7 +331,7 @@ func (c *Codec) parseSyncData(b []byte, i, end int) (SyncData, error) {
 	if contentAt < 0 {
 		return SyncData{}, inElement("Data", i, malformedf("no Content"))
 	}
-	si.Vector, si.Mapping, err = decodeContentAt(b, cs, ce, c.maxEntries)
+	si.Vector, si.Mapping, err = decodeContentAt(b, cs, ce, c.maxEntries, dst)
 	if err != nil {
 		return SyncData{}, err
 	}
