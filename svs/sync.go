@@ -47,6 +47,7 @@ type Sync struct {
 	timer  *time.Timer
 	armed  time.Duration
 	out    sendScratch
+	in     core.Vector // each received vector is decoded into it: the engine keeps none
 
 	inbox chan []byte   // raw Sync Interests, handler → Run
 	free  chan []byte   // spent buffers, Run → handler
@@ -507,7 +508,7 @@ func (s *Sync) enqueue(segs enc.Wire) {
 // receive decodes one Sync Interest and feeds its vector to the engine.
 // Bad packets change nothing but a counter.
 func (s *Sync) receive(pkt []byte) {
-	sd, err := s.codec.ParseSyncInterest(pkt)
+	sd, err := s.codec.ParseSyncInterestInto(pkt, &s.in)
 	if err != nil {
 		if errors.Is(err, wire.ErrValidation) {
 			s.ctr.invalid.Add(1)
