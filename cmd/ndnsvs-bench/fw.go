@@ -348,54 +348,18 @@ type facePair struct {
 
 // mkRaw sets up a producer and a consumer that handle their own frames on
 // bare faces (internal/ping's raw side): in-process faces of fwd, or
-// connections to its unix socket at sock. The producer's route is added
-// directly in both cases (a bare face cannot send the registration
-// command); a unix face's ID is found as the face that appeared when it
-// connected.
+// connections to its unix socket at sock.
 func mkRaw(fwd *fw.Forwarder, sock, kind string) (p facePair, err error) {
 	prefix, _ := enc.NameFromStr("/bench/" + kind)
-	var prodFace, consFace ndn.Face
-	var prodID uint64
+	var consFace ndn.Face = engine.NewUnixFace(sock)
 	if kind == "inproc-raw" {
-		pf, err := fwd.NewFace()
-		if err != nil {
-			return p, err
-		}
-		cf, err := fwd.NewFace()
-		if err != nil {
-			return p, err
-		}
-		prodFace, consFace, prodID = pf, cf, pf.FaceID()
-	} else {
-		known := map[uint64]bool{}
-		for _, fi := range fwd.Faces() {
-			known[fi.ID] = true
-		}
-		prodFace = engine.NewUnixFace(sock)
-		if err := ping.RawServe(prodFace, make([]byte, 100)); err != nil {
-			return p, err
-		}
-		for deadline := time.Now().Add(5 * time.Second); prodID == 0; {
-			for _, fi := range fwd.Faces() {
-				if !known[fi.ID] && strings.HasPrefix(fi.Local, "unix") {
-					prodID = fi.ID
-				}
-			}
-			if prodID == 0 {
-				if time.Now().After(deadline) {
-					return p, fmt.Errorf("the producer's unix face did not appear")
-				}
-				time.Sleep(time.Millisecond) // the forwarder accepts on its own goroutine
-			}
-		}
-		consFace = engine.NewUnixFace(sock)
-	}
-	if kind == "inproc-raw" {
-		if err := ping.RawServe(prodFace, make([]byte, 100)); err != nil {
+		sock = "" // RawProducer: an in-process face
+		if consFace, err = fwd.NewFace(); err != nil {
 			return p, err
 		}
 	}
-	if err := fwd.AddRoute(prefix, prodID, 0, fw.OriginApp); err != nil {
+	prodFace, err := ping.RawProducer(fwd, sock, prefix, make([]byte, 100))
+	if err != nil {
 		return p, err
 	}
 	c, err := ping.NewRawConsumer(consFace, prefix, "c")

@@ -3,7 +3,6 @@ package ping
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,39 +37,22 @@ func TestMain(m *testing.M) {
 // NDNLPv2 from ndnd's stream face), one at a time and pipelined, and the
 // engine-based ones through in-process faces.
 func TestExchanges(t *testing.T) {
-	newFace := func(kind string) (ndn.Face, uint64) {
-		if kind == "inproc" {
-			f, err := testFwd.NewFace()
+	for _, kind := range []string{"inproc", "unix"} {
+		t.Run("raw "+kind, func(t *testing.T) {
+			sock := testSock
+			if kind == "inproc" {
+				sock = ""
+			}
+			prefix := fwtest.Name("/ping-test/raw-" + kind)
+			pf, err := RawProducer(testFwd, sock, prefix, []byte("x"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			return f, f.FaceID()
-		}
-		return engine.NewUnixFace(testSock), 0
-	}
-	for _, kind := range []string{"inproc", "unix"} {
-		t.Run("raw "+kind, func(t *testing.T) {
-			known := map[uint64]bool{}
-			for _, fi := range testFwd.Faces() {
-				known[fi.ID] = true
-			}
-			pf, id := newFace(kind)
-			if err := RawServe(pf, []byte("x")); err != nil {
-				t.Fatal(err)
-			}
 			defer pf.Close()
-			for deadline := time.Now().Add(5 * time.Second); id == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-				for _, fi := range testFwd.Faces() {
-					if !known[fi.ID] && strings.HasPrefix(fi.Local, "unix") {
-						id = fi.ID
-					}
-				}
+			var cf ndn.Face = engine.NewUnixFace(testSock)
+			if kind == "inproc" {
+				cf = fwtest.BareFace(t, testFwd)
 			}
-			prefix := fwtest.Name("/ping-test/raw-" + kind)
-			if err := testFwd.AddRoute(prefix, id, 0, fw.OriginApp); err != nil {
-				t.Fatal(err)
-			}
-			cf, _ := newFace(kind)
 			c, err := NewRawConsumer(cf, prefix, "c")
 			if err != nil {
 				t.Fatal(err)
@@ -86,8 +68,7 @@ func TestExchanges(t *testing.T) {
 		})
 	}
 	t.Run("engine inproc", func(t *testing.T) {
-		pf, _ := newFace("inproc")
-		cf, _ := newFace("inproc")
+		pf, cf := fwtest.BareFace(t, testFwd), fwtest.BareFace(t, testFwd)
 		prod, cons := engine.NewBasicEngine(pf), engine.NewBasicEngine(cf)
 		for _, e := range []ndn.Engine{prod, cons} {
 			if err := e.Start(); err != nil {
@@ -99,7 +80,7 @@ func TestExchanges(t *testing.T) {
 		if err := Serve(prod, prefix, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
-		if err := testFwd.AddRoute(prefix, pf.(*fw.Face).FaceID(), 0, fw.OriginApp); err != nil {
+		if err := testFwd.AddRoute(prefix, pf.FaceID(), 0, fw.OriginApp); err != nil {
 			t.Fatal(err)
 		}
 		c := NewConsumer(cons, prefix, "c")
