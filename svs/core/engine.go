@@ -315,7 +315,9 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	}
 	if newPairs > 0 {
 		for _, u := range updates {
-			if u.Low == 1 && e.state.Get(u.Node, u.Boot) == 0 {
+			// Known pairs hold a seq of at least 1, so only new ones
+			// start at 1.
+			if u.Low == 1 {
 				e.state.Set(u.Node, u.Boot, u.High)
 				e.lastUpdate[Key{u.Node, u.Boot}] = now
 			}
