@@ -183,9 +183,9 @@ const trimInterval = 2 * time.Second
 // drained, are rebuilt at their new size (fw.CompactDeadNonceLists: ndnd's
 // keep the memory of the burst for good), the heap is collected twice (the
 // first collection only moves sync.Pool contents to the pools' victim
-// caches) and its free memory is returned. Go's runtime returns memory slowly on its own, and on an edge
-// device the resident size after a burst matters more than the few
-// milliseconds this costs once per burst.
+// caches) and its free memory is returned. Go's runtime returns memory
+// slowly on its own, and on an edge device the resident size after a burst
+// matters more than the few milliseconds this costs once per burst.
 func (n *Node) trimWhenIdle(every time.Duration) {
 	defer close(n.trimDone)
 	tick := time.NewTicker(every)
