@@ -19,6 +19,7 @@ import (
 	"github.com/named-data/ndnd/std/ndn"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
 	"github.com/ndnsvs/ndnsvs-node/internal/ping"
 )
 
@@ -358,7 +359,7 @@ func mkRaw(fwd *fw.Forwarder, sock, kind string) (p facePair, err error) {
 			return p, err
 		}
 	}
-	prodFace, err := ping.RawProducer(fwd, sock, prefix, make([]byte, 100))
+	prodFace, err := fwtest.RawProducer(fwd, sock, prefix, make([]byte, 100))
 	if err != nil {
 		return p, err
 	}

@@ -1,12 +1,13 @@
-// Package fwtest helps tests that run the project's forwarder: one per test
-// binary (ndnd's globals allow one per process), engines on in-process
-// faces, names.
+// Package fwtest helps tests and benchmarks that run the project's
+// forwarder: one per test binary (ndnd's globals allow one per process),
+// engines and bare faces on it, raw producers, names.
 package fwtest
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	ndnsync "github.com/named-data/ndnd/std/sync"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/internal/ping"
 )
 
 // MustStart starts the test binary's forwarder with cfg and puts the
@@ -106,4 +108,42 @@ func NdndSvSync(tb testing.TB, f *fw.Forwarder, group, routed enc.Name, onUpdate
 		_ = client.Stop()
 	})
 	return sv
+}
+
+// RawProducer starts a raw producer (ping.RawServe) answering under prefix on a
+// face of its own to fwd: an in-process face when sock is empty, else a
+// connection to fwd's unix socket at sock. A bare face cannot send the
+// prefix-registration command, so the route is added to fwd directly; a
+// unix connection's face is the unix face that appears in fwd when it
+// connects (fwd accepts on a goroutine of its own, so it is waited for).
+// Close the returned face to stop.
+func RawProducer(fwd *fw.Forwarder, sock string, prefix enc.Name, content []byte) (ndn.Face, error) {
+	if sock == "" {
+		f, err := fwd.NewFace()
+		if err != nil {
+			return nil, err
+		}
+		if err := ping.RawServe(f, content); err != nil {
+			_ = f.Close()
+			return nil, err
+		}
+		return f, fwd.AddRoute(prefix, f.FaceID(), 0, fw.OriginApp)
+	}
+	known := map[uint64]bool{}
+	for _, fi := range fwd.Faces() {
+		known[fi.ID] = true
+	}
+	f := engine.NewUnixFace(sock)
+	if err := ping.RawServe(f, content); err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		for _, fi := range fwd.Faces() {
+			if !known[fi.ID] && strings.HasPrefix(fi.Local, "unix") {
+				return f, fwd.AddRoute(prefix, fi.ID, 0, fw.OriginApp)
+			}
+		}
+	}
+	_ = f.Close()
+	return nil, fmt.Errorf("fwtest: the producer's unix face did not appear in the forwarder")
 }

@@ -1,4 +1,4 @@
-package ping
+package ping_test
 
 import (
 	"os"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
+	"github.com/ndnsvs/ndnsvs-node/internal/ping"
 )
 
 var (
@@ -44,7 +45,7 @@ func TestExchanges(t *testing.T) {
 				sock = ""
 			}
 			prefix := fwtest.Name("/ping-test/raw-" + kind)
-			pf, err := RawProducer(testFwd, sock, prefix, []byte("x"))
+			pf, err := fwtest.RawProducer(testFwd, sock, prefix, []byte("x"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +54,7 @@ func TestExchanges(t *testing.T) {
 			if kind == "inproc" {
 				cf = fwtest.BareFace(t, testFwd)
 			}
-			c, err := NewRawConsumer(cf, prefix, "c")
+			c, err := ping.NewRawConsumer(cf, prefix, "c")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,20 +78,20 @@ func TestExchanges(t *testing.T) {
 			defer e.Stop()
 		}
 		prefix := fwtest.Name("/ping-test/engine")
-		if err := Serve(prod, prefix, []byte("x")); err != nil {
+		if err := ping.Serve(prod, prefix, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
 		if err := testFwd.AddRoute(prefix, pf.FaceID(), 0, fw.OriginApp); err != nil {
 			t.Fatal(err)
 		}
-		c := NewConsumer(cons, prefix, "c")
+		c := ping.NewConsumer(cons, prefix, "c")
 		if rtts, err := c.RoundTrips(20, 0); err != nil || len(rtts) != 20 {
 			t.Fatalf("round trips: %d, %v", len(rtts), err)
 		}
 		if _, err := c.Pipeline(500, 16); err != nil {
 			t.Fatal(err)
 		}
-		if s := Summarize([]time.Duration{3, 1, 2}); s.Median != 2 || s.Min != 1 || s.Max != 3 || s.N != 3 {
+		if s := ping.Summarize([]time.Duration{3, 1, 2}); s.Median != 2 || s.Min != 1 || s.Max != 3 || s.N != 3 {
 			t.Errorf("Summarize: %+v", s)
 		}
 	})

@@ -2,18 +2,14 @@ package ping
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/engine"
 	"github.com/named-data/ndnd/std/ndn"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	"github.com/named-data/ndnd/std/security/signer"
 	"github.com/named-data/ndnd/std/types/optional"
-
-	"github.com/ndnsvs/ndnsvs-node/fw"
 )
 
 // The raw side of ping: producer and consumer on a bare ndn.Face, with no
@@ -170,42 +166,4 @@ func (c *RawConsumer) Pipeline(n, window int) (time.Duration, error) {
 		}
 	}
 	return time.Since(t0), nil
-}
-
-// RawProducer starts a raw producer (RawServe) answering under prefix on a
-// face of its own to fwd: an in-process face when sock is empty, else a
-// connection to fwd's unix socket at sock. A bare face cannot send the
-// prefix-registration command, so the route is added to fwd directly; a
-// unix connection's face is the unix face that appears in fwd when it
-// connects (fwd accepts on a goroutine of its own, so it is waited for).
-// Close the returned face to stop.
-func RawProducer(fwd *fw.Forwarder, sock string, prefix enc.Name, content []byte) (ndn.Face, error) {
-	if sock == "" {
-		f, err := fwd.NewFace()
-		if err != nil {
-			return nil, err
-		}
-		if err := RawServe(f, content); err != nil {
-			_ = f.Close()
-			return nil, err
-		}
-		return f, fwd.AddRoute(prefix, f.FaceID(), 0, fw.OriginApp)
-	}
-	known := map[uint64]bool{}
-	for _, fi := range fwd.Faces() {
-		known[fi.ID] = true
-	}
-	f := engine.NewUnixFace(sock)
-	if err := RawServe(f, content); err != nil {
-		return nil, err
-	}
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		for _, fi := range fwd.Faces() {
-			if !known[fi.ID] && strings.HasPrefix(fi.Local, "unix") {
-				return f, fwd.AddRoute(prefix, fi.ID, 0, fw.OriginApp)
-			}
-		}
-	}
-	_ = f.Close()
-	return nil, fmt.Errorf("ping: the producer's unix face did not appear in the forwarder")
 }
