@@ -36,6 +36,10 @@ type Config struct {
 	TCP       TCPConfig
 	WebSocket WebSocketConfig
 
+	// Mgmt bounds and guards NFD management (/localhost/nfd and
+	// /localhop/nfd), which ndnd's management thread answers.
+	Mgmt MgmtConfig
+
 	// Logger receives this package's own logs. nil discards them.
 	Logger *slog.Logger
 	// ForwarderLogLevel is the level of ndnd's internal logs, which go to
@@ -89,6 +93,30 @@ type WebSocketConfig struct {
 	TLSKey  string
 }
 
+// MgmtConfig guards NFD management. The node answers some commands itself
+// instead of ndnd: see fw/mgmt_guard.go.
+type MgmtConfig struct {
+	// AllowLocalhopRegister accepts rib/register and rib/unregister under
+	// /localhop/nfd from local-scope faces (unix socket, TCP from loopback,
+	// in-process), as if sent to /localhost/nfd: ndnd's std clients use
+	// /localhop/nfd on every transport but unix. From non-local faces these
+	// commands are refused with 403. NFD's equivalent is the rib section's
+	// localhop_security (without it NFD does not answer /localhop/nfd/rib at
+	// all); this node has no trust schema for commands, so it never accepts
+	// them from non-local faces.
+	AllowLocalhopRegister bool
+	// AllowFaceCreate lets faces/create make the node's own faces (udp4,
+	// udp6, tcp4, tcp6, for schemes whose listener is enabled). Off, or for
+	// another scheme, faces/create is refused with 406.
+	AllowFaceCreate bool
+	// RequestsPerSecond and Burst bound management requests, all of them
+	// together, with a token bucket: requests over the bound are dropped
+	// (no answer) and counted (Counters.MgmtDropped), so that a flood cannot
+	// hold ndnd's management thread or grow its queues and tables.
+	RequestsPerSecond int
+	Burst             int
+}
+
 // DefaultConfig returns a configuration with every listener off: a
 // forwarder reachable only through in-process faces. Callers turn on what
 // they need.
@@ -103,7 +131,13 @@ func DefaultConfig() Config {
 		Multicast: MulticastConfig{
 			Group: netip.MustParseAddrPort("224.0.23.170:56363"),
 		},
-		Unix:              UnixConfig{Mode: 0o660},
+		Unix: UnixConfig{Mode: 0o660},
+		Mgmt: MgmtConfig{
+			AllowLocalhopRegister: true,
+			AllowFaceCreate:       true,
+			RequestsPerSecond:     200,
+			Burst:                 400,
+		},
 		ForwarderLogLevel: slog.LevelWarn,
 	}
 }
@@ -187,6 +221,12 @@ func (c *Config) Validate() error {
 		if (c.WebSocket.TLSCert == "") != (c.WebSocket.TLSKey == "") {
 			bad("WebSocket", "TLS needs both a certificate and a key")
 		}
+	}
+	if c.Mgmt.RequestsPerSecond < 1 || c.Mgmt.RequestsPerSecond > 1_000_000 {
+		bad("Mgmt.RequestsPerSecond", "%d not in [1, 1000000]", c.Mgmt.RequestsPerSecond)
+	}
+	if c.Mgmt.Burst < 1 || c.Mgmt.Burst > 1_000_000 {
+		bad("Mgmt.Burst", "%d not in [1, 1000000]", c.Mgmt.Burst)
 	}
 	return errors.Join(errs...)
 }
