@@ -214,7 +214,7 @@ func FuzzLp(f *testing.F) {
 		}
 		seq := uint64(rand.Uint32())
 		var frags [][]byte
-		Encode(nil, frame, &Header{}, int(mtu), &seq, func(b []byte) error {
+		Encode(nil, frame, &Header{PitToken: []byte{0, 1, 2, 3, 4, 5}}, int(mtu), &seq, func(b []byte) error {
 			frags = append(frags, append([]byte(nil), b...))
 			return nil
 		})
