@@ -55,6 +55,8 @@ type Sync struct {
 	pool  sync.Pool     // of *request; per Sync, as a channel belongs to its synctest bubble
 	up    chan struct{} // face came up → Run announces
 
+	faceDown atomic.Bool // between the face's OnDown and OnUp (face_state.go)
+
 	mu      sync.Mutex // guards state and ran
 	state   runState
 	ran     bool
@@ -278,7 +280,8 @@ func (s *Sync) Close() error {
 // Publish raises this member's sequence number by one and returns it; the
 // Sync Interest carrying it is expressed at once, right after Publish is
 // answered (so it may not have left when Publish returns; a failure to send
-// is counted in Stats.SendErrors, not returned).
+// is counted in Stats.SendErrors, not returned). While the face is down
+// (after its OnDown, before its next OnUp) it returns ErrFaceDown.
 // It hands the request to the Run goroutine and waits for it: before Run
 // starts it blocks until Run does, ctx ends (ctx's error) or the Sync is
 // closed (ErrClosed). Once Run has taken the request the publication
@@ -372,15 +375,7 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			}
 		}()
 	}
-	if f := s.face; f != nil {
-		cancel := f.OnUp(func() {
-			select {
-			case s.up <- struct{}{}:
-			default:
-			}
-		})
-		defer cancel()
-	}
+	defer s.watchFace()()
 
 	s.timer = time.NewTimer(time.Hour)
 	defer s.timer.Stop()
@@ -412,7 +407,7 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			s.armed = -1
 			s.handle(s.eng.Tick(s.now()), nil, result{})
 		case <-s.up:
-			s.handle(s.eng.Announce(s.now()), nil, result{})
+			s.faceUp()
 		}
 	}
 }
@@ -523,6 +518,9 @@ func (s *Sync) receive(pkt []byte) {
 }
 
 func (s *Sync) publish(r *request) {
+	if s.refuseDown(r) {
+		return
+	}
 	var res result
 	var rd core.Ready
 	if r.seq == 0 {
