@@ -45,6 +45,7 @@ type Forwarder struct {
 	drainDone chan struct{}
 
 	events logEvents // what ndnd only logs, counted
+	mgmt   mgmtState // the management guard (mgmt_guard.go)
 
 	dnl dnlCompactor // CompactDeadNonceLists
 }
@@ -157,6 +158,9 @@ func (f *Forwarder) start(ctx context.Context) error {
 	if err := f.waitManagement(ctx); err != nil {
 		return err
 	}
+	if err := f.installMgmtGuard(); err != nil {
+		return err
+	}
 	f.log.Info("forwarder ready", "threads", f.cfg.Threads, "took", time.Since(t0))
 	return nil
 }
@@ -220,14 +224,14 @@ func (f *Forwarder) forwarderLogger() *ndnlog.Logger {
 	if w == nil {
 		w = os.Stderr
 	}
-	w = &logFilter{w: w, verbose: f.cfg.ForwarderLogLevel <= slog.LevelDebug, ev: &f.events}
+	w = newLogFilter(w, f.cfg.ForwarderLogLevel, &f.events, f.log)
 	var l *ndnlog.Logger
 	if f.cfg.ForwarderLogJSON {
 		l = ndnlog.NewJson(w)
 	} else {
 		l = ndnlog.NewText(w)
 	}
-	l.SetLevel(ndnlog.Level(f.cfg.ForwarderLogLevel))
+	l.SetLevel(ndndLevel(f.cfg.ForwarderLogLevel)) // the filter applies the configured level
 	return l
 }
 

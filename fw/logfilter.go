@@ -3,67 +3,287 @@ package fw
 import (
 	"bytes"
 	"io"
+	"log/slog"
+	"sync"
 	"sync/atomic"
+	"time"
+
+	ndnlog "github.com/named-data/ndnd/std/log"
 )
 
-// ndnd counts neither malformed frames nor packets dropped on a full
-// forwarding-thread queue; it only logs them, at ERROR, once per packet. A
-// peer sending garbage could flood the log. The forwarder's log writer is
-// therefore wrapped: these lines are counted (Counters reports them) and
-// passed on only when the forwarder's log level is debug, as a malformed
-// packet is not the operator's error.
+// ndnd counts neither malformed frames nor lost packets; it only logs them,
+// once per packet, at levels from DEBUG (no route, a full face queue) to
+// ERROR (a full forwarding-thread queue). A peer sending garbage could flood
+// the log, and the node's default WARN level would hide most losses. The
+// forwarder's log writer is therefore wrapped (logFilter):
+//
+//   - ndnd's logger runs at the lowest level that carries a message counted
+//     here (lossLogLevel, DEBUG), or lower if configured so; every other
+//     line under the configured ForwarderLogLevel is dropped here, as ndnd
+//     would have;
+//   - malformed frames and lost packets are counted (Counters) and passed
+//     on to ForwarderLogWriter only when ForwarderLogLevel is DEBUG or
+//     lower;
+//   - lost packets are logged on the node's logger (Config.Logger) at
+//     WARN, at most once per reason per logEvery, with the number of
+//     events since the previous line.
+//
+// Running ndnd's logger at DEBUG makes ndnd format every DEBUG line (and
+// look up its caller) before this filter can drop it: about 3 µs per line,
+// measured by BenchmarkLogFilter. The DEBUG lines ndnd logs on the packet
+// path (a looping or suppressed Interest, an Interest with no route, a
+// drop) are rare in normal operation.
+
+// lossLogLevel is the lowest level of a message counted here (ndnd's
+// multicast and best-route strategies log a missing route at DEBUG).
+const lossLogLevel = slog.LevelDebug
+
+// logEvery is how often each reason of loss may be logged at WARN.
+const logEvery = 10 * time.Second
+
+// lossReason is why ndnd dropped a packet.
+type lossReason int
+
+const (
+	lossNone lossReason = iota
+	lossMalformed
+	lossOverMTU
+	lossNoRoute
+	lossFwQueue
+	lossFaceQueue
+	numLossReasons
+)
+
+var lossNames = [numLossReasons]string{
+	lossMalformed: "malformed",
+	lossOverMTU:   "over MTU",
+	lossNoRoute:   "no route",
+	lossFwQueue:   "forwarding queue full",
+	lossFaceQueue: "face queue full",
+}
 
 // logEvents counts what ndnd reports only in its log.
 type logEvents struct {
 	malformed  atomic.Uint64
-	queueDrops atomic.Uint64
+	queueDrops atomic.Uint64 // full forwarding-thread queue
+	overMTU    atomic.Uint64
+	noRoute    atomic.Uint64
+	faceQueue  atomic.Uint64
 }
 
-// Messages ndnd v1.5.3 logs for a packet it cannot parse or accept.
-var malformedMessages = [][]byte{
-	[]byte("Unable to decode incoming frame"),
-	[]byte("Received packet of unknown type"),
-	[]byte("Received NDNLPv2 frame with fragmentation fields but reassembly disabled"),
-	[]byte("Received fragment count does not match expected count"),
-	[]byte("Received fragment index out of range"),
-	[]byte("Invalid PIT token attached to Data packet"),
-	[]byte("Attempted to send frame larger than MTU"),
+func (e *logEvents) counter(r lossReason) *atomic.Uint64 {
+	switch r {
+	case lossMalformed:
+		return &e.malformed
+	case lossOverMTU:
+		return &e.overMTU
+	case lossNoRoute:
+		return &e.noRoute
+	case lossFwQueue:
+		return &e.queueDrops
+	case lossFaceQueue:
+		return &e.faceQueue
+	}
+	return nil
 }
 
-// Messages ndnd v1.5.3 logs for a packet dropped on a full queue.
-var queueDropMessages = [][]byte{
-	[]byte("Interest dropped due to full queue"),
-	[]byte("Data dropped due to full queue"),
+// ndndMessages are the exact messages ndnd v1.5.3 logs for a packet it
+// cannot parse or accept, or drops (file and level in ndnd's fw/).
+var ndndMessages = map[string]lossReason{
+	// face/ndnlp-link-service.go, face/*-transport.go
+	"Unable to decode incoming frame":                                                 lossMalformed, // ERROR
+	"Received packet of unknown type":                                                 lossMalformed,
+	"Received NDNLPv2 frame with fragmentation fields but reassembly disabled - DROP": lossMalformed, // WARN
+	"Received fragment count does not match expected count":                           lossMalformed,
+	"Received fragment index out of range":                                            lossMalformed,
+	"Invalid PIT token attached to Data packet":                                       lossMalformed,
+
+	// A frame over the face's MTU: every transport's sendFrame (WARN;
+	// ERROR for unicast UDP), the NDNLP link service without
+	// fragmentation (INFO), the internal transport (WARN).
+	"Attempted to send frame larger than MTU":                               lossOverMTU,
+	"Attempted to send frame over MTU on link without fragmentation - DROP": lossOverMTU,
+	"Caller trying to send too much data":                                   lossOverMTU,
+
+	// No route: fw/bestroute.go, fw/multicast.go (DEBUG), fw/thread.go
+	// (INFO for NextHopFaceId, ERROR for a face that went away).
+	"No nexthop found - DROP":                                   lossNoRoute,
+	"No usable nexthop for Interest - DROP":                     lossNoRoute,
+	"No nexthop for Interest":                                   lossNoRoute,
+	"Non-existent face specified in NextHopFaceId for Interest": lossNoRoute,
+	"Non-existent nexthop":                                      lossNoRoute,
+	"Non-existent nexthop for Data":                             lossNoRoute,
+
+	// Full queues: fw/thread.go (ERROR), face/link-service.go (DEBUG).
+	"Interest dropped due to full queue": lossFwQueue,
+	"Data dropped due to full queue":     lossFwQueue,
+	"Dropped packet due to congestion":   lossFaceQueue,
 }
 
 // logFilter is the io.Writer ndnd's forwarder logger writes to; each Write
-// is one log record.
+// is one log record, text or JSON.
 type logFilter struct {
-	w       io.Writer
-	verbose bool // pass counted lines on (forwarder level debug or lower)
-	ev      *logEvents
+	w     io.Writer
+	level slog.Level // the configured ForwarderLogLevel
+	ev    *logEvents
+	log   *slog.Logger // the node's logger, for lost packets
+	limit *rateLimiter
+}
+
+func newLogFilter(w io.Writer, level slog.Level, ev *logEvents, lg *slog.Logger) *logFilter {
+	return &logFilter{w: w, level: level, ev: ev, log: lg, limit: newRateLimiter(logEvery)}
+}
+
+// ndndLevel is the level to run ndnd's logger at for a configured level.
+func ndndLevel(configured slog.Level) ndnlog.Level {
+	return ndnlog.Level(min(configured, lossLogLevel))
 }
 
 func (f *logFilter) Write(p []byte) (int, error) {
-	if containsAny(p, malformedMessages) {
-		f.ev.malformed.Add(1)
-		if !f.verbose {
+	level, levelOK := recordLevel(p)
+	msg := recordMessage(p)
+	if r := ndndMessages[string(msg)]; r != lossNone {
+		f.ev.counter(r).Add(1)
+		if r != lossMalformed {
+			f.warn(r, msg)
+		}
+		if f.level > slog.LevelDebug {
 			return len(p), nil
 		}
-	} else if containsAny(p, queueDropMessages) {
-		f.ev.queueDrops.Add(1)
-		if !f.verbose {
-			return len(p), nil
-		}
+	}
+	if levelOK && level < f.level {
+		return len(p), nil
 	}
 	return f.w.Write(p)
 }
 
-func containsAny(p []byte, msgs [][]byte) bool {
-	for _, m := range msgs {
-		if bytes.Contains(p, m) {
-			return true
+func (f *logFilter) warn(r lossReason, msg []byte) {
+	if f.log == nil {
+		return
+	}
+	if ok, suppressed := f.limit.allowReason(r); ok {
+		f.log.Warn("packets lost", "reason", lossNames[r], "ndnd", string(msg), "suppressed", suppressed)
+	}
+}
+
+// Level names as ndnd's std/log writes them.
+var levelNames = []struct {
+	name  []byte
+	level slog.Level
+}{
+	{[]byte("TRACE"), slog.Level(ndnlog.LevelTrace)},
+	{[]byte("DEBUG"), slog.LevelDebug},
+	{[]byte("INFO"), slog.LevelInfo},
+	{[]byte("WARN"), slog.LevelWarn},
+	{[]byte("ERROR"), slog.LevelError},
+	{[]byte("FATAL"), slog.Level(ndnlog.LevelFatal)},
+}
+
+var (
+	textLevel = []byte(" level=")
+	jsonLevel = []byte(`"level":"`)
+	textMsg   = []byte(" msg=")
+	jsonMsg   = []byte(`"msg":"`)
+)
+
+// recordLevel finds the level of a text or JSON record.
+func recordLevel(p []byte) (slog.Level, bool) {
+	i := bytes.Index(p, textLevel)
+	if i >= 0 {
+		i += len(textLevel)
+	} else if i = bytes.Index(p, jsonLevel); i >= 0 {
+		i += len(jsonLevel)
+	} else {
+		return 0, false
+	}
+	rest := p[i:]
+	for _, l := range levelNames {
+		if bytes.HasPrefix(rest, l.name) {
+			return l.level, true
 		}
 	}
-	return false
+	return 0, false
+}
+
+// recordMessage finds the message of a text or JSON record, without its
+// quotes. ndnd's messages contain no quote or backslash.
+func recordMessage(p []byte) []byte {
+	if i := bytes.Index(p, textMsg); i >= 0 {
+		rest := p[i+len(textMsg):]
+		if len(rest) > 0 && rest[0] == '"' {
+			rest = rest[1:]
+			if j := bytes.IndexByte(rest, '"'); j >= 0 {
+				return rest[:j]
+			}
+			return nil
+		}
+		if j := bytes.IndexAny(rest, " \n"); j >= 0 {
+			return rest[:j]
+		}
+		return rest
+	}
+	if i := bytes.Index(p, jsonMsg); i >= 0 {
+		rest := p[i+len(jsonMsg):]
+		if j := bytes.IndexByte(rest, '"'); j >= 0 {
+			return rest[:j]
+		}
+	}
+	return nil
+}
+
+// rateLimiter lets an event of each kind through at most once per period
+// and counts the ones it holds back. Safe for concurrent use.
+type rateLimiter struct {
+	every time.Duration
+	now   func() time.Time
+
+	mu      sync.Mutex
+	reasons [numLossReasons]rateEntry
+	keys    map[string]*rateEntry
+}
+
+type rateEntry struct {
+	last       time.Time
+	suppressed uint64
+}
+
+// maxRateKeys bounds the keys a rateLimiter remembers; past it, old keys
+// are forgotten (and may log again early).
+const maxRateKeys = 256
+
+func newRateLimiter(every time.Duration) *rateLimiter {
+	return &rateLimiter{every: every, now: time.Now, keys: make(map[string]*rateEntry)}
+}
+
+// allow reports whether an event of key may be logged now, and how many
+// were held back since the last one that was.
+func (r *rateLimiter) allow(key string) (bool, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.keys[key]
+	if e == nil {
+		if len(r.keys) >= maxRateKeys {
+			clear(r.keys)
+		}
+		e = &rateEntry{}
+		r.keys[key] = e
+	}
+	return r.allowLocked(e)
+}
+
+func (r *rateLimiter) allowReason(reason lossReason) (bool, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.allowLocked(&r.reasons[reason])
+}
+
+func (r *rateLimiter) allowLocked(e *rateEntry) (bool, uint64) {
+	now := r.now()
+	if !e.last.IsZero() && now.Sub(e.last) < r.every {
+		e.suppressed++
+		return false, 0
+	}
+	n := e.suppressed
+	e.last, e.suppressed = now, 0
+	return true, n
 }

@@ -28,6 +28,19 @@ type Counters struct {
 	// ndnd only logs these; they are counted from its log.
 	MalformedFrames uint64
 	QueueDrops      uint64
+
+	// Packets ndnd dropped, counted from its log (logfilter.go): a frame
+	// over a face's MTU, an Interest with no route (or to a face that is
+	// gone), a packet dropped on a face's full send queue.
+	DropsOverMTU   uint64
+	DropsNoRoute   uint64
+	DropsFaceQueue uint64
+
+	// MgmtDropped counts management requests dropped over Config.Mgmt's
+	// bound; MgmtRefused those the node refused with an error status
+	// (mgmt_guard.go).
+	MgmtDropped uint64
+	MgmtRefused uint64
 }
 
 // Counters sums the forwarding threads' counters. They are atomics in ndnd:
@@ -39,6 +52,11 @@ func (f *Forwarder) Counters() Counters {
 	}
 	c.MalformedFrames = f.events.malformed.Load()
 	c.QueueDrops = f.events.queueDrops.Load()
+	c.DropsOverMTU = f.events.overMTU.Load()
+	c.DropsNoRoute = f.events.noRoute.Load()
+	c.DropsFaceQueue = f.events.faceQueue.Load()
+	c.MgmtDropped = f.mgmt.dropped.Load()
+	c.MgmtRefused = f.mgmt.refused.Load()
 	for _, t := range ndnfw.Threads {
 		tc := t.Counters()
 		c.PITEntries += tc.NPitEntries
