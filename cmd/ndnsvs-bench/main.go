@@ -28,6 +28,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) >= 2 && os.Args[1] == "transport" {
+		runTransport(os.Args[2:]) // transport.go: our faces against ndnd's, side by side
+	}
 	if len(os.Args) >= 2 && os.Args[1] == "svs" {
 		if err := benchSVS(os.Args[2:], os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "ndnsvs-bench:", err)

@@ -6,11 +6,17 @@ package fwtest
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/named-data/ndnd/fw/defn"
+	"github.com/named-data/ndnd/fw/face"
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/engine"
 	"github.com/named-data/ndnd/std/ndn"
@@ -146,4 +152,99 @@ func RawProducer(fwd *fw.Forwarder, sock string, prefix enc.Name, content []byte
 	}
 	_ = f.Close()
 	return nil, fmt.Errorf("fwtest: the producer's unix face did not appear in the forwarder")
+}
+
+// ndndListener is one of ndnd's own listeners, running on its goroutine.
+type ndndListener struct {
+	close func()
+	once  sync.Once
+}
+
+// Close stops accepting and waits for the listener's goroutine; later calls
+// do nothing. Faces it created stay until their peers close them (unix) or
+// they expire (UDP).
+func (l *ndndListener) Close() error {
+	l.once.Do(l.close)
+	return nil
+}
+
+// NdndUnixListener opens ndnd v1.5.3's own unix stream listener
+// (face.MakeUnixStreamListener: ndnd's transport, framing and link service)
+// at path, beside the forwarder's own listeners, so that a benchmark can
+// compare this project's faces with ndnd's in one forwarder. The forwarder
+// must be running (ndnd's listener reads its global configuration). path
+// must be a socket path of its own: ndnd removes whatever is there, and
+// exits the process if it cannot listen. It returns once the socket
+// accepts; Close it before the forwarder closes.
+func NdndUnixListener(path string) (io.Closer, error) {
+	l, err := face.MakeUnixStreamListener(defn.MakeUnixFaceURI(path))
+	if err != nil {
+		return nil, fmt.Errorf("fwtest: ndnd unix listener %s: %w", path, err)
+	}
+	go l.Run()
+	// A probe connection becomes an ndnd face that closes again at EOF.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if c, err := net.Dial("unix", path); err == nil {
+			_ = c.Close()
+			return &ndndListener{close: l.Close}, nil
+		}
+	}
+	return nil, fmt.Errorf("fwtest: ndnd unix listener %s: not accepting after 5s", path)
+}
+
+// NdndUDPListener opens ndnd v1.5.3's own UDP unicast listener
+// (face.MakeUDPListener: ndnd's on-demand faces, transport and link
+// service) on a, beside the forwarder's own listeners; see
+// NdndUnixListener. ndnd binds on its own goroutine and only logs a
+// failure, so the bind is awaited in the kernel's socket table
+// (/proc/net/udp, Linux): a port that another socket already holds, or
+// that ndnd cannot bind, is an error after 5 s. Close it before the
+// forwarder closes.
+func NdndUDPListener(a netip.AddrPort) (io.Closer, error) {
+	if !a.IsValid() || a.Port() == 0 {
+		return nil, fmt.Errorf("fwtest: ndnd udp listener: %q needs an address and a port", a)
+	}
+	if bound, err := udpBound(a.Port()); err != nil || bound {
+		return nil, fmt.Errorf("fwtest: ndnd udp listener %s: port in use (%v)", a, err)
+	}
+	l, err := face.MakeUDPListener(defn.DecodeURIString("udp://" + a.String()))
+	if err != nil {
+		return nil, fmt.Errorf("fwtest: ndnd udp listener %s: %w", a, err)
+	}
+	go l.Run()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		bound, err := udpBound(a.Port())
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("fwtest: ndnd udp listener %s: %w", a, err)
+		}
+		if bound {
+			return &ndndListener{close: l.Close}, nil
+		}
+	}
+	l.Close()
+	return nil, fmt.Errorf("fwtest: ndnd udp listener %s: not bound after 5s (see ndnd's log)", a)
+}
+
+// udpBound reports whether an unconnected UDP socket (state 07 in
+// /proc/net/udp and udp6) is bound to port in this network namespace.
+func udpBound(port uint16) (bool, error) {
+	want := fmt.Sprintf(":%04X", port)
+	found := false
+	for _, p := range []string{"/proc/net/udp", "/proc/net/udp6"} {
+		b, err := os.ReadFile(p)
+		if os.IsNotExist(err) && p == "/proc/net/udp6" {
+			continue // no IPv6
+		}
+		if err != nil {
+			return false, err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 3 && strings.HasSuffix(f[1], want) && f[3] == "07" {
+				found = true
+			}
+		}
+	}
+	return found, nil
 }
