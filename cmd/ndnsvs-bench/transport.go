@@ -115,7 +115,7 @@ func benchTransport(args []string, out io.Writer) error {
 	fs.IntVar(&o.rtt, "rtt", 20_000, "sequential exchanges per row (round trip)")
 	fs.IntVar(&o.pipe, "pipe", 100_000, "pipelined exchanges per row (throughput)")
 	fs.IntVar(&o.window, "window", 64, "Interests in flight in the pipelined phase")
-	fs.IntVar(&o.blocks, "blocks", 10, "alternating blocks the exchanges are split into")
+	fs.IntVar(&o.blocks, "blocks", 20, "alternating blocks the exchanges are split into")
 	fs.IntVar(&o.content, "content", 100, "Data content size in bytes")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "after the report, profile the forwarder process for one pipelined phase per row into PREFIX-<row>.pprof")
 	fs.BoolVar(&o.client, "client", false, "internal: run as the consumer child, commands on stdin")
