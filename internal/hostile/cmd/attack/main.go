@@ -73,6 +73,8 @@ var classes = []class{
 	{"zero-length", "zero-length datagrams, empty WebSocket messages, TLV 00 00, connections closed at once", (*attacker).zeroLength},
 	{"max-size", "65,507-byte datagrams, 1 MiB WebSocket messages, streams of maximal TLV headers", (*attacker).maxSize},
 	{"idle-conns", "100 TCP and 100 WebSocket-port connections per node held open and silent, some mid-header", (*attacker).idleConns},
+	{"ws-frames", "WebSocket text messages, a frame header claiming 2^63-1 bytes, a fragmented message never finished, a bad handshake", (*attacker).wsFrames},
+	{"pit-flood", "30,000 valid Interests for fresh names under the sync group (forwarded to every member and node), 4 s lifetime", (*attacker).pitFlood},
 	{"mgmt-remote", "NFD management commands (/localhost, /localhop) from the network", (*attacker).mgmtRemote},
 	{"sync-flood", "valid SVS v3 Sync Interests, each with a fresh fake member name, to the group and every node", (*attacker).syncFlood},
 }
@@ -659,6 +661,89 @@ func (a *attacker) syncFlood() {
 		a.sent(len(p))
 		if i%200 == 199 {
 			time.Sleep(time.Millisecond) // bounded rate: no more than the socket buffers take
+		}
+	}
+}
+
+func (a *attacker) wsFrames() {
+	for _, u := range a.t.ws {
+		if a.over() {
+			return
+		}
+		d := websocket.Dialer{HandshakeTimeout: 2 * time.Second}
+		// Text messages carrying TLV, and an empty close.
+		if c, _, err := d.Dial(u, nil); err != nil {
+			a.fail(err)
+		} else {
+			a.conns.Add(1)
+			for _, p := range [][]byte{len263, []byte("hello"), a.interest("/hostile/ws/text")} {
+				if err := c.WriteMessage(websocket.TextMessage, p); err != nil {
+					a.fail(err)
+					break
+				}
+				a.sent(len(p))
+			}
+			_ = c.Close()
+		}
+		// Raw frames after a real handshake: a binary frame whose 64-bit
+		// length is 2^63-1 (masked, as a client must), and a fragmented
+		// message whose continuation never comes.
+		for _, raw := range [][]byte{
+			append([]byte{0x82, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4}, a.random(64)...),
+			append([]byte{0x02, 0x84, 1, 2, 3, 4}, 0x05^1, 0xFF^2, 0x80^3, 0^4),
+		} {
+			c, _, err := d.Dial(u, nil)
+			if err != nil {
+				a.fail(err)
+				continue
+			}
+			a.conns.Add(1)
+			nc := c.NetConn()
+			_ = nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+			if _, err := nc.Write(raw); err != nil {
+				a.fail(err)
+			} else {
+				a.sent(len(raw))
+			}
+			time.Sleep(200 * time.Millisecond)
+			_ = nc.Close()
+		}
+		// Not a WebSocket handshake at all.
+		host := strings.TrimPrefix(u, "ws://")
+		host, _, _ = strings.Cut(host, "/")
+		a.stream("tcp4", host, 0, []byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 99\r\n\r\n"))
+		a.stream("tcp4", host, 0, len263)
+	}
+}
+
+func (a *attacker) pitFlood() {
+	const n = 30000
+	if len(a.t.udp) == 0 {
+		return
+	}
+	conns := make([]net.Conn, 0, len(a.t.udp))
+	for _, d := range a.t.udp {
+		c, err := net.Dial("udp4", d)
+		if err != nil {
+			a.fail(err)
+			continue
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	if len(conns) == 0 {
+		return
+	}
+	for i := 0; i < n && !a.over(); i++ {
+		p := tlv(0x05, name(fmt.Sprintf("%s/hostile/pit/%d/%x", strings.TrimSuffix(a.group, "/"), i, a.rng.Uint32())),
+			tlv(0x0a, binary.BigEndian.AppendUint32(nil, a.rng.Uint32())), nonNeg(0x0c, 4000))
+		if _, err := conns[i%len(conns)].Write(p); err != nil {
+			a.fail(err)
+			continue
+		}
+		a.sent(len(p))
+		if i%200 == 199 {
+			time.Sleep(time.Millisecond)
 		}
 	}
 }
