@@ -186,17 +186,19 @@ var (
 	jsonMsg   = []byte(`"msg":"`)
 )
 
-// recordLevel finds the level of a text or JSON record.
+// recordLevel finds the level of a text or JSON record. Both handlers
+// write the time, the level and the message first, so the first match is
+// the record's own, not one inside a value.
 func recordLevel(p []byte) (slog.Level, bool) {
-	i := bytes.Index(p, textLevel)
-	if i >= 0 {
-		i += len(textLevel)
-	} else if i = bytes.Index(p, jsonLevel); i >= 0 {
-		i += len(jsonLevel)
-	} else {
+	key := textLevel
+	if len(p) > 0 && p[0] == '{' {
+		key = jsonLevel
+	}
+	i := bytes.Index(p, key)
+	if i < 0 {
 		return 0, false
 	}
-	rest := p[i:]
+	rest := p[i+len(key):]
 	for _, l := range levelNames {
 		if bytes.HasPrefix(rest, l.name) {
 			return l.level, true
@@ -208,27 +210,31 @@ func recordLevel(p []byte) (slog.Level, bool) {
 // recordMessage finds the message of a text or JSON record, without its
 // quotes. ndnd's messages contain no quote or backslash.
 func recordMessage(p []byte) []byte {
-	if i := bytes.Index(p, textMsg); i >= 0 {
-		rest := p[i+len(textMsg):]
-		if len(rest) > 0 && rest[0] == '"' {
-			rest = rest[1:]
+	if len(p) > 0 && p[0] == '{' {
+		if i := bytes.Index(p, jsonMsg); i >= 0 {
+			rest := p[i+len(jsonMsg):]
 			if j := bytes.IndexByte(rest, '"'); j >= 0 {
 				return rest[:j]
 			}
-			return nil
 		}
-		if j := bytes.IndexAny(rest, " \n"); j >= 0 {
-			return rest[:j]
-		}
-		return rest
+		return nil
 	}
-	if i := bytes.Index(p, jsonMsg); i >= 0 {
-		rest := p[i+len(jsonMsg):]
+	i := bytes.Index(p, textMsg)
+	if i < 0 {
+		return nil
+	}
+	rest := p[i+len(textMsg):]
+	if len(rest) > 0 && rest[0] == '"' {
+		rest = rest[1:]
 		if j := bytes.IndexByte(rest, '"'); j >= 0 {
 			return rest[:j]
 		}
+		return nil
 	}
-	return nil
+	if j := bytes.IndexAny(rest, " \n"); j >= 0 {
+		return rest[:j]
+	}
+	return rest
 }
 
 // rateLimiter lets an event of each kind through at most once per period
