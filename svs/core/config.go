@@ -16,6 +16,23 @@ const (
 	DefaultSuppressionPeriod = 200 * time.Millisecond
 	DefaultSuppressionFactor = 10.0
 	DefaultMaxFutureBoot     = 24 * time.Hour
+
+	// DefaultSupersededGrace is how long a superseded incarnation is kept
+	// after it last changed (two periodic intervals: its last sequence
+	// numbers get one periodic round, and one more if that was lost).
+	DefaultSupersededGrace = 2 * DefaultPeriodicTimeout
+	// DefaultMaxVectorBytes bounds the StateVector TLV of a Sync Interest:
+	// 8800 bytes (the largest NDN packet ndnd and NFD forward) less room
+	// for the Interest, the State Vector Data's name and a signature with
+	// a key locator. The driver computes the exact room for its group and
+	// signer instead.
+	DefaultMaxVectorBytes = 8000
+	// DefaultMaxMembers bounds the node names the vector holds.
+	DefaultMaxMembers = 1024
+	// DefaultAdmitBurst and DefaultAdmitRate bound how fast new node names
+	// enter the vector: a bucket of 256 names refilled at 32 per second.
+	DefaultAdmitBurst = 256
+	DefaultAdmitRate  = 32.0
 )
 
 // ErrInvalidConfig is wrapped by every error of Config.Validate and New.
@@ -63,6 +80,42 @@ type Config struct {
 	// ignored whole. Default 24 h. Must be at least one second.
 	MaxFutureBoot time.Duration
 
+	// SupersededGrace is how long an incarnation superseded by a newer
+	// bootstrap time of the same node is kept in the vector after it last
+	// changed (or was superseded, if later): long enough for its last
+	// sequence numbers to reach every member, after which it is pruned
+	// (docs/engine.md, "Superseded incarnations"). Longer keeps the tail of
+	// a crashed incarnation repairable for longer; the vector still never
+	// holds more than two incarnations of another node. 0 prunes at once.
+	// Default 60 s. Must not be negative.
+	SupersededGrace time.Duration
+
+	// MaxVectorBytes bounds the size of the StateVector TLV the engine asks
+	// to send. A larger state is sent in part: the own entry first, then
+	// what a suppression answer must carry, then the most recently updated
+	// pairs, then the rest in turns (docs/engine.md, "Vectors over the
+	// bound"). It is also the size from which a received vector may be
+	// partial: from 7/8 of it, pairs it lacks do not make it outdated.
+	// Larger carries more per Sync Interest but must stay under what the
+	// network forwards in one packet (8800 bytes for NDN). Default 8000.
+	// Must be at least 64.
+	MaxVectorBytes int
+
+	// MaxMembers bounds the distinct node names in the vector (this member
+	// not counted). A new name beyond it is admitted only by evicting the
+	// oldest name that never changed since it was first heard, and is
+	// refused otherwise (docs/decisions.md, "A flood of fake names").
+	// Default 1024. Must be positive.
+	MaxMembers int
+
+	// AdmitBurst and AdmitRate are a token bucket for new node names: at
+	// most AdmitBurst at once, refilled at AdmitRate per second. Names
+	// over it are refused (not stored, no Update) and counted; they are
+	// admitted from a later vector. A member joining a large group learns
+	// it at this pace. Defaults 256 and 32/s. Both must be positive.
+	AdmitBurst int
+	AdmitRate  float64
+
 	// Rand is the engine's only source of randomness (timer jitter and
 	// suppression delays). Seed it to replay a run exactly. Required.
 	Rand *rand.Rand
@@ -82,6 +135,11 @@ func DefaultConfig() Config {
 		SuppressionPeriod: DefaultSuppressionPeriod,
 		SuppressionFactor: DefaultSuppressionFactor,
 		MaxFutureBoot:     DefaultMaxFutureBoot,
+		SupersededGrace:   DefaultSupersededGrace,
+		MaxVectorBytes:    DefaultMaxVectorBytes,
+		MaxMembers:        DefaultMaxMembers,
+		AdmitBurst:        DefaultAdmitBurst,
+		AdmitRate:         DefaultAdmitRate,
 	}
 }
 
@@ -105,11 +163,25 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: SuppressionFactor %v is not positive and finite", ErrInvalidConfig, c.SuppressionFactor)
 	case c.MaxFutureBoot < time.Second:
 		return fmt.Errorf("%w: MaxFutureBoot %v is under one second", ErrInvalidConfig, c.MaxFutureBoot)
+	case c.SupersededGrace < 0:
+		return fmt.Errorf("%w: SupersededGrace %v is negative", ErrInvalidConfig, c.SupersededGrace)
+	case c.MaxVectorBytes < minVectorBytes:
+		return fmt.Errorf("%w: MaxVectorBytes %d is under %d", ErrInvalidConfig, c.MaxVectorBytes, minVectorBytes)
+	case c.MaxMembers <= 0:
+		return fmt.Errorf("%w: MaxMembers %d is not positive", ErrInvalidConfig, c.MaxMembers)
+	case c.AdmitBurst <= 0:
+		return fmt.Errorf("%w: AdmitBurst %d is not positive", ErrInvalidConfig, c.AdmitBurst)
+	case !(c.AdmitRate > 0) || math.IsInf(c.AdmitRate, 1):
+		return fmt.Errorf("%w: AdmitRate %v is not positive and finite", ErrInvalidConfig, c.AdmitRate)
 	case c.Rand == nil:
 		return fmt.Errorf("%w: Rand is nil", ErrInvalidConfig)
 	}
 	return nil
 }
+
+// minVectorBytes is the smallest MaxVectorBytes: room for the own entry
+// with a short name.
+const minVectorBytes = 64
 
 // validName reports whether n parses as a sequence of TLV name components
 // whose VAR-NUMBERs are in their shortest form (which CompareNames needs).

@@ -60,6 +60,10 @@ type Ready struct {
 	// Deadline is when the engine's timer next fires, on the caller's
 	// monotonic scale: call Tick at or after it. It is always set.
 	Deadline time.Duration
+	// Omitted is the number of pairs of the state left out of Send because
+	// the whole state is over Config.MaxVectorBytes (0 when Send is the
+	// whole state). Worth a warning: the group is larger than one packet.
+	Omitted int
 }
 
 // Stats are cumulative counters for metrics and tests.
@@ -81,6 +85,29 @@ type Stats struct {
 	Suppressed uint64
 	// Published counts successful Publish and SetSeq calls.
 	Published uint64
+
+	// Pruned counts pairs removed because a newer incarnation of their node
+	// superseded them and their grace was over (SupersededGrace).
+	Pruned uint64
+	// IgnoredSuperseded counts received pairs ignored because they belong
+	// to an incarnation older than one the vector holds, and are not held.
+	IgnoredSuperseded uint64
+	// NewerSelf counts received pairs claiming an incarnation of this
+	// member's own name newer than its Boot: another process with the same
+	// name, or a forgery. Members that believe it prune this member's pairs
+	// once it stops publishing for SupersededGrace; worth an error log.
+	NewerSelf uint64
+	// Partial counts Sync Interests sent with part of the state only, and
+	// Omitted the pairs left out of them in total (MaxVectorBytes).
+	Partial uint64
+	Omitted uint64
+	// RefusedMembers counts new node names not admitted to the vector (the
+	// admission bucket was empty, or the table was full of established
+	// names), once per name per received vector.
+	RefusedMembers uint64
+	// EvictedMembers counts node names removed to make room for new ones
+	// (MaxMembers).
+	EvictedMembers uint64
 }
 
 // Engine is the SVS v3 protocol state machine of one group member. It does
@@ -106,6 +133,14 @@ type Engine struct {
 	factor   float64
 	maxBoot  uint64 // MaxFutureBoot in whole seconds
 	rng      *rand.Rand
+	grace    time.Duration
+	maxBytes int
+	// fullBytes is the StateVector size from which a received vector may
+	// be partial: 7/8 of maxBytes.
+	fullBytes  int
+	maxMembers int
+	admitBurst float64
+	admitRate  float64
 
 	state *Vector
 	// lastUpdate is when each (node, boot) pair was last raised locally, by a
@@ -114,8 +149,26 @@ type Engine struct {
 	lastUpdate map[Key]time.Duration
 	pruned     time.Duration // when lastUpdate was last pruned
 
+	// raised is when each pair last changed here (raised, or learned); a
+	// pair absent from it never did (InitialState). It orders partial
+	// vectors and times the grace of superseded incarnations.
+	raised map[Key]time.Duration
+	// members holds every node name of the state; multi the names that
+	// hold more than one incarnation (candidates for pruning).
+	members       map[Name]*member
+	multi         map[Name]struct{}
+	admitted      uint64 // admission counter (member.order)
+	unestablished int
+	pendingEvict  int // names admitted over MaxMembers by the current event
+	tokens        float64
+	refill        time.Duration // when tokens were last refilled
+	cursor        Key           // where the next partial vector resumes its turns
+
 	phase    Phase
 	merged   *Vector // MergedStateVector; nil in Steady
+	// mergedFull: a vector merged into merged may have been partial, so
+	// pairs merged lacks are no evidence.
+	mergedFull bool
 	deadline time.Duration
 	now      time.Duration
 	stats    Stats
@@ -138,10 +191,34 @@ func New(cfg Config, now time.Duration) (*Engine, error) {
 		factor:     cfg.SuppressionFactor,
 		maxBoot:    uint64(cfg.MaxFutureBoot / time.Second),
 		rng:        cfg.Rand,
+		grace:      cfg.SupersededGrace,
+		maxBytes:   cfg.MaxVectorBytes,
+		fullBytes:  cfg.MaxVectorBytes - cfg.MaxVectorBytes/8,
+		maxMembers: cfg.MaxMembers,
+		admitBurst: float64(cfg.AdmitBurst),
+		admitRate:  cfg.AdmitRate,
 		state:      cfg.InitialState.Clone(),
 		lastUpdate: make(map[Key]time.Duration),
+		raised:     make(map[Key]time.Duration),
+		members:    make(map[Name]*member),
+		multi:      make(map[Name]struct{}),
+		tokens:     float64(cfg.AdmitBurst),
+		refill:     now,
 		now:        now,
 	}
+	// The persisted state was bounded by the run that wrote it; its names
+	// are known members. Older incarnations get their grace from now.
+	var prev Name
+	first := true
+	for _, en := range e.state.entries {
+		if first || en.Node != prev {
+			e.addMember(now, en.Node, true)
+			prev, first = en.Node, false
+			continue
+		}
+		e.multi[en.Node] = struct{}{}
+	}
+	e.expire(now)
 	e.deadline = now + e.periodicTimeout()
 	return e, nil
 }
@@ -195,13 +272,26 @@ func (e *Engine) SetSeq(now time.Duration, seq uint64) (Ready, error) {
 }
 
 func (e *Engine) publish(now time.Duration, seq uint64) Ready {
+	prev := e.state.Get(e.self, e.boot)
 	e.state.Set(e.self, e.boot, seq)
 	// An own publication is a local update too: an outdated vector that
 	// crossed our Sync Interest in flight is then dropped by the
 	// recently-updated rule instead of answered (docs/engine.md).
 	e.lastUpdate[Key{e.self, e.boot}] = now
+	e.raised[Key{e.self, e.boot}] = now
+	if m, ok := e.members[e.self]; !ok {
+		e.addMember(now, e.self, true)
+	} else if len(e.runOf(e.self)) > 1 {
+		// Older incarnations of this member, superseded by this boot now if
+		// this is its first publication, get their grace from now.
+		if newest, _ := e.state.NewestBoot(e.self); newest == e.boot && prev == 0 {
+			m.newestAt = now
+		}
+		e.multi[e.self] = struct{}{}
+	}
 	e.stats.Published++
-	rd := e.sendNow(now)
+	e.expire(now)
+	rd := e.sendNow(now, nil, false)
 	rd.Persist = e.state.Clone()
 	return rd
 }
@@ -211,40 +301,62 @@ func (e *Engine) publish(now time.Duration, seq uint64) Ready {
 // or restarted member learns the group state within a round trip instead of
 // a periodic interval, and when connectivity comes back.
 func (e *Engine) Announce(now time.Duration) Ready {
-	return e.sendNow(e.advance(now))
+	now = e.advance(now)
+	changed := e.expire(now)
+	rd := e.sendNow(now, nil, false)
+	if changed {
+		rd.Persist = e.state.Clone()
+	}
+	return rd
 }
 
-// sendNow emits the local vector and enters Steady state.
+// sendNow emits the local vector (or as much of it as fits, see
+// sendVector, with against and againstFull as there) and enters Steady
+// state.
 // [Spec §4.2, §4.5] Sending resets the timer to PeriodicTimeout.
-func (e *Engine) sendNow(now time.Duration) Ready {
+func (e *Engine) sendNow(now time.Duration, against *Vector, againstFull bool) Ready {
+	send, omitted := e.sendVector(now, against, againstFull)
 	e.enterSteady(now)
 	e.stats.Sent++
-	return Ready{Send: e.state.Clone(), Deadline: e.deadline}
+	if omitted > 0 {
+		e.stats.Partial++
+		e.stats.Omitted += uint64(omitted)
+	}
+	return Ready{Send: send, Deadline: e.deadline, Omitted: omitted}
 }
 
 // Tick tells the engine that time has passed. If now is at or after the
 // deadline, the timer fires once; the next deadline is computed from now.
 func (e *Engine) Tick(now time.Duration) Ready {
 	now = e.advance(now)
-	if now < e.deadline {
-		return e.idle()
-	}
-	switch e.phase {
-	case Suppression:
+	changed := e.expire(now)
+	var rd Ready
+	switch {
+	case now < e.deadline:
+		rd = e.idle()
+	case e.phase == Suppression:
 		// [Spec §4.5] Suppression timer expiry: if MergedStateVector is
 		// outdated relative to the local vector, emit an up-to-date Sync
-		// Interest; either way move to Steady state.
-		if Outdated(e.merged, e.state) {
-			return e.sendNow(now)
+		// Interest; either way move to Steady state. Outdated here is
+		// judged as for a received vector (behind), so that pairs that
+		// receivers would ignore, or that a partial vector merely left
+		// out, do not make us answer.
+		if outdated, _ := e.behind(now, e.merged, e.mergedFull); outdated {
+			rd = e.sendNow(now, e.merged, e.mergedFull)
+			break
 		}
 		e.stats.Suppressed++
 		e.enterSteady(now)
-		return e.idle()
+		rd = e.idle()
 	default:
 		// [Spec §4.5] Steady timer expiry: emit a Sync Interest with the
 		// local vector and reset the timer to PeriodicTimeout.
-		return e.sendNow(now)
+		rd = e.sendNow(now, nil, false)
 	}
+	if changed {
+		rd.Persist = e.state.Clone()
+	}
+	return rd
 }
 
 // Receive processes a state vector decoded from an incoming Sync Interest.
@@ -261,75 +373,77 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		e.stats.IgnoredFutureBoot++
 		return e.idle()
 	}
+	changed := e.expire(now)
 
-	// [Spec §3] The incoming vector is outdated if it lacks a (node, boot)
-	// pair we hold or has a lower seq for one. Only pairs where we are
-	// ahead matter here, and applying the incoming vector cannot change
-	// them, so this is decided while applying.
 	// [Spec §4.5] Apply newer entries to the local vector (in both states)
 	// and store the current time as the last update time of each updated
 	// (node, boot). Sequence numbers only go up: only pairs where v is
-	// ahead are updates.
-	// One merge walk over both vectors (both in wire order) does it all:
-	// known pairs are raised in place, new ones inserted afterwards.
-	outdated, recent := false, true
+	// ahead are updates. One walk over both vectors (both in wire order),
+	// a node at a time: known pairs are raised in place, new ones and
+	// pruned ones are applied afterwards.
 	var updates []Update
-	newPairs := 0
+	var adds []Entry
+	var drops []Key
 	local := e.state.entries
 	var incoming []Entry
 	if v != nil {
 		incoming = v.entries
 	}
-	behind := func(k Key) { // we are ahead of v on k
-		outdated = true
-		if recent {
-			if t, ok := e.lastUpdate[k]; !ok || now-t > e.suppress {
-				recent = false
-			}
-		}
-	}
 	i, j := 0, 0
 	for i < len(local) || j < len(incoming) {
-		switch c := mergeOrder(local, incoming, i, j); {
-		case c < 0:
-			behind(Key{local[i].Node, local[i].Boot})
-			i++
-		case c > 0:
-			in := incoming[j]
-			updates = append(updates, Update{Node: in.Node, Boot: in.Boot, Low: 1, High: in.Seq})
-			newPairs++
-			j++
+		var node Name
+		switch {
+		case i == len(local):
+			node = incoming[j].Node
+		case j == len(incoming), CompareNames(local[i].Node, incoming[j].Node) <= 0:
+			node = local[i].Node
 		default:
-			l, in := &local[i], incoming[j]
-			switch {
-			case in.Seq > l.Seq:
-				updates = append(updates, Update{Node: l.Node, Boot: l.Boot, Low: l.Seq + 1, High: in.Seq})
-				l.Seq = in.Seq
-				e.lastUpdate[Key{l.Node, l.Boot}] = now
-			case in.Seq < l.Seq:
-				behind(Key{l.Node, l.Boot})
-			}
-			i++
-			j++
+			node = incoming[j].Node
 		}
-	}
-	if newPairs > 0 {
-		for _, u := range updates {
-			// Known pairs hold a seq of at least 1, so only new ones
-			// start at 1.
-			if u.Low == 1 {
-				e.state.Set(u.Node, u.Boot, u.High)
-				e.lastUpdate[Key{u.Node, u.Boot}] = now
-			}
+		i2, j2 := i, j
+		for i2 < len(local) && local[i2].Node == node {
+			i2++
 		}
+		for j2 < len(incoming) && incoming[j2].Node == node {
+			j2++
+		}
+		run, in := local[i:i2], incoming[j:j2]
+		switch {
+		case len(in) == 0:
+		case len(run) == 1 && len(in) == 1 && run[0].Boot == in[0].Boot:
+			// The common case: one incarnation, known.
+			if l := &run[0]; in[0].Seq > l.Seq {
+				updates = append(updates, Update{Node: node, Boot: l.Boot, Low: l.Seq + 1, High: in[0].Seq})
+				l.Seq = in[0].Seq
+				e.touch(now, Key{node, l.Boot})
+				e.establish(e.members[node])
+			}
+		case len(run) == 0:
+			adds, updates = e.receiveNew(now, node, in, adds, updates)
+		default:
+			adds, drops, updates = e.receiveKnown(now, node, run, in, adds, drops, updates)
+		}
+		i, j = i2, j2
 	}
+	e.dropPairs(drops)
+	for _, en := range adds {
+		e.state.Set(en.Node, en.Boot, en.Seq)
+	}
+	e.evict()
 	e.pruneLastUpdate(now)
+
+	// [Spec §3] The incoming vector is outdated if it lacks a (node, boot)
+	// pair we hold or has a lower seq for one; see behind for the pairs
+	// that do not count.
+	full := e.mayBePartial(v)
+	outdated, recent := e.behind(now, v, full)
 
 	switch {
 	case e.phase == Suppression:
 		// [Spec §4.5] Suppression state, every incoming Sync Interest:
 		// aggregate it into MergedStateVector. The timer is not reset.
 		mergeInto(e.merged, v)
+		e.mergedFull = e.mergedFull || full
 	case !outdated:
 		// [Spec §4.5] Steady state, incoming vector up-to-date or newer:
 		// reset the timer to PeriodicTimeout and do not send. This is what
@@ -348,6 +462,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		// and the timer reset to SuppressionTimeout.
 		e.phase = Suppression
 		e.merged = v.Clone()
+		e.mergedFull = full
 		e.deadline = now + e.suppressionTimeout()
 		e.stats.Suppressions++
 	}
@@ -355,9 +470,204 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	rd := e.idle()
 	if len(updates) > 0 {
 		rd.Updates = updates
+	}
+	if len(updates) > 0 || changed || len(drops) > 0 {
 		rd.Persist = e.state.Clone()
 	}
 	return rd
+}
+
+// touch records that pair k changed now.
+func (e *Engine) touch(now time.Duration, k Key) {
+	e.lastUpdate[k] = now
+	e.raised[k] = now
+}
+
+// receiveNew handles the pairs in of a node name the vector does not hold:
+// if the name is admitted, its newest incarnation and the one before (whose
+// grace starts now) are added and reported; older ones are ignored.
+func (e *Engine) receiveNew(now time.Duration, node Name, in []Entry, adds []Entry, updates []Update) ([]Entry, []Update) {
+	if !e.admit(now, node) {
+		return adds, updates
+	}
+	e.addMember(now, node, false)
+	// The newest and the one before it; and the own pair, always.
+	first := max(len(in)-2, 0)
+	kept := 0
+	for k, en := range in {
+		if node == e.self && en.Boot > e.boot {
+			e.stats.NewerSelf++
+		}
+		if k < first && !(node == e.self && en.Boot == e.boot) {
+			e.stats.IgnoredSuperseded++
+			continue
+		}
+		adds = append(adds, en)
+		updates = append(updates, Update{Node: node, Boot: en.Boot, Low: 1, High: en.Seq})
+		e.touch(now, Key{node, en.Boot})
+		kept++
+	}
+	if kept > 1 {
+		e.multi[node] = struct{}{}
+	}
+	return adds, updates
+}
+
+// receiveKnown handles the pairs in of a node whose incarnations run the
+// vector holds (both in wire order): held pairs are raised; a boot newer
+// than every held one is a new incarnation and is added; a boot older than
+// the newest held one that is not held is superseded and ignored. Then the
+// node's incarnations are pruned to what Retain keeps.
+func (e *Engine) receiveKnown(now time.Duration, node Name, run, in []Entry, adds []Entry, drops []Key, updates []Update) ([]Entry, []Key, []Update) {
+	m := e.members[node]
+	newest := run[len(run)-1].Boot
+	var fresh []Entry // new incarnations, ascending
+	a := 0
+	for _, en := range in {
+		for a < len(run) && run[a].Boot < en.Boot {
+			a++
+		}
+		switch {
+		case a < len(run) && run[a].Boot == en.Boot:
+			if l := &run[a]; en.Seq > l.Seq {
+				updates = append(updates, Update{Node: node, Boot: l.Boot, Low: l.Seq + 1, High: en.Seq})
+				l.Seq = en.Seq
+				e.touch(now, Key{node, l.Boot})
+				e.establish(m)
+			}
+		case en.Boot > newest:
+			fresh = append(fresh, en)
+			if node == e.self && en.Boot > e.boot {
+				e.stats.NewerSelf++
+			}
+		default:
+			e.stats.IgnoredSuperseded++
+		}
+	}
+	if len(fresh) == 0 {
+		if len(run) > 1 {
+			var kept int
+			drops, kept = e.applyRetain(now, node, run, drops)
+			if kept < 2 {
+				delete(e.multi, node)
+			}
+		}
+		return adds, drops, updates
+	}
+	// A new incarnation: what is kept is decided over the held ones and
+	// the new ones together, before anything new is reported.
+	m.newestAt = now
+	e.establish(m)
+	all := make([]Entry, 0, len(run)+len(fresh))
+	all = append(all, run...)
+	all = append(all, fresh...)
+	for _, en := range fresh {
+		e.raised[Key{node, en.Boot}] = now
+	}
+	var dropped []Key
+	dropped, kept := e.applyRetain(now, node, all, nil)
+	gone := func(b uint64) bool {
+		for _, k := range dropped {
+			if k.Boot == b {
+				return true
+			}
+		}
+		return false
+	}
+	for _, en := range fresh {
+		k := Key{node, en.Boot}
+		if gone(en.Boot) {
+			delete(e.raised, k)
+			e.stats.IgnoredSuperseded++
+			continue
+		}
+		adds = append(adds, en)
+		updates = append(updates, Update{Node: node, Boot: en.Boot, Low: 1, High: en.Seq})
+		e.lastUpdate[k] = now
+	}
+	for _, en := range run {
+		if gone(en.Boot) {
+			drops = append(drops, Key{node, en.Boot})
+		}
+	}
+	if kept > 1 {
+		e.multi[node] = struct{}{}
+	} else {
+		delete(e.multi, node)
+	}
+	return adds, drops, updates
+}
+
+// mayBePartial reports whether v is large enough (7/8 of MaxVectorBytes)
+// that its sender may have left pairs out of it.
+func (e *Engine) mayBePartial(v *Vector) bool {
+	if v == nil {
+		return false
+	}
+	return VectorSize(v) >= e.fullBytes
+}
+
+// behind reports whether v is outdated relative to the local state, and if
+// so whether every pair it is behind on was updated here within the
+// suppression period.
+func (e *Engine) behind(now time.Duration, v *Vector, full bool) (outdated, recent bool) {
+	recent = true
+	e.eachBehind(v, full, func(i int) {
+		outdated = true
+		if recent {
+			k := Key{e.state.entries[i].Node, e.state.entries[i].Boot}
+			if t, ok := e.lastUpdate[k]; !ok || now-t > e.suppress {
+				recent = false
+			}
+		}
+	})
+	return outdated, recent
+}
+
+// eachBehind calls f with the index of every local pair that v is behind
+// on: v holds it with a lower seq, or lacks it. A lacking pair does not
+// count when v may be partial (full), nor when v holds a newer boot of the
+// same node: its sender then ignores the pair as superseded, so sending it
+// would not help.
+// [Spec §3] "A is outdated relative to B if A is missing a name present in
+// B, or A has any (name, boot) entry with a strictly smaller seq than B";
+// the two exceptions are this engine's (docs/engine.md).
+func (e *Engine) eachBehind(v *Vector, full bool, f func(i int)) {
+	local := e.state.entries
+	var incoming []Entry
+	if v != nil {
+		incoming = v.entries
+	}
+	j := 0
+	for i := 0; i < len(local); {
+		node := local[i].Node
+		for j < len(incoming) && CompareNames(incoming[j].Node, node) < 0 {
+			j++
+		}
+		j2 := j
+		for j2 < len(incoming) && incoming[j2].Node == node {
+			j2++
+		}
+		in := incoming[j:j2]
+		for ; i < len(local) && local[i].Node == node; i++ {
+			l := local[i]
+			var seq uint64
+			for _, en := range in {
+				if en.Boot == l.Boot {
+					seq = en.Seq
+					break
+				}
+			}
+			switch {
+			case seq >= l.Seq:
+				continue
+			case seq == 0 && (full || (len(in) > 0 && in[len(in)-1].Boot > l.Boot)):
+				continue
+			}
+			f(i)
+		}
+		j = j2
+	}
 }
 
 // futureBoot reports whether v holds a bootstrap time more than
@@ -384,6 +694,7 @@ func (e *Engine) futureBoot(wallUnix int64, v *Vector) bool {
 func (e *Engine) enterSteady(now time.Duration) {
 	e.phase = Steady
 	e.merged = nil
+	e.mergedFull = false
 	// [Spec §4.5] When entering Steady state, reset the timer to
 	// PeriodicTimeout.
 	e.deadline = now + e.periodicTimeout()

@@ -59,8 +59,8 @@ func TestPropertySeqNeverGoesDown(t *testing.T) {
 				ticked = true
 			}
 			cur := e.State()
-			if Outdated(cur, prev) {
-				t.Fatalf("seed %d step %d: state went down: %v -> %v", seed, step, prev.Entries(), cur.Entries())
+			if lost := lostNotSuperseded(prev, cur); lost != nil {
+				t.Fatalf("seed %d step %d: state went down on %v: %v -> %v", seed, step, lost, prev.Entries(), cur.Entries())
 			}
 			replay := prev.Clone()
 			for _, u := range rd.Updates {
@@ -68,6 +68,19 @@ func TestPropertySeqNeverGoesDown(t *testing.T) {
 					t.Fatalf("seed %d step %d: bad update %+v after %d", seed, step, u, replay.Get(u.Node, u.Boot))
 				}
 				replay.Set(u.Node, u.Boot, u.High)
+			}
+			for _, en := range replay.Entries() {
+				if cur.Get(en.Node, en.Boot) == 0 {
+					replay.Set(en.Node, en.Boot, 0) // pruned: superseded (checked above) or reported then pruned
+				}
+			}
+			if lost := lostNotSuperseded(replay, cur); lost != nil {
+				t.Fatalf("seed %d step %d: reported pair %v lost", seed, step, lost)
+			}
+			for _, node := range []string{"b", "c"} {
+				if n := len(runOfTest(cur, nm(node))); n > 2 {
+					t.Fatalf("seed %d step %d: %s holds %d incarnations", seed, step, node, n)
+				}
 			}
 			if !Equal(replay, cur) && rd.Send == nil {
 				// Only a publication changes state without updates.
@@ -85,4 +98,31 @@ func TestPropertySeqNeverGoesDown(t *testing.T) {
 			prev = cur
 		}
 	}
+}
+
+// lostNotSuperseded returns a pair of prev that cur holds at a lower seq,
+// or lacks although it holds no newer boot of its node; nil if none.
+func lostNotSuperseded(prev, cur *Vector) *Entry {
+	for _, en := range prev.Entries() {
+		s := cur.Get(en.Node, en.Boot)
+		if s >= en.Seq {
+			continue
+		}
+		if nb, ok := cur.NewestBoot(en.Node); s == 0 && ok && nb > en.Boot {
+			continue
+		}
+		return &en
+	}
+	return nil
+}
+
+// runOfTest returns v's entries for node.
+func runOfTest(v *Vector, node Name) []Entry {
+	var out []Entry
+	for _, en := range v.Entries() {
+		if en.Node == node {
+			out = append(out, en)
+		}
+	}
+	return out
 }

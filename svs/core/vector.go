@@ -223,3 +223,19 @@ func cmpUint(a, b uint64) int {
 	}
 	return 0
 }
+
+// NewestBoot returns the largest bootstrap time v holds for node, and false
+// if it holds none. A nil *Vector reads as empty.
+func (v *Vector) NewestBoot(node Name) (uint64, bool) {
+	if v == nil {
+		return 0, false
+	}
+	es := v.entries
+	i, _ := slices.BinarySearchFunc(es, node, func(en Entry, n Name) int { return CompareNames(en.Node, n) })
+	var boot uint64
+	ok := false
+	for ; i < len(es) && es[i].Node == node; i++ {
+		boot, ok = es[i].Boot, true
+	}
+	return boot, ok
+}

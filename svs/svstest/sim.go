@@ -344,12 +344,38 @@ func (s *Sim) Engine(name string) *core.Engine {
 // Err returns the first invariant violation seen, or nil.
 func (s *Sim) Err() error { return s.err }
 
-// Converged reports whether every member holds the same state vector.
+// Converged reports whether every member holds the same state vector, up
+// to superseded incarnations: a pair one member still keeps in its grace
+// and another has pruned (or never took) does not count, as long as both
+// hold a newer boot of its node.
 func (s *Sim) Converged() bool {
 	for _, m := range s.members[min(1, len(s.members)):] {
-		if !core.Equal(m.eng.State(), s.members[0].eng.State()) {
+		if !Same(m.eng.State(), s.members[0].eng.State()) {
 			return false
 		}
+	}
+	return true
+}
+
+// Same reports whether a and b agree on every pair, except pairs that one
+// lacks while holding a newer boot of the same node (superseded
+// incarnations, which members prune at different times).
+func Same(a, b *core.Vector) bool {
+	return covers(a, b) && covers(b, a)
+}
+
+// covers reports whether every pair of b is in a with the same seq, or
+// superseded in a.
+func covers(a, b *core.Vector) bool {
+	for _, en := range b.Entries() {
+		s := a.Get(en.Node, en.Boot)
+		if s == en.Seq {
+			continue
+		}
+		if nb, ok := a.NewestBoot(en.Node); s == 0 && ok && nb > en.Boot {
+			continue
+		}
+		return false
 	}
 	return true
 }
@@ -454,8 +480,8 @@ func (s *Sim) handle(m *member, why string, rd core.Ready) {
 		}
 		replay.Set(u.Node, u.Boot, u.High)
 	}
-	if core.Outdated(cur, m.prev) {
-		s.fail("%s: state went down: %s -> %s", m.name, Format(m.prev), Format(cur))
+	if lost, ok := wentDown(m.prev, cur); ok {
+		s.fail("%s: state went down on %s: %s -> %s", m.name, lost, Format(m.prev), Format(cur))
 	}
 	if rd.Persist != nil {
 		m.persisted = rd.Persist
@@ -608,10 +634,27 @@ func (s *Sim) differences() []string {
 	}
 	ref := s.members[0]
 	for _, m := range s.members[1:] {
-		if !core.Equal(m.eng.State(), ref.eng.State()) {
+		if !Same(m.eng.State(), ref.eng.State()) {
 			out = append(out, fmt.Sprintf("%s %s != %s %s", m.name, Format(m.eng.State()), ref.name, Format(ref.eng.State())))
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// wentDown reports a pair of prev that cur holds at a lower seq, or lacks
+// although cur holds no newer boot of its node. Losing a pair is allowed
+// only to the pruning of superseded incarnations.
+func wentDown(prev, cur *core.Vector) (string, bool) {
+	for _, en := range prev.Entries() {
+		s := cur.Get(en.Node, en.Boot)
+		if s >= en.Seq {
+			continue
+		}
+		if nb, ok := cur.NewestBoot(en.Node); s == 0 && ok && nb > en.Boot {
+			continue
+		}
+		return formatKey(en.Node, en.Boot), true
+	}
+	return "", false
 }

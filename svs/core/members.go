@@ -1,0 +1,266 @@
+package core
+
+import (
+	"slices"
+	"time"
+)
+
+// This file holds the rules that keep the vector bounded: superseded
+// incarnations are pruned, and new node names are admitted at a bounded
+// pace into a bounded table (docs/engine.md, "Superseded incarnations";
+// docs/decisions.md, "A flood of fake names").
+
+// member is what the engine knows about one node name of its vector.
+type member struct {
+	order uint64 // admission order, for eviction (oldest first)
+	// newestAt is when the node's newest bootstrap time was first learned
+	// here: a superseded incarnation's grace runs at least from then.
+	newestAt time.Duration
+	// established: the node changed (a sequence number raised, or a new
+	// bootstrap time) after it was first heard, or it is this member, or it
+	// came from InitialState. A flood of fake names, each heard once, is
+	// not; only names that are not established are evicted.
+	established bool
+}
+
+// never is the touch time of a pair that was never raised by this engine
+// (it came from InitialState): older than any time the engine sees.
+const never = time.Duration(-1 << 63)
+
+// Retain decides which incarnations of one node a vector keeps. boots are
+// the node's bootstrap times held, ascending; touched[i] is when boots[i]
+// last changed here (its sequence number raised, or it was learned);
+// newestAt is when the newest boot was first learned; pinned is the index
+// of a boot that is always kept (this member's own current boot), or -1.
+// The newest boot is always kept. Of the others, one is kept, the
+// predecessor: the one touched last (the higher boot on a tie), and only
+// while now − max(touched, newestAt) ≤ grace. Retain returns whether each
+// boot is kept.
+//
+// [Spec §3] State is keyed by (node, boot), and a rebooted node starts at
+// seq 1 under a new boot (§5.3); the specification says nothing of old
+// boots. An older boot of a node that has a newer one belongs to an
+// incarnation that restarted and publishes no more: once its last sequence
+// numbers had time to spread (grace), nobody needs it in the vector. An old
+// incarnation that keeps publishing (two processes with one name, or a
+// forged newer boot) keeps being touched and stays while it does.
+func Retain(boots []uint64, touched []time.Duration, newestAt, now, grace time.Duration, pinned int) []bool {
+	keep := make([]bool, len(boots))
+	retainInto(keep, boots, touched, newestAt, now, grace, pinned)
+	return keep
+}
+
+func retainInto(keep []bool, boots []uint64, touched []time.Duration, newestAt, now, grace time.Duration, pinned int) {
+	n := len(boots)
+	if n == 0 {
+		return
+	}
+	keep[n-1] = true
+	if pinned >= 0 {
+		keep[pinned] = true
+	}
+	pred := -1
+	for i := 0; i < n-1; i++ {
+		if i == pinned {
+			continue
+		}
+		t := max(touched[i], newestAt)
+		if t == never || now-t > grace {
+			continue
+		}
+		if pred < 0 || touched[i] >= touched[pred] { // ascending boots: a tie goes to the higher
+			pred = i
+		}
+	}
+	if pred >= 0 {
+		keep[pred] = true
+	}
+}
+
+// touchedAt returns when pair k last changed here, or never.
+func (e *Engine) touchedAt(k Key) time.Duration {
+	if t, ok := e.raised[k]; ok {
+		return t
+	}
+	return never
+}
+
+// applyRetain prunes the incarnations of node in run (its entries in the
+// state, in wire order) that Retain does not keep, recording the keys to
+// drop in drops. It returns the number kept.
+func (e *Engine) applyRetain(now time.Duration, node Name, run []Entry, drops []Key) ([]Key, int) {
+	if len(run) < 2 {
+		return drops, len(run)
+	}
+	m := e.members[node]
+	var bootsBuf [4]uint64
+	var touchedBuf [4]time.Duration
+	var keepBuf [4]bool
+	boots, touched, keep := bootsBuf[:0], touchedBuf[:0], keepBuf[:0]
+	pinned := -1
+	for i, en := range run {
+		boots = append(boots, en.Boot)
+		touched = append(touched, e.touchedAt(Key{node, en.Boot}))
+		keep = append(keep, false)
+		if node == e.self && en.Boot == e.boot {
+			pinned = i
+		}
+	}
+	newestAt := never
+	if m != nil {
+		newestAt = m.newestAt
+	}
+	retainInto(keep, boots, touched, newestAt, now, e.grace, pinned)
+	kept := 0
+	for i, en := range run {
+		if keep[i] {
+			kept++
+			continue
+		}
+		drops = append(drops, Key{node, en.Boot})
+	}
+	return drops, kept
+}
+
+// expire prunes superseded incarnations whose grace is over. It reports
+// whether the state changed.
+func (e *Engine) expire(now time.Duration) bool {
+	if len(e.multi) == 0 {
+		return false
+	}
+	var drops []Key
+	for node := range e.multi {
+		run := e.runOf(node)
+		var kept int
+		drops, kept = e.applyRetain(now, node, run, drops)
+		if kept < 2 {
+			delete(e.multi, node)
+		}
+	}
+	e.dropPairs(drops)
+	return len(drops) > 0
+}
+
+// runOf returns the state entries of node (a slice of the state).
+func (e *Engine) runOf(node Name) []Entry {
+	es := e.state.entries
+	i, _ := slices.BinarySearchFunc(es, node, func(en Entry, n Name) int { return CompareNames(en.Node, n) })
+	j := i
+	for j < len(es) && es[j].Node == node {
+		j++
+	}
+	return es[i:j]
+}
+
+// dropPairs removes pruned pairs from the state and counts them.
+func (e *Engine) dropPairs(drops []Key) {
+	if len(drops) == 0 {
+		return
+	}
+	for _, k := range drops {
+		e.state.Set(k.Node, k.Boot, 0)
+		delete(e.raised, k)
+		delete(e.lastUpdate, k)
+	}
+	e.stats.Pruned += uint64(len(drops))
+}
+
+// admit decides whether a node name not in the vector may enter it now:
+// this member's own name always may; others take a token from the
+// admission bucket, and when the table is full, need a name that can be
+// evicted for them (see evict). It counts refusals.
+func (e *Engine) admit(now time.Duration, node Name) bool {
+	if node == e.self {
+		return true
+	}
+	if now > e.refill {
+		e.tokens = min(e.admitBurst, e.tokens+e.admitRate*(now-e.refill).Seconds())
+		e.refill = now
+	}
+	if e.tokens < 1 {
+		e.stats.RefusedMembers++
+		return false
+	}
+	if e.others() >= e.maxMembers+e.pendingEvict {
+		if e.unestablished-e.pendingEvict <= 0 {
+			e.stats.RefusedMembers++
+			return false
+		}
+		e.pendingEvict++
+	}
+	e.tokens--
+	return true
+}
+
+// others is the number of node names in the table, this member's not
+// counted.
+func (e *Engine) others() int {
+	if _, ok := e.members[e.self]; ok {
+		return len(e.members) - 1
+	}
+	return len(e.members)
+}
+
+// addMember records a node name that entered the vector now.
+func (e *Engine) addMember(now time.Duration, node Name, established bool) *member {
+	m := &member{order: e.admitted, newestAt: now, established: established || node == e.self}
+	e.admitted++
+	e.members[node] = m
+	if !m.established {
+		e.unestablished++
+	}
+	return m
+}
+
+// establish marks a known node as having changed since it was first heard.
+func (e *Engine) establish(m *member) {
+	if m != nil && !m.established {
+		m.established = true
+		e.unestablished--
+	}
+}
+
+// evict removes the pendingEvict oldest names that are not established,
+// with all their pairs: they make room for the names admitted over
+// MaxMembers by the event that just ended.
+func (e *Engine) evict() {
+	if e.pendingEvict == 0 {
+		return
+	}
+	type cand struct {
+		node  Name
+		order uint64
+	}
+	var cs []cand
+	for n, m := range e.members {
+		if !m.established && n != e.self {
+			cs = append(cs, cand{n, m.order})
+		}
+	}
+	slices.SortFunc(cs, func(a, b cand) int { return cmpUint(a.order, b.order) })
+	cs = cs[:min(len(cs), e.pendingEvict)]
+	e.pendingEvict = 0
+	if len(cs) == 0 {
+		return
+	}
+	gone := make(map[Name]bool, len(cs))
+	for _, c := range cs {
+		gone[c.node] = true
+		delete(e.members, c.node)
+		delete(e.multi, c.node)
+		e.unestablished--
+	}
+	kept := e.state.entries[:0]
+	for _, en := range e.state.entries {
+		if gone[en.Node] {
+			delete(e.raised, Key{en.Node, en.Boot})
+			delete(e.lastUpdate, Key{en.Node, en.Boot})
+			continue
+		}
+		kept = append(kept, en)
+	}
+	clear(e.state.entries[len(kept):])
+	e.state.entries = kept
+	e.state.index = nil
+	e.stats.EvictedMembers += uint64(len(cs))
+}
