@@ -164,14 +164,14 @@ type Engine struct {
 	refill        time.Duration // when tokens were last refilled
 	cursor        Key           // where the next partial vector resumes its turns
 
-	phase    Phase
-	merged   *Vector // MergedStateVector; nil in Steady
+	phase  Phase
+	merged *Vector // MergedStateVector; nil in Steady
 	// mergedFull: a vector merged into merged may have been partial, so
 	// pairs merged lacks are no evidence.
 	mergedFull bool
-	deadline time.Duration
-	now      time.Duration
-	stats    Stats
+	deadline   time.Duration
+	now        time.Duration
+	stats      Stats
 }
 
 // New returns an engine in Steady state whose periodic timer runs from now.
