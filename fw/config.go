@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ndnsvs/ndnsvs-node/fw/link"
 )
 
 // Config is what the forwarder needs. The zero value is not usable: start
@@ -35,6 +37,10 @@ type Config struct {
 	Multicast MulticastConfig
 	TCP       TCPConfig
 	WebSocket WebSocketConfig
+
+	// Limits bound what network peers and local applications can make the
+	// forwarder hold: faces, connections, reassembly memory.
+	Limits Limits
 
 	// Mgmt bounds and guards NFD management (/localhost/nfd and
 	// /localhop/nfd), which ndnd's management thread answers.
@@ -131,7 +137,8 @@ func DefaultConfig() Config {
 		Multicast: MulticastConfig{
 			Group: netip.MustParseAddrPort("224.0.23.170:56363"),
 		},
-		Unix: UnixConfig{Mode: 0o660},
+		Unix:   UnixConfig{Mode: 0o660},
+		Limits: DefaultLimits(),
 		Mgmt: MgmtConfig{
 			AllowLocalhopRegister: true,
 			AllowFaceCreate:       true,
@@ -221,6 +228,19 @@ func (c *Config) Validate() error {
 		if (c.WebSocket.TLSCert == "") != (c.WebSocket.TLSKey == "") {
 			bad("WebSocket", "TLS needs both a certificate and a key")
 		}
+	}
+	if c.Limits.OnDemandFaces < 0 || c.Limits.OnDemandFaces > 1<<16 {
+		bad("Limits.OnDemandFaces", "%d not in [0, %d]", c.Limits.OnDemandFaces, 1<<16)
+	}
+	if c.Limits.StreamFaces < 1 || c.Limits.StreamFaces > 1<<16 {
+		bad("Limits.StreamFaces", "%d not in [1, %d]", c.Limits.StreamFaces, 1<<16)
+	}
+	if c.Limits.ReassemblyBytes < link.MaxPacketSize || c.Limits.ReassemblyBytes > 1<<30 {
+		bad("Limits.ReassemblyBytes", "%d not in [%d, %d]", c.Limits.ReassemblyBytes, link.MaxPacketSize, 1<<30)
+	}
+	if r := c.Limits.Reassembly; r.MaxFragments < 2 || r.MaxFragments > 1024 || r.MaxPending < 1 || r.MaxPending > 1024 ||
+		r.Timeout < 10*time.Millisecond || r.Timeout > time.Minute {
+		bad("Limits.Reassembly", "%+v: fragments in [2, 1024], pending in [1, 1024], timeout in [10ms, 1m]", r)
 	}
 	if c.Mgmt.RequestsPerSecond < 1 || c.Mgmt.RequestsPerSecond > 1_000_000 {
 		bad("Mgmt.RequestsPerSecond", "%d not in [1, 1000000]", c.Mgmt.RequestsPerSecond)

@@ -194,7 +194,7 @@ func TestCompactDeadNonceListsReusesItsFaces(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(testFwd.Faces()); n != faces {
+	if n := len(testFwd.Faces()); n > faces { // fewer: an earlier test's connection closing
 		t.Errorf("%d faces after 10 more compactions, %d before", n, faces)
 	}
 	if n := runtime.NumGoroutine(); n > goroutines+2 {

@@ -19,6 +19,8 @@ import (
 	"github.com/named-data/ndnd/fw/mgmt"
 	"github.com/named-data/ndnd/fw/table"
 	ndnlog "github.com/named-data/ndnd/std/log"
+
+	"github.com/ndnsvs/ndnsvs-node/fw/link"
 )
 
 // claimed is set by the first Start in this process and never cleared: ndnd's
@@ -45,7 +47,12 @@ type Forwarder struct {
 	drainDone chan struct{}
 
 	events logEvents // what ndnd only logs, counted
-	mgmt   mgmtState // the management guard (mgmt_guard.go)
+
+	lim        limiter
+	budget     *link.Budget // reassembly memory, shared by every face
+	udpSockets []*udpSocket // listeners and neighbours' own sockets
+	netCount   atomic.Int64 // network faces open
+	mgmt       mgmtState    // the management guard (mgmt_guard.go)
 
 	dnl dnlCompactor // CompactDeadNonceLists
 }
@@ -69,6 +76,11 @@ func New(cfg Config) (*Forwarder, error) {
 		lg = slog.New(slog.DiscardHandler)
 	}
 	return &Forwarder{
+		lim: limiter{
+			maxOnDemand: int64(cfg.Limits.OnDemandFaces),
+			maxStreams:  int64(cfg.Limits.StreamFaces),
+		},
+		budget:   link.NewBudget(cfg.Limits.ReassemblyBytes),
 		cfg:      cfg,
 		log:      lg,
 		ready:    make(chan struct{}),

@@ -546,7 +546,7 @@ func TestSecondForwarderRefused(t *testing.T) {
 }
 
 func TestUnixSocketInUseIsAnError(t *testing.T) {
-	_, err := listenUnix(testSock, 0o660)
+	_, err := testFwd.listenUnix(testSock, 0o660)
 	if err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("listen on a live socket: %v", err)
 	}
@@ -554,7 +554,7 @@ func TestUnixSocketInUseIsAnError(t *testing.T) {
 	if err := os.WriteFile(notSock, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := listenUnix(notSock, 0o660); err == nil || !strings.Contains(err.Error(), "not a socket") {
+	if _, err := testFwd.listenUnix(notSock, 0o660); err == nil || !strings.Contains(err.Error(), "not a socket") {
 		t.Fatalf("listen on a regular file: %v", err)
 	}
 }
@@ -567,7 +567,7 @@ func TestStaleUnixSocketIsReplaced(t *testing.T) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close() // leaves the file, with nobody listening
-	l, err := listenUnix(path, 0o600)
+	l, err := testFwd.listenUnix(path, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}

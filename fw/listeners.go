@@ -15,9 +15,9 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/named-data/ndnd/fw/defn"
-	"github.com/named-data/ndnd/fw/face"
-	"github.com/named-data/ndnd/fw/face/impl"
 	"github.com/named-data/ndnd/std/ndn/mgmt_2022"
+
+	"github.com/ndnsvs/ndnsvs-node/fw/link"
 )
 
 // openListeners opens every configured listener and multicast face. Binding
@@ -31,7 +31,7 @@ func (f *Forwarder) openListeners() error {
 		f.mu.Unlock()
 	}
 	if f.cfg.Unix.Enabled {
-		l, err := listenUnix(f.cfg.Unix.Path, f.cfg.Unix.Mode)
+		l, err := f.listenUnix(f.cfg.Unix.Path, f.cfg.Unix.Mode)
 		if err != nil {
 			return err
 		}
@@ -40,17 +40,20 @@ func (f *Forwarder) openListeners() error {
 	}
 	if f.cfg.UDP.Enabled {
 		for _, a := range f.cfg.UDP.Listen {
-			l, err := listenUDP(a)
+			l, err := f.listenUDP(a)
 			if err != nil {
 				return err
 			}
 			add(l)
+			f.mu.Lock()
+			f.udpSockets = append(f.udpSockets, l)
+			f.mu.Unlock()
 			f.log.Info("listening", "face", "udp", "addr", a)
 		}
 	}
 	if f.cfg.TCP.Enabled {
 		for _, a := range f.cfg.TCP.Listen {
-			l, err := listenTCP(a)
+			l, err := f.listenTCP(a)
 			if err != nil {
 				return err
 			}
@@ -59,7 +62,7 @@ func (f *Forwarder) openListeners() error {
 		}
 	}
 	if f.cfg.WebSocket.Enabled {
-		l, err := listenWebSocket(f.cfg.WebSocket)
+		l, err := f.listenWebSocket(f.cfg.WebSocket)
 		if err != nil {
 			return err
 		}
@@ -121,7 +124,7 @@ func (l *streamListener) Close() error {
 // listenUnix binds the socket for local NDN applications. A stale socket
 // file (nothing answers on it) is replaced; a live one, or a file that is
 // not a socket, is an error.
-func listenUnix(path string, mode os.FileMode) (*streamListener, error) {
+func (f *Forwarder) listenUnix(path string, mode os.FileMode) (*streamListener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("fw: unix socket %s: %w", path, err)
 	}
@@ -145,16 +148,10 @@ func listenUnix(path string, mode os.FileMode) (*streamListener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("fw: unix socket %s: %w", path, err)
 	}
-	uri := defn.MakeUnixFaceURI(path)
-	return serveStream(ln, func(conn net.Conn, n int) error {
-		t, err := face.MakeUnixStreamTransport(defn.MakeFDFaceURI(n), uri, conn)
-		if err != nil {
-			return err
-		}
-		opts := face.MakeNDNLPLinkServiceOptions()
-		opts.IsFragmentationEnabled = false // reliable stream
-		face.MakeNDNLPLinkService(t, opts).Run(nil)
-		return nil
+	local := defn.MakeUnixFaceURI(path)
+	return f.acceptStreams(ln, func(conn net.Conn, n int) {
+		f.streamFace(newByteStream(conn), "unix", local, defn.MakeFDFaceURI(n), defn.Local,
+			mgmt_2022.PersistencyOnDemand, f.lim.giveStream, nil)
 	}), nil
 }
 
@@ -166,87 +163,19 @@ func family(proto string, a netip.AddrPort) string {
 	return proto + "4"
 }
 
-// udpListener receives datagrams on one address and creates an on-demand
-// face for each new remote endpoint.
-type udpListener struct {
-	conn net.PacketConn
-	uri  *defn.URI
-	wg   sync.WaitGroup
-}
-
-func listenUDP(a netip.AddrPort) (*udpListener, error) {
-	lc := net.ListenConfig{Control: impl.SyscallReuseAddr}
-	conn, err := lc.ListenPacket(context.Background(), family("udp", a), a.String())
+// listenTCP binds a TCP listener; each connection becomes a face, local
+// when its peer is on this machine (NFD's rule). The port is not shared
+// (no SO_REUSEPORT), so a second node on the same address fails to start.
+func (f *Forwarder) listenTCP(a netip.AddrPort) (*streamListener, error) {
+	ln, err := net.Listen(family("tcp", a), a.String())
 	if err != nil {
-		return nil, fmt.Errorf("fw: udp listener: %w", err)
+		return nil, fmt.Errorf("fw: tcp listener %s: %w", a, err)
 	}
-	l := &udpListener{conn: conn, uri: addrURI("udp", a)}
-	l.wg.Add(1)
-	go l.run()
-	return l, nil
-}
-
-func (l *udpListener) run() {
-	defer l.wg.Done()
-	buf := make([]byte, defn.MaxNDNPacketSize)
-	for {
-		n, from, err := l.conn.ReadFrom(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if isTemporary(err) {
-				time.Sleep(10 * time.Millisecond) // back off while out of descriptors
-				continue
-			}
-			return
-		}
-		ua, ok := from.(*net.UDPAddr)
-		if !ok {
-			continue
-		}
-		remote := addrURI("udp", ua.AddrPort())
-		if remote == nil || !remote.IsCanonical() {
-			continue
-		}
-		// A datagram for an existing face arrived on the listener before the
-		// face's connected socket took over: drop it, as ndnd does.
-		if face.FaceTable.GetByURI(remote) != nil {
-			continue
-		}
-		t, err := face.MakeUnicastUDPTransport(remote, l.uri, mgmt_2022.PersistencyOnDemand)
-		if err != nil {
-			continue
-		}
-		// Run copies nothing: hand it its own copy of the first frame.
-		first := append([]byte(nil), buf[:n]...)
-		face.MakeNDNLPLinkService(t, face.MakeNDNLPLinkServiceOptions()).Run(first)
-	}
-}
-
-func (l *udpListener) Close() error {
-	err := l.conn.Close()
-	l.wg.Wait()
-	return err
-}
-
-// listenTCP binds a TCP listener; each connection becomes a persistent face.
-func listenTCP(a netip.AddrPort) (*streamListener, error) {
-	lc := net.ListenConfig{Control: impl.SyscallReuseAddr}
-	ln, err := lc.Listen(context.Background(), family("tcp", a), a.String())
-	if err != nil {
-		return nil, fmt.Errorf("fw: tcp listener: %w", err)
-	}
-	uri := addrURI("tcp", a)
-	return serveStream(ln, func(conn net.Conn, _ int) error {
-		t, err := face.AcceptUnicastTCPTransport(conn, uri, mgmt_2022.PersistencyPersistent)
-		if err != nil {
-			return err
-		}
-		opts := face.MakeNDNLPLinkServiceOptions()
-		opts.IsFragmentationEnabled = false // reliable stream
-		face.MakeNDNLPLinkService(t, opts).Run(nil)
-		return nil
+	local := addrURI("tcp", a)
+	return f.acceptStreams(ln, func(conn net.Conn, _ int) {
+		remote := addrURI("tcp", unmap(conn.RemoteAddr().(*net.TCPAddr).AddrPort()))
+		f.streamFace(newByteStream(conn), "tcp", local, remote, tcpScope(conn.RemoteAddr()),
+			mgmt_2022.PersistencyOnDemand, f.lim.giveStream, nil)
 	}), nil
 }
 
@@ -256,10 +185,44 @@ type wsListener struct {
 	done chan struct{}
 }
 
-func listenWebSocket(c WebSocketConfig) (*wsListener, error) {
+// wsConn is a frameConn over a WebSocket: each binary message is one frame,
+// checked whole as a datagram is.
+type wsConn struct {
+	c  *websocket.Conn
+	mu sync.Mutex
+}
+
+func (w *wsConn) next() ([]byte, error) {
+	for {
+		typ, msg, err := w.c.ReadMessage()
+		if err != nil {
+			return nil, err
+		}
+		if typ != websocket.BinaryMessage {
+			continue
+		}
+		if err := link.Datagram(msg, link.MaxPacketSize); err != nil {
+			return nil, err
+		}
+		return msg, nil
+	}
+}
+
+func (w *wsConn) write(frames [][]byte) error {
+	for _, fr := range frames {
+		if err := w.c.WriteMessage(websocket.BinaryMessage, fr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *wsConn) Close() error { return w.c.Close() }
+
+func (f *Forwarder) listenWebSocket(c WebSocketConfig) (*wsListener, error) {
 	ln, err := net.Listen("tcp", c.Listen.String())
 	if err != nil {
-		return nil, fmt.Errorf("fw: websocket listener: %w", err)
+		return nil, fmt.Errorf("fw: websocket listener %s: %w", c.Listen, err)
 	}
 	scheme := "ws"
 	if c.TLSCert != "" {
@@ -268,19 +231,28 @@ func listenWebSocket(c WebSocketConfig) (*wsListener, error) {
 	local := defn.DecodeURIString(fmt.Sprintf("%s://%s", scheme, ln.Addr()))
 	up := websocket.Upgrader{
 		CheckOrigin:     func(*http.Request) bool { return true },
-		ReadBufferSize:  defn.MaxNDNPacketSize,
-		WriteBufferSize: defn.MaxNDNPacketSize,
+		ReadBufferSize:  link.MaxPacketSize,
+		WriteBufferSize: link.MaxPacketSize,
 	}
 	srv := &http.Server{
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    16 << 10,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !f.lim.takeStream() {
+				f.lim.streamsRefused.Add(1)
+				http.Error(w, "too many connections", http.StatusServiceUnavailable)
+				return
+			}
 			conn, err := up.Upgrade(w, r, nil)
 			if err != nil {
+				f.lim.giveStream()
 				return // Upgrade has answered the client
 			}
-			opts := face.MakeNDNLPLinkServiceOptions()
-			opts.IsFragmentationEnabled = false
-			face.MakeNDNLPLinkService(face.NewWebSocketTransport(local, conn), opts).Run(nil)
+			// A message over a packet ends the connection, before it is read.
+			conn.SetReadLimit(link.MaxPacketSize)
+			remote := defn.MakeWebSocketClientFaceURI(conn.RemoteAddr())
+			f.streamFace(&wsConn{c: conn}, "ws", local, remote, tcpScope(conn.RemoteAddr()),
+				mgmt_2022.PersistencyOnDemand, f.lim.giveStream, nil)
 		}),
 	}
 	l := &wsListener{srv: srv, done: make(chan struct{})}
@@ -301,63 +273,6 @@ func (l *wsListener) Close() error {
 	err := l.srv.Shutdown(ctx)
 	<-l.done
 	return err
-}
-
-// openMulticast creates one multicast face per IPv4 address of each up,
-// non-loopback interface (or of the configured ones). Configured interfaces
-// that are missing or down are an error; with none configured, a machine
-// with no usable interface simply gets no multicast face.
-func (f *Forwarder) openMulticast() error {
-	ifaces, err := net.Interfaces()
-	if err != nil {
-		return fmt.Errorf("fw: multicast: %w", err)
-	}
-	want := map[string]bool{}
-	for _, n := range f.cfg.Multicast.Interfaces {
-		want[n] = false
-	}
-	for _, ifc := range ifaces {
-		if len(want) > 0 {
-			if _, ok := want[ifc.Name]; !ok {
-				continue
-			}
-			want[ifc.Name] = true
-		}
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 || ifc.Flags&net.FlagMulticast == 0 {
-			if len(want) > 0 {
-				return fmt.Errorf("fw: multicast: interface %s is down, loopback or not multicast-capable", ifc.Name)
-			}
-			continue
-		}
-		addrs, err := ifc.Addrs()
-		if err != nil {
-			return fmt.Errorf("fw: multicast: interface %s: %w", ifc.Name, err)
-		}
-		for _, a := range addrs {
-			ipn, ok := a.(*net.IPNet)
-			if !ok || ipn.IP.To4() == nil || ipn.IP.IsLoopback() {
-				continue
-			}
-			ip, _ := netip.AddrFromSlice(ipn.IP.To4())
-			uri := addrURI("udp", netip.AddrPortFrom(ip, f.cfg.Multicast.Group.Port()))
-			t, err := face.MakeMulticastUDPTransport(uri)
-			if err != nil {
-				return fmt.Errorf("fw: multicast on %s (%s): %w", ifc.Name, ip, err)
-			}
-			ls := face.MakeNDNLPLinkService(t, face.MakeNDNLPLinkServiceOptions())
-			ls.Run(nil)
-			f.mu.Lock()
-			f.netFaces = append(f.netFaces, ls.FaceID())
-			f.mu.Unlock()
-			f.log.Info("multicast face", "iface", ifc.Name, "addr", ip, "group", f.cfg.Multicast.Group, "face", ls.FaceID())
-		}
-	}
-	for n, seen := range want {
-		if !seen {
-			return fmt.Errorf("fw: multicast: no interface named %s", n)
-		}
-	}
-	return nil
 }
 
 func isTemporary(err error) bool {

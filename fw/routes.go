@@ -2,11 +2,12 @@ package fw
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"slices"
+	"time"
 
-	"github.com/named-data/ndnd/fw/defn"
 	"github.com/named-data/ndnd/fw/face"
 	ndnfw "github.com/named-data/ndnd/fw/fw"
 	"github.com/named-data/ndnd/fw/table"
@@ -106,46 +107,76 @@ func (f *Forwarder) AddNeighbor(uri string) (uint64, error) {
 		return 0, fmt.Errorf("fw: neighbour %q: want scheme://ip:port", uri)
 	}
 	is4 := ap.Addr().Is4()
-	var ls face.LinkService
+	if (u.Scheme == "udp4" || u.Scheme == "tcp4") != is4 {
+		return 0, fmt.Errorf("fw: neighbour %q: address family does not match scheme", uri)
+	}
+	var nf *netFace
 	switch u.Scheme {
 	case "udp4", "udp6":
-		if (u.Scheme == "udp4") != is4 {
-			return 0, fmt.Errorf("fw: neighbour %q: address family does not match scheme", uri)
-		}
-		remote := addrURI("udp", ap)
-		var local *defn.URI
-		for _, l := range f.cfg.UDP.Listen {
-			if f.cfg.UDP.Enabled && l.Addr().Is4() == is4 {
-				local = addrURI("udp", l)
-				break
-			}
-		}
-		t, err := face.MakeUnicastUDPTransport(remote, local, mgmt_2022.PersistencyPermanent)
-		if err != nil {
+		if nf, err = f.udpNeighbour(ap); err != nil {
 			return 0, fmt.Errorf("fw: neighbour %q: %w", uri, err)
 		}
-		link := face.MakeNDNLPLinkService(t, face.MakeNDNLPLinkServiceOptions())
-		link.Run(nil)
-		ls = link
 	case "tcp4", "tcp6":
-		if (u.Scheme == "tcp4") != is4 {
-			return 0, fmt.Errorf("fw: neighbour %q: address family does not match scheme", uri)
+		dial := func() (frameConn, error) {
+			c, err := net.DialTimeout(u.Scheme, ap.String(), 5*time.Second)
+			if err != nil {
+				return nil, err
+			}
+			return newByteStream(c), nil
 		}
-		t, err := face.MakeUnicastTCPTransport(addrURI("tcp", ap), nil, mgmt_2022.PersistencyPermanent)
+		c, err := dial()
 		if err != nil {
 			return 0, fmt.Errorf("fw: neighbour %q: %w", uri, err)
 		}
-		opts := face.MakeNDNLPLinkServiceOptions()
-		opts.IsFragmentationEnabled = false
-		link := face.MakeNDNLPLinkService(t, opts)
-		link.Run(nil)
-		ls = link
+		local := addrURI("tcp", unmap(c.(*byteStream).c.LocalAddr().(*net.TCPAddr).AddrPort()))
+		nf = f.streamFace(c, "tcp", local, addrURI("tcp", ap), tcpScope(net.TCPAddrFromAddrPort(ap)),
+			mgmt_2022.PersistencyPermanent, nil, dial)
 	default:
 		return 0, fmt.Errorf("fw: neighbour %q: scheme must be udp4, udp6, tcp4 or tcp6", uri)
 	}
+	ls := nf
 	f.mu.Lock()
 	f.netFaces = append(f.netFaces, ls.FaceID())
 	f.mu.Unlock()
 	f.log.Info("neighbour face", "uri", uri, "face", ls.FaceID())
 	return ls.FaceID(), nil
+}
+
+// udpNeighbour returns a permanent face to remote, on the first UDP
+// listener of its address family (so that its replies, and its own
+// traffic, arrive on the face), or on a socket of its own. An on-demand
+// face the neighbour already has becomes permanent.
+func (f *Forwarder) udpNeighbour(remote netip.AddrPort) (*netFace, error) {
+	f.mu.Lock()
+	var s *udpSocket
+	for _, l := range f.udpSockets {
+		if l.onDemand && l.conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Is4() == remote.Addr().Is4() {
+			s = l
+			break
+		}
+	}
+	f.mu.Unlock()
+	if s == nil {
+		var err error
+		if s, err = f.dialUDP(remote); err != nil {
+			return nil, err
+		}
+		f.mu.Lock()
+		f.udpSockets = append(f.udpSockets, s)
+		f.listeners = append(f.listeners, s)
+		f.mu.Unlock()
+	}
+	if nf := s.face(remote); nf != nil {
+		if nf.Persistency() == mgmt_2022.PersistencyOnDemand {
+			nf.SetPersistency(mgmt_2022.PersistencyPermanent)
+			f.lim.giveOnDemand()
+			nf.onClose = func() {
+				s.mu.Lock()
+				delete(s.faces, remote)
+				s.mu.Unlock()
+			}
+		}
+		return nf, nil
+	}
+	return s.newFace(remote, mgmt_2022.PersistencyPermanent), nil
 }
