@@ -29,7 +29,7 @@ var garbage = [][]byte{
 }
 
 // Garbage frames and an oversized packet on UDP and on the unix socket are
-// dropped with a message (at debug level: a peer's garbage must not flood the
+// dropped by the node's own faces with a message (at debug level: a peer's garbage must not flood the
 // log), and the node keeps forwarding.
 func TestGarbageAndOversizedPacketsAreDropped(t *testing.T) {
 	port := freeUDPPort(t)
@@ -37,7 +37,7 @@ func TestGarbageAndOversizedPacketsAreDropped(t *testing.T) {
 [node]
 name = "/e2e/bad"
 [log]
-forwarder_level = "debug" # malformed frames are logged at debug only
+level = "debug" # malformed frames are logged at debug only
 [faces.udp]
 enabled = true
 listen = ["127.0.0.1:%d"]
@@ -74,7 +74,7 @@ enabled = false
 		t.Fatal("node died")
 	}
 	logs := n.logs()
-	if !strings.Contains(logs, "Unable to decode incoming frame") {
+	if !strings.Contains(logs, "malformed datagram dropped") || !strings.Contains(logs, "malformed frame dropped") {
 		t.Errorf("no message for the garbage frames in the node's log:\n%s", logs)
 	}
 }
