@@ -363,6 +363,22 @@ func (pk *peaks) get(phase string) (rss, fds []int) {
 	return slices.Clone(pk.rss[phase]), slices.Clone(pk.fds[phase])
 }
 
+// peak is each node's highest resident memory over the whole run, in kB.
+func (pk *peaks) peak() []int {
+	pk.mu.Lock()
+	defer pk.mu.Unlock()
+	var out []int
+	for _, r := range pk.rss {
+		if out == nil {
+			out = make([]int, len(r))
+		}
+		for i, kb := range r {
+			out[i] = max(out[i], kb)
+		}
+	}
+	return out
+}
+
 func (pk *peaks) close() {
 	close(pk.stop)
 	<-pk.done
@@ -711,17 +727,11 @@ func TestNodesSurviveHostileInput(t *testing.T) {
 	// The report.
 	rssQ, fdsQ := pk.get("quiet")
 	t.Logf("quiet (%v): %s; node RSS peak %s, open files %v, CPU %s", quietFor, quiet, mb(rssQ), fdsQ, cores(quietCPU))
-	var peakRSS []int = slices.Clone(rssQ)
 	for _, r := range results {
 		rss, fds := pk.get(r.name)
-		for i := range peakRSS {
-			if i < len(rss) {
-				peakRSS[i] = max(peakRSS[i], rss[i])
-			}
-		}
-		sync := ev.window(names, r.from, r.to)
+		meanwhile := ev.window(names, r.from, r.to)
 		t.Logf("class %-16s attacker %s", r.name, r.attacker)
-		t.Logf("    nodes: RSS peak %s, open files %v, WARN/ERROR lines %v; sync meanwhile: %s", mb(rss), fds, r.warns, sync)
+		t.Logf("    nodes: RSS peak %s, open files %v, WARN/ERROR lines %v; sync meanwhile: %s", mb(rss), fds, r.warns, meanwhile)
 		for i, msgs := range r.msgs {
 			if len(msgs) > 0 {
 				t.Logf("    node %d logged: %s", i+1, summarize(msgs))
@@ -742,7 +752,7 @@ func TestNodesSurviveHostileInput(t *testing.T) {
 			t.Errorf("%s exited (%v); its output ends:\n%s", m.name, m.err, m.tail(10))
 		}
 	}
-	for i, kb := range peakRSS {
+	for i, kb := range pk.peak() {
 		if kb > rssBoundMB<<10 {
 			t.Errorf("node %d: resident memory reached %.1f MB, over the bound of %d MB", i+1, float64(kb)/1024, rssBoundMB)
 		}
