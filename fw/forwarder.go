@@ -236,15 +236,9 @@ func (f *Forwarder) forwarderLogger() *ndnlog.Logger {
 	if w == nil {
 		w = os.Stderr
 	}
-	w = newLogFilter(w, f.cfg.ForwarderLogLevel, &f.events, f.log)
-	var l *ndnlog.Logger
-	if f.cfg.ForwarderLogJSON {
-		l = ndnlog.NewJson(w)
-	} else {
-		l = ndnlog.NewText(w)
-	}
-	l.SetLevel(ndndLevel(f.cfg.ForwarderLogLevel)) // the filter applies the configured level
-	return l
+	// ndnd's logger runs at DEBUG or lower; the configured level is
+	// applied under it (logfilter.go).
+	return newForwarderLog(w, f.cfg.ForwarderLogJSON, f.cfg.ForwarderLogLevel, newLossSink(&f.events, f.log))
 }
 
 // Close stops the forwarder: in-process faces first, then listeners, then

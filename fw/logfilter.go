@@ -2,11 +2,14 @@ package fw
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	ndnlog "github.com/named-data/ndnd/std/log"
 )
@@ -125,13 +128,126 @@ var ndndMessages = map[string]lossReason{
 type logFilter struct {
 	w     io.Writer
 	level slog.Level // the configured ForwarderLogLevel
+	sink  *lossSink
+}
+
+func newLogFilter(w io.Writer, level slog.Level, sink *lossSink) *logFilter {
+	return &logFilter{w: w, level: level, sink: sink}
+}
+
+// newForwarderLog makes ndnd's forwarder logger: text, or JSON, on w.
+//
+// ndnd's Logger can only be built on an io.Writer, which would make ndnd
+// format every DEBUG line before the filter could drop it (about 3 µs of
+// CPU per line, measured by BenchmarkLogFilter). So the slog.Logger inside
+// ndnd's Logger is replaced with one whose handler (lossHandler) sees each
+// record's level and message before anything is formatted. The field is
+// unexported: it is found by name and type, and if ndnd's layout is not the
+// expected one the writer filter (logFilter) is used instead, at its cost.
+func newForwarderLog(w io.Writer, json bool, level slog.Level, sink *lossSink) *ndnlog.Logger {
+	var l *ndnlog.Logger
+	opts := &slog.HandlerOptions{Level: slog.Level(ndnlog.LevelTrace), ReplaceAttr: ndndLevelNames}
+	var next slog.Handler
+	if json {
+		l, next = ndnlog.NewJson(w), slog.NewJSONHandler(w, opts)
+	} else {
+		l, next = ndnlog.NewText(w), slog.NewTextHandler(w, opts)
+	}
+	h := &lossHandler{next: next, level: level, sink: sink}
+	if !setSlog(l, slog.New(h)) {
+		f := newLogFilter(w, level, sink)
+		if json {
+			l = ndnlog.NewJson(f)
+		} else {
+			l = ndnlog.NewText(f)
+		}
+	}
+	l.SetLevel(ndndLevel(level))
+	return l
+}
+
+// setSlog replaces the slog.Logger of ndnd's Logger (v1.5.3: the field
+// slog *slog.Logger), reporting whether it could.
+func setSlog(l *ndnlog.Logger, s *slog.Logger) bool {
+	v := reflect.ValueOf(l).Elem()
+	fv := v.FieldByName("slog")
+	if !fv.IsValid() || fv.Type() != reflect.TypeFor[*slog.Logger]() {
+		return false
+	}
+	*(**slog.Logger)(unsafe.Pointer(fv.UnsafeAddr())) = s
+	return true
+}
+
+// ndndLevelNames writes levels as ndnd's std/log does (TRACE, FATAL).
+func ndndLevelNames(_ []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.LevelKey {
+		if l, ok := a.Value.Any().(slog.Level); ok {
+			a.Value = slog.StringValue(ndnlog.Level(l).String())
+		}
+	}
+	return a
+}
+
+// lossHandler is the slog.Handler under ndnd's forwarder logger: it counts
+// and reports losses as logFilter does, from the record's fields, and
+// formats only the records at or above the configured level.
+type lossHandler struct {
+	next  slog.Handler
+	level slog.Level
+	sink  *lossSink
+}
+
+func (h *lossHandler) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= min(h.level, lossLogLevel)
+}
+
+func (h *lossHandler) Handle(ctx context.Context, r slog.Record) error {
+	if reason := ndndMessages[r.Message]; reason != lossNone {
+		h.sink.event(reason, r.Message)
+		if h.level > slog.LevelDebug {
+			return nil
+		}
+	}
+	if r.Level < h.level {
+		return nil
+	}
+	return h.next.Handle(ctx, r)
+}
+
+func (h *lossHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.next = h.next.WithAttrs(as)
+	return &c
+}
+
+func (h *lossHandler) WithGroup(name string) slog.Handler {
+	c := *h
+	c.next = h.next.WithGroup(name)
+	return &c
+}
+
+// lossSink is where counted events go: the counters, and the node's
+// logger (nil: not logged) through a rate limiter.
+type lossSink struct {
 	ev    *logEvents
-	log   *slog.Logger // the node's logger, for lost packets
+	log   *slog.Logger
 	limit *rateLimiter
 }
 
-func newLogFilter(w io.Writer, level slog.Level, ev *logEvents, lg *slog.Logger) *logFilter {
-	return &logFilter{w: w, level: level, ev: ev, log: lg, limit: newRateLimiter(logEvery)}
+func newLossSink(ev *logEvents, lg *slog.Logger) *lossSink {
+	return &lossSink{ev: ev, log: lg, limit: newRateLimiter(logEvery)}
+}
+
+// event counts an event, and logs a loss at WARN unless one of the same
+// reason was logged less than logEvery ago.
+func (s *lossSink) event(r lossReason, msg string) {
+	s.ev.counter(r).Add(1)
+	if r == lossMalformed || s.log == nil {
+		return
+	}
+	if ok, suppressed := s.limit.allowReason(r); ok {
+		s.log.Warn("packets lost", "reason", lossNames[r], "ndnd", msg, "suppressed", suppressed)
+	}
 }
 
 // ndndLevel is the level to run ndnd's logger at for a configured level.
@@ -143,10 +259,7 @@ func (f *logFilter) Write(p []byte) (int, error) {
 	level, levelOK := recordLevel(p)
 	msg := recordMessage(p)
 	if r := ndndMessages[string(msg)]; r != lossNone {
-		f.ev.counter(r).Add(1)
-		if r != lossMalformed {
-			f.warn(r, msg)
-		}
+		f.sink.event(r, string(msg))
 		if f.level > slog.LevelDebug {
 			return len(p), nil
 		}
@@ -155,15 +268,6 @@ func (f *logFilter) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return f.w.Write(p)
-}
-
-func (f *logFilter) warn(r lossReason, msg []byte) {
-	if f.log == nil {
-		return
-	}
-	if ok, suppressed := f.limit.allowReason(r); ok {
-		f.log.Warn("packets lost", "reason", lossNames[r], "ndnd", string(msg), "suppressed", suppressed)
-	}
 }
 
 // Level names as ndnd's std/log writes them.
