@@ -363,3 +363,27 @@ func TestParseFaceURI(t *testing.T) {
 		}
 	}
 }
+
+// The node's own unix-socket face, from a client on it: ndnd's management
+// would panic on faces/update for it; the guard answers, and ndnd's
+// management keeps answering afterwards.
+func TestMgmtGuardFaceUpdateOnUnixFace(t *testing.T) {
+	e := newUnixEngine(t)
+	code, val := mgmtCmd(t, e, "faces", "update", &mgmt.ControlArgs{
+		Flags: optional.Some(mgmt.FaceFlagLocalFieldsEnabled), Mask: optional.Some(mgmt.FaceFlagLocalFieldsEnabled)})
+	wantStatus(t, "local fields on", code, val, statusConflict)
+	id := val.Params.FaceId.GetOr(0)
+	ls := face.FaceTable.Get(id)
+	if ls == nil {
+		t.Fatalf("answer names face %d, not in the face table", id)
+	}
+	if _, isLP := ls.(*face.NDNLPLinkService); isLP || ls.LocalURI().Scheme() != "unix" {
+		t.Fatalf("face %d is %T on %s, want the node's own unix face", id, ls, ls.LocalURI())
+	}
+	code, val = mgmtCmd(t, e, "faces", "update", &mgmt.ControlArgs{FacePersistency: optional.Some(uint64(mgmt.PersistencyPermanent))})
+	wantStatus(t, "unix permanent", code, val, statusConflict)
+	code, val = mgmtCmd(t, e, "faces", "update", &mgmt.ControlArgs{FacePersistency: optional.Some(uint64(mgmt.PersistencyPersistent))})
+	wantStatus(t, "unix persistent", code, val, statusOK)
+	code, val = mgmtCmd(t, e, "strategy-choice", "set", strategyArgs(t, "/test/mgmt/unix", "multicast"))
+	wantStatus(t, "management still up", code, val, statusOK)
+}
