@@ -164,13 +164,15 @@ func (f *Forwarder) start(ctx context.Context) error {
 	lifetime := time.Duration(core.C.Tables.DeadNonceList.Lifetime) * time.Millisecond
 	go drainDeadNonces(threads, tickers, lifetime, f.stopDrain, f.drainDone)
 
-	if err := f.openListeners(); err != nil {
-		return err
-	}
 	if err := f.waitManagement(ctx); err != nil {
 		return err
 	}
+	// The guard is in place before any socket accepts: a client connecting
+	// during start-up cannot reach ndnd's management unguarded.
 	if err := f.installMgmtGuard(); err != nil {
+		return err
+	}
+	if err := f.openListeners(); err != nil {
 		return err
 	}
 	f.log.Info("forwarder ready", "threads", f.cfg.Threads, "took", time.Since(t0))
