@@ -247,6 +247,14 @@ func (n *Node) setup() error {
 		}
 		n.log.Info("strategy", "prefix", ch.Prefix, "strategy", ch.Strategy)
 	}
+	// NFD management may not change or unset a sync group's strategy.
+	for _, g := range groups {
+		name, err := enc.NameFromStr(g)
+		if err != nil {
+			return fmt.Errorf("node: group %q: %w", g, err)
+		}
+		n.fwd.ProtectStrategy(name)
+	}
 
 	// Multicast faces carry every group.
 	for _, id := range n.fwd.NetworkFaces() {
