@@ -1,0 +1,636 @@
+package bigvector
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	defaultMembers = 400
+	nodes          = 3
+	group          = "/bigvector"
+	pubs           = 20                     // publications of each publisher
+	pubInterval    = 200 * time.Millisecond // between them
+	stagger        = 15 * time.Millisecond  // between member starts, per node
+	convergeWithin = 50 * time.Second       // until every vector holds every member
+	learnWithin    = 15 * time.Second       // after the last publication
+)
+
+// --- binaries ---
+
+var (
+	buildOnce sync.Once
+	buildErr  error
+	binDir    string
+	bins      = map[string]string{}
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds the node and the member program once per test binary.
+func binary(t *testing.T, name string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "ndnsvs-bigvector-bin")
+		if buildErr != nil {
+			return
+		}
+		for n, pkg := range map[string]string{
+			"ndnsvs-node": "github.com/ndnsvs/ndnsvs-node/cmd/ndnsvs-node",
+			"members":     "github.com/ndnsvs/ndnsvs-node/internal/bigvector/cmd/members",
+		} {
+			out := filepath.Join(binDir, n)
+			if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+				return
+			}
+			bins[n] = out
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return bins[name]
+}
+
+// --- namespaces ---
+
+func needNetns(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: the big-vector test runs nodes in network namespaces, which needs root")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("skipped: the ip command (iproute2) is not installed")
+	}
+}
+
+func sh(t *testing.T, args ...string) {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// newLAN creates n namespaces joined by veth pairs to a bridge in a
+// namespace of its own, addressed 203.0.113.1..n/24 (TEST-NET-3, never
+// routed). Nothing touches the machine's own interfaces; every namespace is
+// deleted at cleanup, failure included.
+func newLAN(t *testing.T, n int) []string {
+	t.Helper()
+	id := strconv.Itoa(os.Getpid() % 100000)
+	br := "bvbr" + id
+	sh(t, "ip", "netns", "add", br)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", br).Run() })
+	sh(t, "ip", "-n", br, "link", "add", "br0", "type", "bridge")
+	sh(t, "ip", "-n", br, "link", "set", "br0", "up")
+	var hosts []string
+	for i := 1; i <= n; i++ {
+		ns := fmt.Sprintf("bvh%s-%d", id, i)
+		sh(t, "ip", "netns", "add", ns)
+		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+		port := fmt.Sprintf("p%d", i)
+		sh(t, "ip", "-n", br, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
+		sh(t, "ip", "-n", br, "link", "set", port, "master", "br0")
+		sh(t, "ip", "-n", br, "link", "set", port, "up")
+		sh(t, "ip", "-n", ns, "addr", "add", fmt.Sprintf("203.0.113.%d/24", i), "dev", "eth0")
+		sh(t, "ip", "-n", ns, "link", "set", "eth0", "up")
+		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
+		hosts = append(hosts, ns)
+	}
+	return hosts
+}
+
+// --- processes ---
+
+// proc is a node or a members process. Its stderr (and stdout, unless
+// onStdout takes it) is kept. It is stopped by PID at cleanup: SIGTERM, then
+// SIGKILL after 10 s.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	exited chan struct{}
+	err    error // Wait's, once exited is closed
+
+	mu    sync.Mutex
+	lines []string
+}
+
+func start(t *testing.T, name string, onStdout func(string), args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, cmd: exec.Command(args[0], args[1:]...), exited: make(chan struct{})}
+	stdin, err := p.cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.stdin = stdin
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	keep := func(s string) {
+		p.mu.Lock()
+		p.lines = append(p.lines, s)
+		p.mu.Unlock()
+	}
+	if onStdout == nil {
+		onStdout = keep
+	}
+	read := func(r io.Reader, f func(string)) {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			f(sc.Text())
+		}
+		_, _ = io.Copy(io.Discard, r)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { read(stdout, onStdout) })
+	wg.Go(func() { read(stderr, keep) })
+	go func() {
+		wg.Wait()
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *proc) alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+func (p *proc) stop() {
+	if !p.alive() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+func (p *proc) send(t *testing.T, cmd string) {
+	t.Helper()
+	if _, err := io.WriteString(p.stdin, cmd+"\n"); err != nil {
+		t.Fatalf("%s: %s: %v", p.name, cmd, err)
+	}
+}
+
+func (p *proc) all() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.lines)
+}
+
+func (p *proc) tail(n int) string {
+	l := p.all()
+	return strings.Join(l[max(0, len(l)-n):], "\n")
+}
+
+func (p *proc) waitLine(t *testing.T, substr string, within time.Duration) string {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		for _, l := range p.all() {
+			if strings.Contains(l, substr) {
+				return l
+			}
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("%s exited (%v) before %q:\n%s", p.name, p.err, substr, p.tail(60))
+		case <-deadline:
+			t.Fatalf("%s: no %q within %v:\n%s", p.name, substr, within, p.tail(60))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// --- what the members print ---
+
+type pubKey struct {
+	node string
+	seq  uint64
+}
+
+type counts struct {
+	Sent, SendErrors, Received, InboxDropped, Malformed, Invalid uint64
+	Updates, Suppressions, Partial, Omitted, Refused, Evicted       uint64
+	Pruned, Published                                               uint64
+}
+
+type event struct {
+	Ev     string  `json:"ev"`
+	M      string  `json:"m"`
+	Node   string  `json:"node"`
+	Seq    uint64  `json:"seq"`
+	T      int64   `json:"t"`
+	Err    string  `json:"err"`
+	N      int     `json:"n"`
+	Up     int     `json:"up"`
+	Full   int     `json:"full"`
+	Min    int     `json:"min"`
+	Max    int     `json:"max"`
+	Bytes  int     `json:"bytes"`
+	Counts *counts `json:"counts"`
+}
+
+// events gathers what the members processes print.
+type events struct {
+	mu        sync.Mutex
+	watch     map[string]bool
+	pubs      map[pubKey]time.Time           // publications of the watched members
+	learns    map[string]map[pubKey]time.Time // learner -> first learn
+	status    []event                         // latest, per process
+	stats     []*counts                       // per process
+	published []bool                          // per process: the publisher is done
+	errs      []string
+	bad       int
+}
+
+func newEvents(watch []string) *events {
+	e := &events{
+		watch:     map[string]bool{},
+		pubs:      map[pubKey]time.Time{},
+		learns:    map[string]map[pubKey]time.Time{},
+		status:    make([]event, nodes),
+		stats:     make([]*counts, nodes),
+		published: make([]bool, nodes),
+	}
+	for _, w := range watch {
+		e.watch[w] = true
+	}
+	return e
+}
+
+func (e *events) line(proc int, s string) {
+	var ev event
+	if err := json.Unmarshal([]byte(s), &ev); err != nil {
+		e.mu.Lock()
+		e.bad++
+		e.mu.Unlock()
+		return
+	}
+	t := time.Unix(0, ev.T)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch ev.Ev {
+	case "pub":
+		// Seq 1 is each member's entry into the vector; the measured
+		// publications are those made on the publish command.
+		if e.watch[ev.Node] && ev.Seq > 1 {
+			e.pubs[pubKey{ev.Node, ev.Seq}] = t
+		}
+	case "learn":
+		if e.learns[ev.M] == nil {
+			e.learns[ev.M] = map[pubKey]time.Time{}
+		}
+		k := pubKey{ev.Node, ev.Seq}
+		if _, ok := e.learns[ev.M][k]; !ok {
+			e.learns[ev.M][k] = t
+		}
+	case "status":
+		e.status[proc] = ev
+	case "stats":
+		e.stats[proc] = ev.Counts
+	case "published":
+		e.published[proc] = true
+	case "err":
+		e.errs = append(e.errs, fmt.Sprintf("members %d: %s %s", proc+1, ev.M, ev.Err))
+	}
+}
+
+// full reports whether every member runs and holds want pairs, and the
+// status lines.
+func (e *events) full(perProc []int) (bool, []event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ok := true
+	for i, n := range perProc {
+		if e.status[i].Up != n || e.status[i].Full != n {
+			ok = false
+		}
+	}
+	return ok, slices.Clone(e.status)
+}
+
+type result struct {
+	pubs, want, got int
+	median, p99     time.Duration
+	missing         []string // a few (learner, publication) pairs not learned
+	missingBy       map[string]int
+}
+
+// measure counts, for every measured publication and every member but its
+// publisher, whether the member learned it, and the latencies.
+func (e *events) measure(members []string) result {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := result{pubs: len(e.pubs), missingBy: map[string]int{}}
+	var lat []time.Duration
+	for k, pt := range e.pubs {
+		for _, m := range members {
+			if m == k.node {
+				continue
+			}
+			r.want++
+			if lt, ok := e.learns[m][k]; ok {
+				r.got++
+				lat = append(lat, lt.Sub(pt))
+			} else {
+				r.missingBy[m]++
+				if len(r.missing) < 10 {
+					r.missing = append(r.missing, fmt.Sprintf("%s did not learn %s seq %d", m, k.node, k.seq))
+				}
+			}
+		}
+	}
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		r.median = lat[len(lat)/2]
+		r.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	return r
+}
+
+// --- the nodes ---
+
+func nodeConfig(i int, sock, level string) string {
+	return fmt.Sprintf(`
+[node]
+name = "/bigvector-node/n%d"
+ping = false
+[log]
+level = %q
+[faces.unix]
+enabled = true
+path = %q
+[faces.udp]
+enabled = false
+[faces.multicast]
+enabled = true
+[[group]]
+prefix = %q
+`, i, level, sock, group)
+}
+
+var logMsg = regexp.MustCompile(`level=(WARN|ERROR) msg=("(?:[^"\\]|\\.)*"|\S+)`)
+
+// warnings summarizes a node's WARN and ERROR lines by message.
+func warnings(lines []string) string {
+	msgs := map[string]int{}
+	for _, l := range lines {
+		if m := logMsg.FindStringSubmatch(l); m != nil {
+			msgs[m[1]+" "+m[2]]++
+		}
+	}
+	keys := make([]string, 0, len(msgs))
+	for k := range msgs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var s []string
+	for _, k := range keys {
+		s = append(s, fmt.Sprintf("%s x%d", k, msgs[k]))
+	}
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, "; ")
+}
+
+func memberCount(t *testing.T) int {
+	t.Helper()
+	s := os.Getenv("BIGVECTOR_MEMBERS")
+	if s == "" {
+		return defaultMembers
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < nodes {
+		t.Fatalf("BIGVECTOR_MEMBERS=%q: want a number >= %d", s, nodes)
+	}
+	return n
+}
+
+func memberName(i int) string { return fmt.Sprintf("%s/m%04d", group, i) }
+
+// TestGroupKeepsSyncingWithA400MemberVector: see the package comment.
+func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
+	needNetns(t)
+	t0 := time.Now()
+	nodeBin, membersBin := binary(t, "ndnsvs-node"), binary(t, "members")
+	total := memberCount(t)
+	level := "info"
+	if os.Getenv("BIGVECTOR_LOG") == "debug" {
+		level = "debug"
+	}
+	hosts := newLAN(t, nodes)
+	dir := t.TempDir()
+
+	var ns []*proc
+	var socks []string
+	for i := range nodes {
+		sock := filepath.Join(dir, fmt.Sprintf("n%d.sock", i+1))
+		cfg := filepath.Join(dir, fmt.Sprintf("n%d.toml", i+1))
+		if err := os.WriteFile(cfg, []byte(nodeConfig(i+1, sock, level)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n := start(t, fmt.Sprintf("node %d", i+1), nil, "ip", "netns", "exec", hosts[i], nodeBin, "run", "--config", cfg)
+		ready := n.waitLine(t, "node ready", 20*time.Second)
+		if !strings.Contains(ready, "network_faces=1") {
+			t.Fatalf("node %d: want its multicast face as its only network face:\n%s", i+1, ready)
+		}
+		ns = append(ns, n)
+		socks = append(socks, sock)
+	}
+
+	// Members 1..total, split over the nodes; the first of each node
+	// publishes.
+	var all, publishers []string
+	perProc := make([]int, nodes)
+	first := make([]int, nodes)
+	next := 1
+	for i := range nodes {
+		perProc[i] = total / nodes
+		if i < total%nodes {
+			perProc[i]++
+		}
+		first[i] = next
+		publishers = append(publishers, memberName(next))
+		for j := range perProc[i] {
+			all = append(all, memberName(next+j))
+		}
+		next += perProc[i]
+	}
+	ev := newEvents(publishers)
+	var ms []*proc
+	for i := range nodes {
+		m := start(t, fmt.Sprintf("members %d", i+1), func(s string) { ev.line(i, s) },
+			"ip", "netns", "exec", hosts[i], membersBin,
+			"-socket", socks[i], "-group", group, "-prefix", group,
+			"-from", strconv.Itoa(first[i]), "-count", strconv.Itoa(perProc[i]),
+			"-expect", strconv.Itoa(total), "-watch", strings.Join(publishers, ","),
+			"-pubs", strconv.Itoa(pubs), "-interval", pubInterval.String(),
+			"-stagger", stagger.String())
+		ms = append(ms, m)
+	}
+	procs := append(slices.Clone(ns), ms...)
+	dump := func() string {
+		var b strings.Builder
+		for _, p := range procs {
+			fmt.Fprintf(&b, "--- %s (alive %v)\n%s\n", p.name, p.alive(), p.tail(40))
+		}
+		return b.String()
+	}
+	checkAlive := func() {
+		t.Helper()
+		for _, p := range procs {
+			if !p.alive() {
+				t.Fatalf("%s exited (%v)\n%s", p.name, p.err, dump())
+			}
+		}
+	}
+
+	// Every member runs and every vector holds every member.
+	c0 := time.Now()
+	var st []event
+	for {
+		var ok bool
+		ok, st = ev.full(perProc)
+		if ok {
+			break
+		}
+		checkAlive()
+		if time.Since(c0) > convergeWithin {
+			t.Fatalf("vectors not full (%d pairs) within %v: per members process %s\n%s", total, convergeWithin, statusString(st), dump())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	converged := time.Since(c0)
+	bytes := 0
+	for _, s := range st {
+		bytes = max(bytes, s.Bytes)
+	}
+	t.Logf("%d members on %d nodes: every vector holds every member %v after the first started; largest vector %d bytes encoded whole (StateVector TLV)",
+		total, nodes, converged.Round(time.Millisecond), bytes)
+
+	// The publishers publish.
+	p0 := time.Now()
+	for _, m := range ms {
+		m.send(t, "publish")
+	}
+	deadline := p0.Add(time.Duration(pubs)*pubInterval + learnWithin)
+	var r result
+	for {
+		checkAlive()
+		ev.mu.Lock()
+		done := !slices.Contains(ev.published, false)
+		ev.mu.Unlock()
+		r = ev.measure(all)
+		if done && r.pubs == nodes*pubs && r.got == r.want {
+			break
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	learned := time.Since(p0)
+	for _, m := range ms {
+		m.send(t, "stats")
+	}
+	for i := range ms {
+		for w := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			ev.mu.Lock()
+			got := ev.stats[i] != nil
+			ev.mu.Unlock()
+			if got || time.Now().After(w) {
+				break
+			}
+		}
+	}
+
+	// The report.
+	t.Logf("%d publishers x %d publications every %v: %d publications made, %d of %d (member, publication) pairs learned (%.2f %%) within %v",
+		nodes, pubs, pubInterval, r.pubs, r.got, r.want, 100*float64(r.got)/float64(max(r.want, 1)), learned.Round(time.Millisecond))
+	t.Logf("publish-to-learn latency over %d (member, publication) pairs: median %v, p99 %v", r.got, r.median.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond))
+	ev.mu.Lock()
+	for i, c := range ev.stats {
+		if c == nil {
+			t.Logf("members %d: no stats", i+1)
+			continue
+		}
+		t.Logf("members %d (%d members): sent %d Sync Interests (%d partial, %d pairs left out, %d send errors); received %d (inbox drops %d, malformed %d); new names refused %d, evicted %d",
+			i+1, perProc[i], c.Sent, c.Partial, c.Omitted, c.SendErrors, c.Received, c.InboxDropped, c.Malformed, c.Refused, c.Evicted)
+	}
+	errs := slices.Clone(ev.errs)
+	ev.mu.Unlock()
+	for i, n := range ns {
+		t.Logf("node %d WARN/ERROR: %s", i+1, warnings(n.all()))
+	}
+	t.Logf("whole test so far: %v", time.Since(t0).Round(time.Millisecond))
+
+	for _, e := range errs[:min(len(errs), 10)] {
+		t.Errorf("%s", e)
+	}
+	if r.pubs != nodes*pubs {
+		t.Errorf("%d publications made, want %d", r.pubs, nodes*pubs)
+	}
+	if r.got != r.want {
+		var by []string
+		for m, n := range r.missingBy {
+			by = append(by, fmt.Sprintf("%s:%d", m, n))
+		}
+		slices.Sort(by)
+		t.Errorf("learned %d of %d (member, publication) pairs, want all; e.g.\n%s\nmissing per member: %s",
+			r.got, r.want, strings.Join(r.missing, "\n"), strings.Join(by[:min(len(by), 40)], " "))
+		if level == "debug" {
+			t.Logf("%s", dump())
+		}
+	}
+}
+
+func statusString(st []event) string {
+	var s []string
+	for _, e := range st {
+		s = append(s, fmt.Sprintf("{up %d, full %d, pairs %d..%d, %d B}", e.Up, e.Full, e.Min, e.Max, e.Bytes))
+	}
+	return strings.Join(s, " ")
+}
