@@ -252,8 +252,8 @@ type pubKey struct {
 
 type counts struct {
 	Sent, SendErrors, Received, InboxDropped, Malformed, Invalid uint64
-	Updates, Suppressions, Partial, Omitted, Refused, Evicted       uint64
-	Pruned, Published                                               uint64
+	Updates, Suppressions, Partial, Omitted, Refused, Evicted    uint64
+	Pruned, Published                                            uint64
 }
 
 type event struct {
@@ -276,7 +276,7 @@ type event struct {
 type events struct {
 	mu        sync.Mutex
 	watch     map[string]bool
-	pubs      map[pubKey]time.Time           // publications of the watched members
+	pubs      map[pubKey]time.Time            // publications of the watched members
 	learns    map[string]map[pubKey]time.Time // learner -> first learn
 	status    []event                         // latest, per process
 	stats     []*counts                       // per process

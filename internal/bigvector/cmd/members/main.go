@@ -68,8 +68,8 @@ type event struct {
 // stats are svs.Stats summed over the process's members.
 type stats struct {
 	Sent, SendErrors, Received, InboxDropped, Malformed, Invalid uint64
-	Updates, Suppressions, Partial, Omitted, Refused, Evicted       uint64
-	Pruned, Published                                               uint64
+	Updates, Suppressions, Partial, Omitted, Refused, Evicted    uint64
+	Pruned, Published                                            uint64
 }
 
 func (s *stats) add(x svs.Stats) {
