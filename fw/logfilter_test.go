@@ -323,3 +323,29 @@ func cpuTime() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// The limiter lets one event per key through per period, reports the ones
+// held back, and forgets its keys rather than grow past maxRateKeys.
+func TestRateLimiter(t *testing.T) {
+	r := newRateLimiter(time.Second)
+	now := time.Unix(1000, 0)
+	r.now = func() time.Time { return now }
+	type res struct {
+		ok bool
+		n  uint64
+	}
+	allow := func(k string) res { ok, n := r.allow(k); return res{ok, n} }
+	got := []res{allow("a"), allow("a"), allow("b"), allow("a")}
+	now = now.Add(time.Second)
+	got = append(got, allow("a"), allow("b"))
+	want := []res{{true, 0}, {false, 0}, {true, 0}, {false, 0}, {true, 2}, {true, 0}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for i := range 3 * maxRateKeys {
+		r.allow(fmt.Sprint(i))
+	}
+	if n := len(r.keys); n > maxRateKeys {
+		t.Errorf("%d keys kept, bound %d", n, maxRateKeys)
+	}
+}

@@ -535,13 +535,19 @@ func faceURI(scheme string, ap netip.AddrPort) *defn.URI {
 	return defn.MakeTCPFaceURI(v, ap.Addr().String(), ap.Port())
 }
 
-// refuse answers with an error status, counts it and logs it at WARN
-// (rate-limited per status and command).
+// refuse answers with an error status, counts it and logs it at WARN,
+// rate-limited per status and command. Commands the guard refuses under
+// /localhost/nfd are a fixed few; those under /localhop/nfd share one key,
+// so that made-up command names cannot multiply the log lines.
 func (g *mgmtGuard) refuse(out dispatch.OutPkt, code uint64, text string, args *mgmt.ControlArgs) {
 	g.fwd.mgmt.refused.Add(1)
 	name := out.Pkt.Name
 	cmd := name[:min(len(name), 4)].String()
-	if ok, suppressed := g.warn.allow(fmt.Sprintf("%d %s", code, cmd)); ok {
+	key := cmd
+	if name[0].Equal(enc.LOCALHOP) {
+		key = defn.NON_LOCAL_PREFIX.String()
+	}
+	if ok, suppressed := g.warn.allow(fmt.Sprintf("%d %s", code, key)); ok {
 		g.fwd.log.Warn("management command refused", "command", cmd, "status", code, "reason", text,
 			"face", out.InFace, "suppressed", suppressed)
 	}
