@@ -56,7 +56,7 @@ import (
 
 type transportOptions struct {
 	rtt, pipe, window, blocks, content int
-	cpuprofile                         string
+	cpuprofile, only                   string
 	client                             bool // hidden: be the consumer child
 }
 
@@ -92,6 +92,7 @@ type transportRow struct {
 	fwdSeq  time.Duration   // forwarder-process CPU, sequential phases
 	fwdPipe time.Duration   // forwarder-process CPU, pipelined phases
 	cliPipe time.Duration   // client-process CPU, pipelined phases
+	mallocs uint64          // forwarder-process heap allocations, both phases
 	blocks  []transportBlock
 }
 
@@ -117,7 +118,8 @@ func benchTransport(args []string, out io.Writer) error {
 	fs.IntVar(&o.window, "window", 64, "Interests in flight in the pipelined phase")
 	fs.IntVar(&o.blocks, "blocks", 20, "alternating blocks the exchanges are split into")
 	fs.IntVar(&o.content, "content", 100, "Data content size in bytes")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "after the report, profile the forwarder process for one pipelined phase per row into PREFIX-<row>.pprof")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "after the report, profile the forwarder process through one sequential and one pipelined phase per row into PREFIX-<row>-<rtt|pipe>.pprof")
+	fs.StringVar(&o.only, "only", "", "measure only this transport's two rows: unix or udp")
 	fs.BoolVar(&o.client, "client", false, "internal: run as the consumer child, commands on stdin")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -127,6 +129,9 @@ func benchTransport(args []string, out io.Writer) error {
 	}
 	if o.blocks < 1 || o.rtt < o.blocks || o.pipe < o.blocks || o.window < 1 {
 		return fmt.Errorf("need -blocks >= 1, -rtt and -pipe >= -blocks, -window >= 1")
+	}
+	if o.only != "" && o.only != "unix" && o.only != "udp" {
+		return fmt.Errorf("-only %q: unix or udp", o.only)
 	}
 	return transportParent(o, out)
 }
@@ -190,6 +195,9 @@ func transportParent(o transportOptions, out io.Writer) error {
 		{name: "udp-ours", network: "udp", addr: oursUDP.String()},
 		{name: "udp-ndnd", network: "udp", addr: ndndUDP.String()},
 	}
+	if o.only != "" {
+		rows = slices.DeleteFunc(rows, func(r *transportRow) bool { return r.network != o.only })
+	}
 	fmt.Fprintf(out, "one forwarder (%d threads); listeners: ours (fw.Config) unix %s, udp %s; ndnd's own unix %s, udp %s\n",
 		cfg.Threads, cfg.Unix.Path, oursUDP, ndndSock, ndndUDP)
 
@@ -228,6 +236,7 @@ func transportParent(o transportOptions, out io.Writer) error {
 		for _, r := range order {
 			var blk transportBlock
 			n := o.rtt/o.blocks + boolInt(b < o.rtt%o.blocks)
+			m0 := mallocs()
 			c0 := processCPU()
 			rep, err := cl.do("rtt", r.name, strconv.Itoa(n))
 			if err != nil {
@@ -252,6 +261,7 @@ func transportParent(o transportOptions, out io.Writer) error {
 				return fmt.Errorf("%s pipeline: %w", r.name, err)
 			}
 			cpu = processCPU() - c0
+			r.mallocs += mallocs() - m0
 			ds, err := parseDurations(rep)
 			if err != nil || len(ds) != 2 {
 				return fmt.Errorf("%s pipeline: bad reply %q", r.name, rep)
@@ -271,8 +281,9 @@ func transportParent(o transportOptions, out io.Writer) error {
 	fmt.Fprintln(out, "pooled over all blocks. rtt: sequential Interest/Data round trip; exch/s: pipelined exchanges per second")
 	fmt.Fprintln(out, "(median of the blocks); cpu/pkt: getrusage user+sys of the forwarder process (forwarder, faces, in-process")
 	fmt.Fprintln(out, "producer) per packet, two packets per exchange (the Interest and the Data on the face under test);")
-	fmt.Fprintln(out, "client cpu/pkt: the consumer child's, a control (same client code on both rows of a transport)")
-	fmt.Fprintf(out, "%-10s %10s %10s %10s %14s %14s %14s\n", "face", "rtt p50", "rtt p99", "exch/s", "cpu/pkt seq", "cpu/pkt pipe", "client cpu/pkt")
+	fmt.Fprintln(out, "client cpu/pkt: the consumer child's, a control (same client code on both rows of a transport);")
+	fmt.Fprintln(out, "allocs/pkt: the forwarder process's heap allocations per packet (runtime.MemStats.Mallocs), both phases")
+	fmt.Fprintf(out, "%-10s %10s %10s %10s %14s %14s %14s %11s\n", "face", "rtt p50", "rtt p99", "exch/s", "cpu/pkt seq", "cpu/pkt pipe", "client cpu/pkt", "allocs/pkt")
 	perPkt := func(d time.Duration, exchanges int) time.Duration { return d / time.Duration(2*exchanges) }
 	for _, r := range rows {
 		st := ping.Summarize(r.rtts)
@@ -280,10 +291,10 @@ func transportParent(o transportOptions, out io.Writer) error {
 		for i, b := range r.blocks {
 			rates[i] = 1e9 / b.perExch
 		}
-		fmt.Fprintf(out, "%-10s %10v %10v %10.0f %14v %14v %14v\n", r.name,
+		fmt.Fprintf(out, "%-10s %10v %10v %10.0f %14v %14v %14v %11.1f\n", r.name,
 			st.Median.Round(100*time.Nanosecond), st.P99.Round(100*time.Nanosecond), fquantile(rates, 0.5),
 			perPkt(r.fwdSeq, r.seqN).Round(10*time.Nanosecond), perPkt(r.fwdPipe, r.pipeN).Round(10*time.Nanosecond),
-			perPkt(r.cliPipe, r.pipeN).Round(10*time.Nanosecond))
+			perPkt(r.cliPipe, r.pipeN).Round(10*time.Nanosecond), float64(r.mallocs)/float64(2*(r.seqN+r.pipeN)))
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "ours/ndnd: each figure a cost (throughput as time per exchange), paired block by block (the two rows of a")
@@ -315,19 +326,22 @@ func transportParent(o transportOptions, out io.Writer) error {
 	}
 
 	if o.cpuprofile != "" {
-		for _, r := range rows {
-			path := fmt.Sprintf("%s-%s.pprof", o.cpuprofile, r.name)
-			if err := profileRow(cl, r, path, o); err != nil {
-				return err
+		for _, phase := range []string{"rtt", "pipe"} {
+			for _, r := range rows {
+				path := fmt.Sprintf("%s-%s-%s.pprof", o.cpuprofile, r.name, phase)
+				if err := profileRow(cl, r, phase, path, o); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "profile: %s (forwarder process, one %s phase of the whole -%s count)\n", path, phase, phase)
 			}
-			fmt.Fprintf(out, "profile: %s (forwarder process, %d pipelined exchanges)\n", path, o.pipe)
 		}
 	}
 	return nil
 }
 
-// profileRow profiles the forwarder process through one pipelined phase of r.
-func profileRow(cl *transportClientProc, r *transportRow, path string, o transportOptions) error {
+// profileRow profiles the forwarder process through one phase of r, the
+// phase's whole count in one go: "rtt" (sequential) or "pipe".
+func profileRow(cl *transportClientProc, r *transportRow, phase, path string, o transportOptions) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -336,7 +350,11 @@ func profileRow(cl *transportClientProc, r *transportRow, path string, o transpo
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
 	}
-	_, err = cl.do("pipe", r.name, strconv.Itoa(o.pipe), strconv.Itoa(o.window))
+	if phase == "rtt" {
+		_, err = cl.do("rtt", r.name, strconv.Itoa(o.rtt))
+	} else {
+		_, err = cl.do("pipe", r.name, strconv.Itoa(o.pipe), strconv.Itoa(o.window))
+	}
 	pprof.StopCPUProfile()
 	return err
 }
@@ -385,6 +403,14 @@ func freeUDPPort() (netip.AddrPort, error) {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort(), nil
+}
+
+// mallocs is this process's count of heap allocations so far (it stops
+// the world briefly: called between phases, never inside one).
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
 }
 
 // processCPU is this process's user+system CPU time so far.
