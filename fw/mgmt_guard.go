@@ -216,7 +216,7 @@ func (g *mgmtGuard) SendPacket(out dispatch.OutPkt) {
 		g.drop("management request over the bound (Config.Mgmt)", out)
 		return
 	}
-	name := out.Pkt.Name
+	name := out.Pkt.L3.Interest.NameV
 	if len(name) < 4 || !name[1].Equal(compNfd) {
 		g.real.SendPacket(out) // ndnd drops it
 		return
@@ -254,7 +254,7 @@ func (g *mgmtGuard) enqueue(r mgmtRequest) {
 func (g *mgmtGuard) drop(why string, out dispatch.OutPkt) {
 	g.fwd.mgmt.dropped.Add(1)
 	if ok, suppressed := g.warn.allow(why); ok {
-		g.fwd.log.Warn("management request dropped", "reason", why, "name", out.Pkt.Name,
+		g.fwd.log.Warn("management request dropped", "reason", why, "name", out.Pkt.L3.Interest.NameV,
 			"face", out.InFace, "suppressed", suppressed)
 	}
 }
@@ -296,7 +296,7 @@ func (g *mgmtGuard) handle(r mgmtRequest) {
 // params decodes a command's ControlParameters (name component 4, as ndnd
 // reads them).
 func params(out dispatch.OutPkt) (*mgmt.ControlArgs, bool) {
-	name := out.Pkt.Name
+	name := out.Pkt.L3.Interest.NameV
 	if len(name) < 5 {
 		return nil, false
 	}
@@ -541,7 +541,7 @@ func faceURI(scheme string, ap netip.AddrPort) *defn.URI {
 // so that made-up command names cannot multiply the log lines.
 func (g *mgmtGuard) refuse(out dispatch.OutPkt, code uint64, text string, args *mgmt.ControlArgs) {
 	g.fwd.mgmt.refused.Add(1)
-	name := out.Pkt.Name
+	name := out.Pkt.L3.Interest.NameV
 	cmd := name[:min(len(name), 4)].String()
 	key := cmd
 	if name[0].Equal(enc.LOCALHOP) {
@@ -562,18 +562,18 @@ func (g *mgmtGuard) answer(out dispatch.OutPkt, code uint64, text string, args *
 		args = &mgmt.ControlArgs{}
 	}
 	res := &mgmt.ControlResponse{Val: &mgmt.ControlResponseVal{StatusCode: code, StatusText: text, Params: args}}
-	data, err := spec.Spec{}.MakeData(out.Pkt.Name, &ndn.DataConfig{
+	data, err := spec.Spec{}.MakeData(out.Pkt.L3.Interest.NameV, &ndn.DataConfig{
 		ContentType: optional.Some(ndn.ContentTypeBlob),
 		Freshness:   optional.Some(time.Duration(0)),
 	}, res.Encode(), g.signer)
 	if err != nil {
-		g.fwd.log.Warn("management answer not encoded", "name", out.Pkt.Name, "err", err)
+		g.fwd.log.Warn("management answer not encoded", "name", out.Pkt.L3.Interest.NameV, "err", err)
 		return
 	}
 	frame := data.Wire.Join()
 	l3, err := defn.ParseFwPacket(enc.NewBufferView(frame), false)
 	if err != nil || l3.Data == nil {
-		g.fwd.log.Warn("management answer not parsed", "name", out.Pkt.Name, "err", err)
+		g.fwd.log.Warn("management answer not parsed", "name", out.Pkt.L3.Interest.NameV, "err", err)
 		return
 	}
 	pkt := &defn.Pkt{
