@@ -48,6 +48,11 @@ type limiter struct {
 	onDemandEvicted atomic.Uint64
 	unsolicited     atomic.Uint64 // datagrams from unknown senders on a socket that makes no faces
 	streamsRefused  atomic.Uint64
+
+	// Summed over every network face, past and present.
+	reasmDrops atomic.Uint64 // fragments refused or packets given up
+	nacks      atomic.Uint64 // Nacks received (the forwarder takes none)
+	outDrops   atomic.Uint64 // packets not sent: full queue, over the MTU, write error, face down
 }
 
 func (l *limiter) takeOnDemand() bool { return take(&l.onDemand, l.maxOnDemand) }

@@ -149,39 +149,61 @@ func (f *netFace) Close() {
 func (f *netFace) receive(frame []byte, from netip.AddrPort, now time.Time) {
 	f.lastActive.Store(now.UnixNano())
 	f.ctr.inBytes.Add(uint64(len(frame)))
+	pkt, err := f.decode(frame, from, now)
+	if err != nil {
+		f.malformed(err)
+		return
+	}
+	if pkt == nil {
+		return // a fragment, an IDLE packet or a Nack
+	}
+	if pkt.L3.Interest != nil {
+		f.ctr.inI.Add(1)
+		dispatch.GetFWThread(ndnfw.HashNameToFwThread(pkt.Name)).QueueInterest(pkt)
+	} else {
+		f.ctr.inD.Add(1)
+		dispatchData(pkt, f.scope)
+	}
+}
+
+// decode turns a frame into the packet the forwarder takes: a bare
+// Interest or Data, or one carried by an LpPacket (reassembled first when
+// fragmented). It returns nil and no error for what is not for the
+// forwarder: a fragment of a packet not yet whole, an IDLE packet, a Nack.
+func (f *netFace) decode(frame []byte, from netip.AddrPort, now time.Time) (*defn.Pkt, error) {
 	buf := append(make([]byte, 0, len(frame)), frame...)
 	pkt := &defn.Pkt{IncomingFaceID: f.FaceID()}
 	l3 := buf
-	if buf[0] == link.TypeLpPacket {
+	if len(buf) > 0 && buf[0] == link.TypeLpPacket {
 		var lp link.Lp
 		if err := link.DecodeLp(buf, &lp); err != nil {
-			f.malformed(err)
-			return
+			return nil, err
 		}
 		if lp.Nack {
 			f.ctr.nacks.Add(1)
-			return
+			f.fwd.lim.nacks.Add(1)
+			return nil, nil
 		}
 		if len(lp.Fragment) == 0 {
-			return // IDLE
+			return nil, nil // IDLE
 		}
 		hdr := &lp
 		l3 = lp.Fragment
 		if lp.Fragmented() {
 			if f.reasm == nil {
-				f.malformed(fmt.Errorf("fragment on a stream"))
-				return
+				return nil, fmt.Errorf("fw: fragment on a stream")
 			}
 			f.rmu.Lock()
 			whole, first, err := f.reasm.Add(now, from, &lp)
 			f.rmu.Unlock()
 			if err != nil {
 				f.ctr.reasmDrops.Add(1)
+				f.fwd.lim.reasmDrops.Add(1)
 				f.fwd.log.Debug("fragment dropped", "face", f.FaceID(), "err", err)
-				return
+				return nil, nil
 			}
 			if whole == nil {
-				return
+				return nil, nil
 			}
 			hdr, l3 = first, whole
 		}
@@ -194,27 +216,25 @@ func (f *netFace) receive(frame []byte, from netip.AddrPort, now time.Time) {
 		}
 	}
 	if len(l3) == 0 || (l3[0] != link.TypeInterest && l3[0] != link.TypeData) || link.Datagram(l3, link.MaxPacketSize) != nil {
-		f.malformed(fmt.Errorf("not an Interest or Data"))
-		return
+		return nil, fmt.Errorf("fw: not an Interest or Data")
 	}
 	p3, err := parseL3(l3)
 	if err != nil {
-		f.malformed(err)
-		return
+		return nil, err
 	}
 	pkt.Raw, pkt.L3 = enc.Wire{l3}, p3
 	switch {
 	case p3.Interest != nil:
-		f.ctr.inI.Add(1)
 		pkt.Name = p3.Interest.NameV
-		dispatch.GetFWThread(ndnfw.HashNameToFwThread(pkt.Name)).QueueInterest(pkt)
 	case p3.Data != nil:
-		f.ctr.inD.Add(1)
 		pkt.Name = p3.Data.NameV
-		dispatchData(pkt, f.scope)
 	default:
-		f.malformed(fmt.Errorf("neither Interest nor Data"))
+		return nil, fmt.Errorf("fw: neither Interest nor Data")
 	}
+	if pkt.Name == nil {
+		return nil, fmt.Errorf("fw: packet without a name")
+	}
+	return pkt, nil
 }
 
 // parseL3 parses a network-layer packet with ndnd's decoder, which the
@@ -261,7 +281,7 @@ func (f *netFace) malformed(err error) {
 // blocks.
 func (f *netFace) SendPacket(out dispatch.OutPkt) {
 	if f.State() != defn.Up {
-		f.ctr.outDrops.Add(1)
+		f.dropOut()
 		return
 	}
 	hdr := link.Header{PitToken: out.PitToken}
@@ -269,7 +289,7 @@ func (f *netFace) SendPacket(out dispatch.OutPkt) {
 		hdr.CongestionMark, hdr.HasCongestionMark = m, true
 	}
 	if !f.out.send(f, out.Pkt, &hdr) {
-		f.ctr.outDrops.Add(1)
+		f.dropOut()
 		return
 	}
 	if out.Pkt.L3.Interest != nil {
@@ -277,6 +297,11 @@ func (f *netFace) SendPacket(out dispatch.OutPkt) {
 	} else {
 		f.ctr.outD.Add(1)
 	}
+}
+
+func (f *netFace) dropOut() {
+	f.ctr.outDrops.Add(1)
+	f.fwd.lim.outDrops.Add(1)
 }
 
 // rawOf returns a packet's wire as one slice, without copying when it is

@@ -41,6 +41,26 @@ type Counters struct {
 	// (mgmt_guard.go).
 	MgmtDropped uint64
 	MgmtRefused uint64
+
+	// The network faces' bounds (Config.Limits): on-demand UDP faces and
+	// stream connections open now, datagrams dropped at the on-demand bound
+	// or from unknown senders on a socket that makes no faces, faces
+	// evicted to make room, connections refused at the bound.
+	OnDemandFaces   int
+	OnDemandRefused uint64
+	OnDemandEvicted uint64
+	Unsolicited     uint64
+	StreamFaces     int
+	StreamsRefused  uint64
+	// Reassembly: bytes of fragments held now, fragments refused or packets
+	// given up (over a bound, timed out, malformed).
+	ReassemblyBytes int64
+	ReassemblyDrops uint64
+	// NacksDropped counts Nacks received (the forwarder takes none);
+	// NetSendDrops packets a network face did not send (full queue, over
+	// the MTU of a link that does not fragment, a write error, face down).
+	NacksDropped uint64
+	NetSendDrops uint64
 }
 
 // Counters sums the forwarding threads' counters. They are atomics in ndnd:
@@ -57,6 +77,16 @@ func (f *Forwarder) Counters() Counters {
 	c.DropsFaceQueue = f.events.faceQueue.Load()
 	c.MgmtDropped = f.mgmt.dropped.Load()
 	c.MgmtRefused = f.mgmt.refused.Load()
+	c.OnDemandFaces = int(f.lim.onDemand.Load())
+	c.OnDemandRefused = f.lim.onDemandRefused.Load()
+	c.OnDemandEvicted = f.lim.onDemandEvicted.Load()
+	c.Unsolicited = f.lim.unsolicited.Load()
+	c.StreamFaces = int(f.lim.streams.Load())
+	c.StreamsRefused = f.lim.streamsRefused.Load()
+	c.ReassemblyBytes = f.budget.Used()
+	c.ReassemblyDrops = f.lim.reasmDrops.Load()
+	c.NacksDropped = f.lim.nacks.Load()
+	c.NetSendDrops = f.lim.outDrops.Load()
 	for _, t := range ndnfw.Threads {
 		tc := t.Counters()
 		c.PITEntries += tc.NPitEntries
@@ -88,10 +118,13 @@ type FaceInfo struct {
 	OutData      uint64
 	InBytes      uint64
 	OutBytes     uint64
-	// Dropped counts packets for an in-process face dropped because its
-	// application was a whole queue behind (0 for other faces: ndnd does
-	// not count its drops).
+	// Dropped counts packets for the face that it did not send: an
+	// in-process face's application a whole queue behind, a network face's
+	// full queue, write error or packet over the MTU.
 	Dropped uint64
+	// Malformed counts frames from the face that did not decode (network
+	// faces only).
+	Malformed uint64
 }
 
 // Faces lists the forwarder's faces, by ID.
@@ -125,7 +158,7 @@ func (f *Forwarder) Faces() []FaceInfo {
 			})
 			continue
 		}
-		out = append(out, FaceInfo{
+		info := FaceInfo{
 			ID:           l.FaceID(),
 			Remote:       l.RemoteURI().String(),
 			Local:        l.LocalURI().String(),
@@ -137,7 +170,12 @@ func (f *Forwarder) Faces() []FaceInfo {
 			OutData:      l.NOutData(),
 			InBytes:      l.NInBytes(),
 			OutBytes:     l.NOutBytes(),
-		})
+		}
+		if nf, ok := l.(*netFace); ok {
+			info.Dropped = nf.ctr.outDrops.Load()
+			info.Malformed = nf.ctr.malformed.Load()
+		}
+		out = append(out, info)
 	}
 	slices.SortFunc(out, func(a, b FaceInfo) int { return int(a.ID) - int(b.ID) })
 	return out
