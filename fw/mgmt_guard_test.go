@@ -1,7 +1,9 @@
 package fw
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -9,10 +11,12 @@ import (
 	"github.com/named-data/ndnd/fw/defn"
 	"github.com/named-data/ndnd/fw/dispatch"
 	"github.com/named-data/ndnd/fw/face"
+	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/engine"
 	"github.com/named-data/ndnd/std/ndn"
 	mgmt "github.com/named-data/ndnd/std/ndn/mgmt_2022"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+	"github.com/named-data/ndnd/std/security/signer"
 	"github.com/named-data/ndnd/std/types/optional"
 )
 
@@ -386,4 +390,50 @@ func TestMgmtGuardFaceUpdateOnUnixFace(t *testing.T) {
 	wantStatus(t, "unix persistent", code, val, statusOK)
 	code, val = mgmtCmd(t, e, "strategy-choice", "set", strategyArgs(t, "/test/mgmt/unix", "multicast"))
 	wantStatus(t, "management still up", code, val, statusOK)
+}
+
+// outInterest is a command Interest as a forwarding thread hands it to a face.
+func outInterest(t *testing.T, name string) dispatch.OutPkt {
+	t.Helper()
+	in, err := spec.Spec{}.MakeInterest(mustName(t, name), &ndn.InterestConfig{Nonce: optional.Some(uint32(1))}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l3, err := defn.ParseFwPacket(enc.NewWireView(in.Wire), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dispatch.OutPkt{Pkt: &defn.Pkt{Raw: in.Wire, L3: l3, Name: l3.Interest.NameV}}
+}
+
+// Refusals are logged at WARN, once per status and command per period
+// (every /localhop/nfd command under one key), with the count held back.
+func TestMgmtGuardLogsRefusalsRateLimited(t *testing.T) {
+	var out bytes.Buffer
+	g := &mgmtGuard{
+		fwd:    &Forwarder{log: slog.New(slog.NewTextHandler(&out, nil))},
+		warn:   newRateLimiter(logEvery),
+		signer: signer.NewSha256Signer(),
+	}
+	now := time.Unix(1000, 0)
+	g.warn.now = func() time.Time { return now }
+	for range 3 {
+		g.refuse(outInterest(t, "/localhost/nfd/strategy-choice/set/x"), statusForbidden, "fixed", nil)
+	}
+	for i := range 3 {
+		g.refuse(outInterest(t, fmt.Sprintf("/localhop/nfd/made-up/verb%d/x", i)), statusForbidden, "no", nil)
+	}
+	if n := strings.Count(out.String(), "level=WARN"); n != 2 {
+		t.Fatalf("%d WARN lines, want 2:\n%s", n, out.String())
+	}
+	out.Reset()
+	now = now.Add(logEvery)
+	g.refuse(outInterest(t, "/localhost/nfd/strategy-choice/set/y"), statusForbidden, "fixed", nil)
+	if got := out.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "suppressed=2") ||
+		!strings.Contains(got, "status=403") {
+		t.Errorf("after the period: %s", got)
+	}
+	if n := g.fwd.mgmt.refused.Load(); n != 7 {
+		t.Errorf("refused %d, want 7", n)
+	}
 }
