@@ -25,6 +25,16 @@ const (
 	// MinUDPLifetime and MaxUDPLifetime bound faces.udp.lifetime.
 	MinUDPLifetime = time.Second
 	MaxUDPLifetime = 24 * time.Hour
+	// MaxFaces bounds faces.limits.on_demand_faces and stream_faces.
+	MaxFaces = 1 << 16
+	// MinReassemblyBytes and MaxReassemblyBytes bound
+	// faces.limits.reassembly_bytes: at least one whole packet.
+	MinReassemblyBytes = MaxUDPMTU
+	MaxReassemblyBytes = 1 << 30
+	// MinReassemblyTimeout and MaxReassemblyTimeout bound
+	// faces.limits.reassembly_timeout.
+	MinReassemblyTimeout = 10 * time.Millisecond
+	MaxReassemblyTimeout = time.Minute
 	// MaxUnixPathLen is the longest socket path Linux accepts: sun_path is
 	// 108 bytes including the terminating NUL.
 	MaxUnixPathLen = 107
@@ -129,6 +139,23 @@ type Faces struct {
 	Multicast MulticastFaces `toml:"multicast"`
 	TCP       TCPFaces       `toml:"tcp"`
 	WebSocket WebSocketFaces `toml:"websocket"`
+	Limits    FaceLimits     `toml:"limits"`
+}
+
+// FaceLimits is the [faces.limits] table: what peers on the network and
+// local applications can make the node hold. Going over a bound drops and
+// counts; nothing grows.
+type FaceLimits struct {
+	// OnDemandFaces is the most UDP faces made for senders that were not
+	// configured (each new address and port makes one).
+	OnDemandFaces int `toml:"on_demand_faces"`
+	// StreamFaces is the most unix, TCP and WebSocket connections at once.
+	StreamFaces int `toml:"stream_faces"`
+	// ReassemblyBytes is the memory all faces may hold in fragments of
+	// packets not yet whole.
+	ReassemblyBytes int64 `toml:"reassembly_bytes"`
+	// ReassemblyTimeout is how long a partial packet waits for the rest.
+	ReassemblyTimeout Duration `toml:"reassembly_timeout"`
 }
 
 // UnixFaces is the [faces.unix] table: the local socket applications use.
@@ -248,6 +275,12 @@ func Default() Config {
 			WebSocket: WebSocketFaces{
 				Enabled: false,
 				Listen:  "127.0.0.1:9696",
+			},
+			Limits: FaceLimits{
+				OnDemandFaces:     256,
+				StreamFaces:       256,
+				ReassemblyBytes:   4 << 20,
+				ReassemblyTimeout: Duration{500 * time.Millisecond},
 			},
 		},
 		Groups: []Group{{Prefix: "/ndn/svs"}},

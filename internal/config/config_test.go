@@ -158,6 +158,7 @@ func fullConfig() Config {
 				Enabled: true, Listen: "[::]:443",
 				TLSCert: "/etc/ndnsvs/cert.pem", TLSKey: "/etc/ndnsvs/key.pem",
 			},
+			Limits: FaceLimits{OnDemandFaces: 0, StreamFaces: 16, ReassemblyBytes: 1 << 20, ReassemblyTimeout: Duration{time.Second}},
 		},
 		Groups: []Group{
 			{Prefix: "/ndn/edu/ucla/chat"},

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // logLevels and logFormats are the values log.level, log.forwarder_level and
@@ -101,8 +100,20 @@ func (c Config) checkFaces(ch *checker) {
 	if d := c.Faces.UDP.Lifetime.Duration; d < MinUDPLifetime || d > MaxUDPLifetime {
 		ch.add("faces.udp.lifetime", "%s out of range %s..%s", quote(c.Faces.UDP.Lifetime.String()),
 			Duration{MinUDPLifetime}, Duration{MaxUDPLifetime})
-	} else if d%time.Second != 0 {
-		ch.add("faces.udp.lifetime", "%s: want whole seconds (the forwarder counts in seconds)", quote(c.Faces.UDP.Lifetime.String()))
+	}
+	l := c.Faces.Limits
+	if l.OnDemandFaces < 0 || l.OnDemandFaces > MaxFaces {
+		ch.add("faces.limits.on_demand_faces", "%d out of range 0..%d", l.OnDemandFaces, MaxFaces)
+	}
+	if l.StreamFaces < 1 || l.StreamFaces > MaxFaces {
+		ch.add("faces.limits.stream_faces", "%d out of range 1..%d", l.StreamFaces, MaxFaces)
+	}
+	if l.ReassemblyBytes < MinReassemblyBytes || l.ReassemblyBytes > MaxReassemblyBytes {
+		ch.add("faces.limits.reassembly_bytes", "%d out of range %d..%d (at least one whole packet)", l.ReassemblyBytes, MinReassemblyBytes, MaxReassemblyBytes)
+	}
+	if d := l.ReassemblyTimeout.Duration; d < MinReassemblyTimeout || d > MaxReassemblyTimeout {
+		ch.add("faces.limits.reassembly_timeout", "%s out of range %s..%s", quote(l.ReassemblyTimeout.String()),
+			Duration{MinReassemblyTimeout}, Duration{MaxReassemblyTimeout})
 	}
 
 	m := c.Faces.Multicast

@@ -127,7 +127,16 @@ func TestValidateUDP(t *testing.T) {
 		{"lifetime 0", func(c *Config) { c.Faces.UDP.Lifetime = Duration{} }, "faces.udp.lifetime", `"0s" out of range 1s..24h`},
 		{"lifetime 25h", func(c *Config) { c.Faces.UDP.Lifetime = Duration{25 * time.Hour} }, "faces.udp.lifetime", "out of range"},
 		{"lifetime negative", func(c *Config) { c.Faces.UDP.Lifetime = Duration{-time.Minute} }, "faces.udp.lifetime", "out of range"},
-		{"lifetime fraction of a second", func(c *Config) { c.Faces.UDP.Lifetime = Duration{1500 * time.Millisecond} }, "faces.udp.lifetime", "whole seconds"},
+	})
+}
+
+func TestValidateFaceLimits(t *testing.T) {
+	runValidateCases(t, []validateCase{
+		{"no on-demand faces is fine", func(c *Config) { c.Faces.Limits.OnDemandFaces = 0 }, "", ""},
+		{"negative on-demand faces", func(c *Config) { c.Faces.Limits.OnDemandFaces = -1 }, "faces.limits.on_demand_faces", "out of range"},
+		{"no stream faces", func(c *Config) { c.Faces.Limits.StreamFaces = 0 }, "faces.limits.stream_faces", "out of range"},
+		{"reassembly under a packet", func(c *Config) { c.Faces.Limits.ReassemblyBytes = 8000 }, "faces.limits.reassembly_bytes", "one whole packet"},
+		{"reassembly timeout 0", func(c *Config) { c.Faces.Limits.ReassemblyTimeout = Duration{} }, "faces.limits.reassembly_timeout", "out of range"},
 	})
 }
 

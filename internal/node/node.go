@@ -94,6 +94,10 @@ func ForwarderConfig(c config.Config, logger *slog.Logger, logw io.Writer) (fw.C
 		}
 		return a
 	}
+	fc.Limits.OnDemandFaces = c.Faces.Limits.OnDemandFaces
+	fc.Limits.StreamFaces = c.Faces.Limits.StreamFaces
+	fc.Limits.ReassemblyBytes = c.Faces.Limits.ReassemblyBytes
+	fc.Limits.Reassembly.Timeout = c.Faces.Limits.ReassemblyTimeout.Duration
 	fc.UDP.Enabled = c.Faces.UDP.Enabled
 	fc.UDP.Lifetime = c.Faces.UDP.Lifetime.Duration
 	for i, s := range c.Faces.UDP.Listen {
