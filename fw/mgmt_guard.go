@@ -39,6 +39,8 @@ import (
 //     ndnd v1.5.3 (fw/mgmt/face.go) type-asserts that type without a check
 //     and would panic the process; the guard applies what the LinkService
 //     interface allows (persistency, MTU) or refuses with 409;
+//   - faces/destroy on an internal face (management's own, the null face,
+//     an in-process application's): 401;
 //   - faces/create, always: it makes the node's own faces (createFace) or
 //     is refused with 406/409/504, and never reaches ndnd's code, which
 //     would open ndnd transports;
@@ -77,6 +79,7 @@ var (
 	compFaces    = enc.NewGenericComponent("faces")
 	compCreate   = enc.NewGenericComponent("create")
 	compUpdate   = enc.NewGenericComponent("update")
+	compDestroy  = enc.NewGenericComponent("destroy")
 )
 
 // mgmtState is the Forwarder's management guard state. Protected prefixes
@@ -131,6 +134,7 @@ type mgmtKind int
 const (
 	kindStrategy mgmtKind = iota
 	kindFaceUpdate
+	kindFaceDestroy
 	kindFaceCreate
 	kindLocalhopRefuse
 )
@@ -236,6 +240,8 @@ func (g *mgmtGuard) SendPacket(out dispatch.OutPkt) {
 		g.enqueue(mgmtRequest{out: out, kind: kindStrategy})
 	case module.Equal(compFaces) && verb.Equal(compUpdate):
 		g.enqueue(mgmtRequest{out: out, kind: kindFaceUpdate})
+	case module.Equal(compFaces) && verb.Equal(compDestroy):
+		g.enqueue(mgmtRequest{out: out, kind: kindFaceDestroy})
 	case module.Equal(compFaces) && verb.Equal(compCreate):
 		g.enqueue(mgmtRequest{out: out, kind: kindFaceCreate})
 	default:
@@ -288,6 +294,8 @@ func (g *mgmtGuard) handle(r mgmtRequest) {
 		g.strategy(r.out)
 	case kindFaceUpdate:
 		g.faceUpdate(r.out)
+	case kindFaceDestroy:
+		g.faceDestroy(r.out)
 	case kindFaceCreate:
 		g.faceCreate(r.out)
 	}
@@ -390,6 +398,27 @@ func (g *mgmtGuard) faceUpdate(out dispatch.OutPkt) {
 	res.Uri.Unset()
 	res.LocalUri.Unset()
 	g.answer(out, statusOK, "OK", res)
+}
+
+// faceDestroy refuses faces/destroy on the forwarder's own internal faces:
+// ndnd would close them, and closing management's face ends management
+// (route registration for every application with it), closing an
+// in-process face cuts off one of the node's own applications.
+func (g *mgmtGuard) faceDestroy(out dispatch.OutPkt) {
+	p, ok := params(out)
+	if !ok || !p.FaceId.IsSet() {
+		g.real.SendPacket(out) // ndnd answers 400
+		return
+	}
+	id := p.FaceId.Unwrap()
+	if ls := face.FaceTable.Get(id); ls != nil {
+		if s := ls.RemoteURI().Scheme(); s == "null" || s == "internal" {
+			g.refuse(out, statusUnauthorized, "Face cannot be destroyed via management",
+				&mgmt.ControlArgs{FaceId: optional.Some(id)})
+			return
+		}
+	}
+	g.real.SendPacket(out)
 }
 
 // persistencyAllowed applies ndnd's (and NFD's) rules: a datagram face

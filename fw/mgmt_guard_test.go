@@ -437,3 +437,23 @@ func TestMgmtGuardLogsRefusalsRateLimited(t *testing.T) {
 		t.Errorf("refused %d, want 7", n)
 	}
 }
+
+// faces/destroy cannot close management's face or an in-process face; it
+// still closes others.
+func TestMgmtGuardRefusesDestroyingInternalFaces(t *testing.T) {
+	e, af := newEngine(t)
+	g := testFwd.mgmt.guard.Load()
+	for _, id := range []uint64{g.id, af.FaceID()} {
+		code, val := mgmtCmd(t, e, "faces", "destroy", &mgmt.ControlArgs{FaceId: optional.Some(id)})
+		wantStatus(t, fmt.Sprintf("destroy face %d", id), code, val, statusUnauthorized)
+		if face.FaceTable.Get(id) == nil {
+			t.Errorf("face %d destroyed", id)
+		}
+	}
+	code, val := mgmtCmd(t, e, "strategy-choice", "set", strategyArgs(t, "/test/mgmt/destroy", "multicast"))
+	wantStatus(t, "management still up", code, val, statusOK)
+
+	ff := addForeignFace(t, defn.MakeUDPFaceURI(4, "192.0.2.9", 6363))
+	code, val = mgmtCmd(t, e, "faces", "destroy", &mgmt.ControlArgs{FaceId: optional.Some(ff.FaceID())})
+	wantStatus(t, "destroy a network face", code, val, statusOK)
+}
