@@ -39,6 +39,8 @@ import (
 //     ndnd v1.5.3 (fw/mgmt/face.go) type-asserts that type without a check
 //     and would panic the process; the guard applies what the LinkService
 //     interface allows (persistency, MTU) or refuses with 409;
+//   - rib/register and rib/unregister for a name under /localhost/nfd or
+//     /localhop/nfd: 403 (it would divert other clients' commands);
 //   - faces/destroy on an internal face (management's own, the null face,
 //     an in-process application's): 401;
 //   - faces/create, always: it makes the node's own faces (createFace) or
@@ -137,6 +139,7 @@ const (
 	kindFaceDestroy
 	kindFaceCreate
 	kindLocalhopRefuse
+	kindReservedRoute
 )
 
 // mgmtGuard is the management face's dispatch entry (dispatch.Face). Its
@@ -229,13 +232,15 @@ func (g *mgmtGuard) SendPacket(out dispatch.OutPkt) {
 	if name[0].Equal(enc.LOCALHOP) {
 		if g.cfg.AllowLocalhopRegister && module.Equal(compRib) &&
 			(verb.Equal(compRegister) || verb.Equal(compUnreg)) && g.isLocal(out.InFace) {
-			g.real.SendPacket(out)
+			g.routeCommand(out)
 			return
 		}
 		g.enqueue(mgmtRequest{out: out, kind: kindLocalhopRefuse})
 		return
 	}
 	switch {
+	case module.Equal(compRib) && (verb.Equal(compRegister) || verb.Equal(compUnreg)):
+		g.routeCommand(out)
 	case module.Equal(compStrategy) && (verb.Equal(compSet) || verb.Equal(compUnset)):
 		g.enqueue(mgmtRequest{out: out, kind: kindStrategy})
 	case module.Equal(compFaces) && verb.Equal(compUpdate):
@@ -247,6 +252,20 @@ func (g *mgmtGuard) SendPacket(out dispatch.OutPkt) {
 	default:
 		g.real.SendPacket(out)
 	}
+}
+
+// routeCommand passes a rib/register or rib/unregister on to ndnd, unless
+// it is for management's own prefixes: a route there would send other
+// clients' commands to whoever registered it. Decoding the parameters is
+// cheap enough for the forwarding thread, and keeps route registration off
+// the guard's queue.
+func (g *mgmtGuard) routeCommand(out dispatch.OutPkt) {
+	if p, ok := params(out); ok && p.Name != nil &&
+		(defn.LOCAL_PREFIX.IsPrefix(p.Name) || defn.NON_LOCAL_PREFIX.IsPrefix(p.Name)) {
+		g.enqueue(mgmtRequest{out: out, kind: kindReservedRoute})
+		return
+	}
+	g.real.SendPacket(out)
 }
 
 func (g *mgmtGuard) enqueue(r mgmtRequest) {
@@ -290,6 +309,8 @@ func (g *mgmtGuard) handle(r mgmtRequest) {
 			why = "localhop management is disabled (Config.Mgmt.AllowLocalhopRegister)"
 		}
 		g.refuse(r.out, statusForbidden, why, nil)
+	case kindReservedRoute:
+		g.refuse(r.out, statusForbidden, "routes under /localhost/nfd and /localhop/nfd are the forwarder's", nil)
 	case kindStrategy:
 		g.strategy(r.out)
 	case kindFaceUpdate:

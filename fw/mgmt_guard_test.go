@@ -457,3 +457,25 @@ func TestMgmtGuardRefusesDestroyingInternalFaces(t *testing.T) {
 	code, val = mgmtCmd(t, e, "faces", "destroy", &mgmt.ControlArgs{FaceId: optional.Some(ff.FaceID())})
 	wantStatus(t, "destroy a network face", code, val, statusOK)
 }
+
+// No client can route management's own prefixes to itself.
+func TestMgmtGuardRefusesRoutesToManagementPrefixes(t *testing.T) {
+	e, _ := newEngine(t)
+	hop, _ := hopEngine(t, false)
+	for _, tc := range []struct {
+		e      ndn.Engine
+		prefix string
+	}{
+		{e, "/localhost/nfd"}, {e, "/localhost/nfd/rib"}, {e, "/localhop/nfd"}, {hop, "/localhop/nfd/faces"},
+	} {
+		code, val := mgmtCmd(t, tc.e, "rib", "register", &mgmt.ControlArgs{Name: mustName(t, tc.prefix)})
+		wantStatus(t, "register "+tc.prefix, code, val, statusForbidden)
+	}
+	if hops := testFwd.NextHops(mustName(t, "/localhost/nfd/rib/register")); len(hops) != 1 || hops[0] != testFwd.mgmt.guard.Load().id {
+		t.Errorf("next hops of management %v", hops)
+	}
+	// Elsewhere under /localhost is allowed, as in NFD.
+	if err := e.RegisterRoute(mustName(t, "/localhost/test-service")); err != nil {
+		t.Errorf("register /localhost/test-service: %v", err)
+	}
+}
