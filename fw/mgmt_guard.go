@@ -43,7 +43,7 @@ import (
 //     /localhop/nfd: 403 (it would divert other clients' commands);
 //   - faces/destroy on an internal face (management's own, the null face,
 //     an in-process application's): 401;
-//   - faces/create, always: it makes the node's own faces (createFace) or
+//   - faces/create, always: it makes the node's own faces (mgmtCreateFace) or
 //     is refused with 406/409/504, and never reaches ndnd's code, which
 //     would open ndnd transports;
 //   - /localhop/nfd: only rib/register and rib/unregister from local-scope
