@@ -1,0 +1,291 @@
+package client
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	mgmt "github.com/named-data/ndnd/std/ndn/mgmt_2022"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+	sig "github.com/named-data/ndnd/std/security/signer"
+	"github.com/named-data/ndnd/std/types/optional"
+	"github.com/named-data/ndnd/std/utils"
+)
+
+// StatusError is a management command the node answered with a status
+// other than 200 (NFD's ControlResponse).
+type StatusError struct {
+	Command string // e.g. "rib/register"
+	Prefix  enc.Name
+	Code    uint64
+	Text    string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("client: %s %s: status %d %s", e.Command, e.Prefix, e.Code, e.Text)
+}
+
+// ErrNoAnswer: a management command got no answer within
+// Config.CommandTimeout, or a Nack.
+var ErrNoAnswer = errors.New("client: no answer to management command")
+
+// Register routes prefix to this face: it sends an NFD rib/register command
+// (/localhost/nfd/rib/register on a unix socket, /localhop/nfd/rib/register
+// on TCP, signed like ndnd's engine signs them) and waits for the answer,
+// at most Config.CommandTimeout. The prefix is also kept, and registered
+// again at every reconnection, before OnUp (failures then go to
+// OnRegisterError). While the face is down, the prefix is kept and the
+// error wraps ErrDown; a refusal is a *StatusError; no answer is
+// ErrNoAnswer. Safe for concurrent use, from any goroutine but the
+// OnPacket callback's (the answer is read there). It has the signature of
+// svs.Config.Register.
+func (f *Face) Register(prefix enc.Name) error {
+	prefix = prefix.Clone()
+	f.mu.Lock()
+	if f.state == StateClosed {
+		f.mu.Unlock()
+		return ErrClosed
+	}
+	known := false
+	for _, r := range f.routes {
+		if r.Equal(prefix) {
+			known = true
+			break
+		}
+	}
+	if !known {
+		f.routes = append(f.routes, prefix)
+	}
+	c := f.cur
+	f.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("%w: %s will be registered when connected", ErrDown, prefix)
+	}
+	return f.command(c, "register", prefix)
+}
+
+// Unregister stops routing prefix to this face: it forgets the prefix and,
+// when connected, sends rib/unregister and waits for the answer. Errors as
+// Register. Safe for concurrent use.
+func (f *Face) Unregister(prefix enc.Name) error {
+	f.mu.Lock()
+	if f.state == StateClosed {
+		f.mu.Unlock()
+		return ErrClosed
+	}
+	for i, r := range f.routes {
+		if r.Equal(prefix) {
+			f.routes = append(f.routes[:i:i], f.routes[i+1:]...)
+			break
+		}
+	}
+	c := f.cur
+	f.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("%w: %s not unregistered", ErrDown, prefix)
+	}
+	return f.command(c, "unregister", prefix)
+}
+
+// Routes returns a copy of the prefixes registered at every connection.
+func (f *Face) Routes() []enc.Name {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]enc.Name, len(f.routes))
+	for i, r := range f.routes {
+		out[i] = r.Clone()
+	}
+	return out
+}
+
+// registerAll registers every kept route on the new connection c, each up
+// to RegisterAttempts times (a node that has just started may not answer
+// management yet). On the connection goroutine.
+func (f *Face) registerAll(c *conn) {
+	for _, prefix := range f.Routes() {
+		var err error
+		for attempt := 0; attempt < f.cfg.RegisterAttempts; attempt++ {
+			if attempt > 0 {
+				t := time.NewTimer(backoff(attempt-1, f.cfg.MinBackoff, f.cfg.MaxBackoff, f.rng.Float64()))
+				select {
+				case <-t.C:
+				case <-c.gone:
+				case <-f.closing:
+				}
+				t.Stop()
+			}
+			if err = f.command(c, "register", prefix); err == nil || errors.Is(err, ErrDown) || errors.Is(err, ErrClosed) {
+				break
+			}
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrDown), errors.Is(err, ErrClosed):
+			return // the connection is gone: the next one registers all
+		default:
+			f.regFailures.Add(1)
+			f.log.Warn("client: route not registered", "prefix", prefix.String(), "err", err)
+			if f.cfg.OnRegisterError != nil {
+				f.cfg.OnRegisterError(prefix, err)
+			}
+		}
+	}
+}
+
+// command sends the rib command verb for prefix on c and waits for its
+// answer.
+func (f *Face) command(c *conn, verb string, prefix enc.Name) error {
+	what := "rib/" + verb
+	var nonce [8]byte
+	binary.BigEndian.PutUint64(nonce[:], f.cmds.nonce())
+	cfg := &ndn.InterestConfig{
+		Lifetime:    optional.Some(f.cfg.CommandTimeout),
+		Nonce:       utils.ConvertNonce(nonce[4:]),
+		MustBeFresh: true,
+		SigNonce:    nonce[:],
+		SigTime:     optional.Some(time.Duration(time.Now().UnixMilli()) * time.Millisecond),
+	}
+	mc := mgmt.NewConfig(f.ep.local, sig.NewSha256Signer(), spec.Spec{})
+	intr, err := mc.MakeCmd("rib", verb, &mgmt.ControlArgs{Name: prefix}, cfg)
+	if err != nil {
+		return fmt.Errorf("client: %s %s: %w", what, prefix, err)
+	}
+	p := f.cmds.add(c, intr.FinalName)
+	defer f.cmds.remove(p)
+	if err := f.write(c, intr.Wire); err != nil {
+		return err
+	}
+	t := time.NewTimer(f.cfg.CommandTimeout)
+	defer t.Stop()
+	var a answer
+	select {
+	case a = <-p.ch:
+	case <-t.C:
+		return fmt.Errorf("%w: %s %s after %v", ErrNoAnswer, what, prefix, f.cfg.CommandTimeout)
+	case <-c.gone:
+		return fmt.Errorf("%w: %s %s: connection lost", ErrDown, what, prefix)
+	case <-f.closing:
+		return ErrClosed
+	}
+	if a.nack != 0 {
+		return fmt.Errorf("%w: %s %s: Nack %d", ErrNoAnswer, what, prefix, a.nack)
+	}
+	resp, err := mgmt.ParseControlResponse(enc.NewBufferView(a.content), true)
+	if err != nil || resp.Val == nil {
+		return fmt.Errorf("client: %s %s: bad ControlResponse: %v", what, prefix, err)
+	}
+	if resp.Val.StatusCode != 200 {
+		return &StatusError{Command: what, Prefix: prefix.Clone(), Code: resp.Val.StatusCode, Text: resp.Val.StatusText}
+	}
+	return nil
+}
+
+// cmdTable holds the management commands waiting for an answer. The reader
+// consults it only while it is not empty.
+type cmdTable struct {
+	n       atomic.Int32
+	seq     atomic.Uint64
+	mu      sync.Mutex
+	pending map[uint64]*pendingCmd
+}
+
+type pendingCmd struct {
+	id   uint64
+	c    *conn
+	name enc.Name
+	ch   chan answer // buffered: the reader never blocks on it
+}
+
+type answer struct {
+	content []byte // a copy: the frame is the reader's
+	nack    uint64
+}
+
+func (t *cmdTable) nonce() uint64 {
+	return t.seq.Add(1)*0x9e3779b97f4a7c15 ^ uint64(time.Now().UnixNano())
+}
+
+func (t *cmdTable) add(c *conn, name enc.Name) *pendingCmd {
+	p := &pendingCmd{id: t.seq.Add(1), c: c, name: name, ch: make(chan answer, 1)}
+	t.mu.Lock()
+	t.pending[p.id] = p
+	t.mu.Unlock()
+	t.n.Add(1)
+	return p
+}
+
+func (t *cmdTable) remove(p *pendingCmd) {
+	t.mu.Lock()
+	if _, ok := t.pending[p.id]; ok {
+		delete(t.pending, p.id)
+		t.n.Add(-1)
+	}
+	t.mu.Unlock()
+}
+
+func (t *cmdTable) waiting() bool { return t.n.Load() > 0 }
+
+// deliver hands frame to the command it answers, and reports whether it
+// did; any other frame is left to OnPacket.
+func (t *cmdTable) deliver(frame []byte) bool {
+	name, content, nack, ok := parseAnswer(frame)
+	if !ok {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, p := range t.pending {
+		if (nack == 0 && p.name.IsPrefix(name)) || (nack != 0 && p.name.Equal(name)) {
+			delete(t.pending, id)
+			t.n.Add(-1)
+			p.ch <- answer{content: content, nack: nack}
+			return true
+		}
+	}
+	return false
+}
+
+// parseAnswer decodes what may answer a command: a Data (its name and a
+// copy of its content), or a Nack in an LpPacket (the Interest's name and
+// the reason, at least 1). Anything else, malformed included, is !ok. It
+// never panics: ndnd's decoder is generated code that a frame from a
+// broken node should not be trusted to keep within bounds, so a panic in
+// it is taken as a malformed frame.
+func parseAnswer(frame []byte) (name enc.Name, content []byte, nack uint64, ok bool) {
+	defer func() {
+		if recover() != nil {
+			name, content, nack, ok = nil, nil, 0, false
+		}
+	}()
+	pkt, _, err := spec.ReadPacket(enc.NewBufferView(frame))
+	if err != nil || pkt == nil {
+		return nil, nil, 0, false
+	}
+	if lp := pkt.LpPacket; lp != nil {
+		if lp.FragIndex.IsSet() || lp.FragCount.IsSet() || len(lp.Fragment) == 0 {
+			return nil, nil, 0, false
+		}
+		if lp.Nack != nil {
+			nack = lp.Nack.Reason
+			if nack == 0 {
+				nack = 1
+			}
+		}
+		pkt, _, err = spec.ReadPacket(enc.NewWireView(lp.Fragment))
+		if err != nil || pkt == nil {
+			return nil, nil, 0, false
+		}
+	}
+	switch {
+	case nack != 0 && pkt.Interest != nil:
+		return pkt.Interest.NameV.Clone(), nil, nack, true
+	case nack == 0 && pkt.Data != nil:
+		return pkt.Data.NameV.Clone(), append([]byte(nil), pkt.Data.ContentV.Join()...), 0, true
+	}
+	return nil, nil, 0, false
+}
