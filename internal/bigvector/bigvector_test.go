@@ -16,17 +16,22 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
 const (
 	defaultMembers = 400
 	nodes          = 3
+	residents      = 10 // members per node that stay; the others come and go in waves
+	wave           = 20
 	group          = "/bigvector"
 	pubs           = 20                     // publications of each publisher
 	pubInterval    = 200 * time.Millisecond // between them
-	stagger        = 15 * time.Millisecond  // between member starts, per node
+	stagger        = 10 * time.Millisecond  // between member starts, per node
 	convergeWithin = 50 * time.Second       // until every vector holds every member
 	learnWithin    = 15 * time.Second       // after the last publication
+	maxPacket      = 8800                   // the largest NDN packet ndnd forwards
 )
 
 // --- binaries ---
@@ -254,6 +259,7 @@ type counts struct {
 	Sent, SendErrors, Received, InboxDropped, Malformed, Invalid uint64
 	Updates, Suppressions, Partial, Omitted, Refused, Evicted    uint64
 	Pruned, Published                                            uint64
+	RegisterRetries                                              uint64
 }
 
 type event struct {
@@ -265,6 +271,7 @@ type event struct {
 	Err    string  `json:"err"`
 	N      int     `json:"n"`
 	Up     int     `json:"up"`
+	Left   int     `json:"left"`
 	Full   int     `json:"full"`
 	Min    int     `json:"min"`
 	Max    int     `json:"max"`
@@ -337,14 +344,16 @@ func (e *events) line(proc int, s string) {
 	}
 }
 
-// full reports whether every member runs and holds want pairs, and the
+// full reports whether, in every members process, every wave has come and
+// gone and every resident runs and holds every member's entry; and the
 // status lines.
-func (e *events) full(perProc []int) (bool, []event) {
+func (e *events) full(residents, count []int) (bool, []event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ok := true
-	for i, n := range perProc {
-		if e.status[i].Up != n || e.status[i].Full != n {
+	for i, n := range residents {
+		st := e.status[i]
+		if st.Up != n || st.Full != n || st.Left != count[i]-n {
 			ok = false
 		}
 	}
@@ -392,13 +401,14 @@ func (e *events) measure(members []string) result {
 
 // --- the nodes ---
 
-func nodeConfig(i int, sock, level string) string {
+func nodeConfig(i int, sock, level, fwLevel string) string {
 	return fmt.Sprintf(`
 [node]
 name = "/bigvector-node/n%d"
 ping = false
 [log]
 level = %q
+forwarder_level = %q
 [faces.unix]
 enabled = true
 path = %q
@@ -408,17 +418,24 @@ enabled = false
 enabled = true
 [[group]]
 prefix = %q
-`, i, level, sock, group)
+`, i, level, fwLevel, sock, group)
 }
 
-var logMsg = regexp.MustCompile(`level=(WARN|ERROR) msg=("(?:[^"\\]|\\.)*"|\S+)`)
+var (
+	logMsg    = regexp.MustCompile(`level=(WARN|ERROR) msg=("(?:[^"\\]|\\.)*"|\S+)`)
+	logReason = regexp.MustCompile(` reason=("(?:[^"\\]|\\.)*"|\S+)`)
+)
 
 // warnings summarizes a node's WARN and ERROR lines by message.
 func warnings(lines []string) string {
 	msgs := map[string]int{}
 	for _, l := range lines {
 		if m := logMsg.FindStringSubmatch(l); m != nil {
-			msgs[m[1]+" "+m[2]]++
+			k := m[1] + " " + m[2]
+			if r := logReason.FindStringSubmatch(l); r != nil {
+				k += " reason=" + r[1]
+			}
+			msgs[k]++
 		}
 	}
 	keys := make([]string, 0, len(msgs))
@@ -457,9 +474,12 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 	t0 := time.Now()
 	nodeBin, membersBin := binary(t, "ndnsvs-node"), binary(t, "members")
 	total := memberCount(t)
-	level := "info"
-	if os.Getenv("BIGVECTOR_LOG") == "debug" {
+	level, fwLevel := "info", "warn"
+	switch os.Getenv("BIGVECTOR_LOG") {
+	case "debug":
 		level = "debug"
+	case "debug-fw":
+		level, fwLevel = "debug", "debug"
 	}
 	hosts := newLAN(t, nodes)
 	dir := t.TempDir()
@@ -469,7 +489,7 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 	for i := range nodes {
 		sock := filepath.Join(dir, fmt.Sprintf("n%d.sock", i+1))
 		cfg := filepath.Join(dir, fmt.Sprintf("n%d.toml", i+1))
-		if err := os.WriteFile(cfg, []byte(nodeConfig(i+1, sock, level)), 0o600); err != nil {
+		if err := os.WriteFile(cfg, []byte(nodeConfig(i+1, sock, level, fwLevel)), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		n := start(t, fmt.Sprintf("node %d", i+1), nil, "ip", "netns", "exec", hosts[i], nodeBin, "run", "--config", cfg)
@@ -481,23 +501,25 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 		socks = append(socks, sock)
 	}
 
-	// Members 1..total, split over the nodes; the first of each node
-	// publishes.
+	// Members 1..total, split over the nodes; the first residents of
+	// each node stay, the first of them publishes.
 	var all, publishers []string
-	perProc := make([]int, nodes)
+	count := make([]int, nodes)
+	perProc := make([]int, nodes) // residents
 	first := make([]int, nodes)
 	next := 1
 	for i := range nodes {
-		perProc[i] = total / nodes
+		count[i] = total / nodes
 		if i < total%nodes {
-			perProc[i]++
+			count[i]++
 		}
+		perProc[i] = min(residents, count[i])
 		first[i] = next
 		publishers = append(publishers, memberName(next))
 		for j := range perProc[i] {
 			all = append(all, memberName(next+j))
 		}
-		next += perProc[i]
+		next += count[i]
 	}
 	ev := newEvents(publishers)
 	var ms []*proc
@@ -505,7 +527,8 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 		m := start(t, fmt.Sprintf("members %d", i+1), func(s string) { ev.line(i, s) },
 			"ip", "netns", "exec", hosts[i], membersBin,
 			"-socket", socks[i], "-group", group, "-prefix", group,
-			"-from", strconv.Itoa(first[i]), "-count", strconv.Itoa(perProc[i]),
+			"-from", strconv.Itoa(first[i]), "-count", strconv.Itoa(count[i]),
+			"-resident", strconv.Itoa(perProc[i]), "-wave", strconv.Itoa(wave),
 			"-expect", strconv.Itoa(total), "-watch", strings.Join(publishers, ","),
 			"-pubs", strconv.Itoa(pubs), "-interval", pubInterval.String(),
 			"-stagger", stagger.String())
@@ -513,6 +536,12 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 	}
 	procs := append(slices.Clone(ns), ms...)
 	dump := func() string {
+		if d := os.Getenv("BIGVECTOR_LOGDIR"); d != "" {
+			for _, p := range procs {
+				f := filepath.Join(d, strings.ReplaceAll(p.name, " ", "")+".log")
+				_ = os.WriteFile(f, []byte(strings.Join(p.all(), "\n")+"\n"), 0o644)
+			}
+		}
 		var b strings.Builder
 		for _, p := range procs {
 			fmt.Fprintf(&b, "--- %s (alive %v)\n%s\n", p.name, p.alive(), p.tail(40))
@@ -523,7 +552,8 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 		t.Helper()
 		for _, p := range procs {
 			if !p.alive() {
-				t.Fatalf("%s exited (%v)\n%s", p.name, p.err, dump())
+				_, st := ev.full(perProc, count)
+				t.Fatalf("%s exited (%v); last status per members process %s\n%s", p.name, p.err, statusString(st), dump())
 			}
 		}
 	}
@@ -533,7 +563,7 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 	var st []event
 	for {
 		var ok bool
-		ok, st = ev.full(perProc)
+		ok, st = ev.full(perProc, count)
 		if ok {
 			break
 		}
@@ -548,8 +578,11 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 	for _, s := range st {
 		bytes = max(bytes, s.Bytes)
 	}
-	t.Logf("%d members on %d nodes: every vector holds every member %v after the first started; largest vector %d bytes encoded whole (StateVector TLV)",
-		total, nodes, converged.Round(time.Millisecond), bytes)
+	t.Logf("%d members on %d nodes: every resident's vector holds every member %v after the first started; largest vector %d bytes encoded whole (StateVector TLV; sent in part, at most core.DefaultMaxVectorBytes = %d)",
+		total, nodes, converged.Round(time.Millisecond), bytes, core.DefaultMaxVectorBytes)
+	if total >= defaultMembers && bytes <= maxPacket {
+		t.Errorf("the vector is %d bytes: not over one NDN packet (%d), so this test shows nothing", bytes, maxPacket)
+	}
 
 	// The publishers publish.
 	p0 := time.Now()
@@ -597,8 +630,8 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 			t.Logf("members %d: no stats", i+1)
 			continue
 		}
-		t.Logf("members %d (%d members): sent %d Sync Interests (%d partial, %d pairs left out, %d send errors); received %d (inbox drops %d, malformed %d); new names refused %d, evicted %d",
-			i+1, perProc[i], c.Sent, c.Partial, c.Omitted, c.SendErrors, c.Received, c.InboxDropped, c.Malformed, c.Refused, c.Evicted)
+		t.Logf("members %d (%d members, %d resident): sent %d Sync Interests (%d partial, %d pairs left out, %d send errors); received %d (inbox drops %d, malformed %d); new names refused %d, evicted %d; route registrations tried again %d",
+			i+1, count[i], perProc[i], c.Sent, c.Partial, c.Omitted, c.SendErrors, c.Received, c.InboxDropped, c.Malformed, c.Refused, c.Evicted, c.RegisterRetries)
 	}
 	errs := slices.Clone(ev.errs)
 	ev.mu.Unlock()
@@ -630,7 +663,7 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 func statusString(st []event) string {
 	var s []string
 	for _, e := range st {
-		s = append(s, fmt.Sprintf("{up %d, full %d, pairs %d..%d, %d B}", e.Up, e.Full, e.Min, e.Max, e.Bytes))
+		s = append(s, fmt.Sprintf("{residents up %d, full %d, members left %d, pairs %d..%d, %d B, counters %+v}", e.Up, e.Full, e.Left, e.Min, e.Max, e.Bytes, e.Counts))
 	}
 	return strings.Join(s, " ")
 }

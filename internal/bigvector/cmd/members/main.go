@@ -4,8 +4,19 @@
 // connection of its own to the node's socket (engine.NewUnixFace,
 // engine.NewBasicEngine), and this module's svs.New on it. Every member
 // publishes once when it starts, so that its entry is in the group's state
-// vector; the first one (-publisher) then publishes -pubs more times when
-// told to.
+// vector.
+//
+// The first -resident members stay until the end; the first of them is the
+// publisher, which publishes -pubs more times when told to. The others,
+// members that existed earlier, come in waves of -wave after the
+// residents: each member of a wave starts and publishes once, and the wave
+// leaves (closes its members and their connections) once every resident
+// of this process holds all of its entries; from then on the residents
+// carry them. So the vector holds -count entries from this process while
+// only -resident + -wave members run at once: every Sync Interest reaches
+// every running member on its own unix connection, and with all 400 of
+// them running at once joining costs O(n²) deliveries of packets of up to
+// 8 KB (see the package comment of internal/bigvector).
 //
 // It reads commands on stdin, one per line:
 //
@@ -14,18 +25,21 @@
 //
 // and prints one JSON line per event on stdout:
 //
-//	{"ev":"up","n":133,"t":<unix ns>}                      every member runs and has published once
-//	{"ev":"status","up":133,"full":120,"min":390,"max":400,"bytes":13214}
+//	{"ev":"up","n":10,"left":124,"t":<unix ns>}            the residents run, every wave has come and gone
+//	{"ev":"status","up":10,"left":124,"full":10,"min":403,"max":403,"bytes":13214,"counts":{...}}
 //	{"ev":"pub","node":"/bigvector/m0001","seq":2,"t":<unix ns>}    t: just before Publish
 //	{"ev":"learn","m":"/bigvector/m0150","node":"/bigvector/m0001","seq":2,"t":<unix ns>}
-//	{"ev":"stats",...}                                     counters summed over the members
+//	{"ev":"published","m":"/bigvector/m0001","t":<unix ns>} the publisher is done
+//	{"ev":"stats","n":10,"counts":{...}}                   counters summed over every member, gone ones included
 //	{"ev":"err","m":"/bigvector/m0150","err":"...","t":<unix ns>}
 //
-// status is printed every -status: how many members run, how many hold
-// -expect pairs in their vector, the fewest and most pairs held, and the
-// size of the largest vector encoded whole (StateVector TLV). learn lines
-// are printed only for the names given in -watch, one per learned sequence
-// number. It runs until SIGINT or SIGTERM.
+// status is printed every -status: how many residents run and how many
+// members have left, how many residents hold -expect pairs of members
+// under -prefix in their vector, the fewest and most such pairs a resident
+// holds, the size of the
+// largest vector encoded whole (StateVector TLV), and the counters. learn
+// lines are printed only for the names given in -watch, one per learned
+// sequence number. It runs until SIGINT or SIGTERM.
 package main
 
 import (
@@ -36,8 +50,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -46,6 +62,7 @@ import (
 	"github.com/named-data/ndnd/std/ndn"
 
 	"github.com/ndnsvs/ndnsvs-node/svs"
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
@@ -57,6 +74,7 @@ type event struct {
 	T      int64  `json:"t,omitempty"`
 	Err    string `json:"err,omitempty"`
 	N      int    `json:"n,omitempty"`
+	Left   int    `json:"left,omitempty"`
 	Up     int    `json:"up,omitempty"`
 	Full   int    `json:"full,omitempty"`
 	Min    int    `json:"min,omitempty"`
@@ -70,6 +88,7 @@ type stats struct {
 	Sent, SendErrors, Received, InboxDropped, Malformed, Invalid uint64
 	Updates, Suppressions, Partial, Omitted, Refused, Evicted    uint64
 	Pruned, Published                                            uint64
+	RegisterRetries                                              uint64
 }
 
 func (s *stats) add(x svs.Stats) {
@@ -89,6 +108,14 @@ func (s *stats) add(x svs.Stats) {
 	s.Published += x.Engine.Published
 }
 
+// registerTries is how many times a member sends the route registration
+// command before it gives up.
+const registerTries = 5
+
+// registerRetries counts registration commands that failed (and were sent
+// again, unless it was the last try).
+var registerRetries atomic.Uint64
+
 type printer struct {
 	mu sync.Mutex
 	w  *bufio.Writer
@@ -105,6 +132,8 @@ func (p *printer) print(e event) {
 type options struct {
 	sock, group, prefix string
 	from, count         int
+	resident, wave      int
+	waveWait            time.Duration
 	expect              int
 	watch               map[string]bool
 	pubs                int
@@ -119,8 +148,11 @@ func main() {
 	flag.StringVar(&o.group, "group", "/bigvector", "sync group prefix")
 	flag.StringVar(&o.prefix, "prefix", "/bigvector", "member names are <prefix>/m<NNNN>")
 	flag.IntVar(&o.from, "from", 1, "number of the first member")
-	flag.IntVar(&o.count, "count", 1, "members to run; the first is the publisher")
-	flag.IntVar(&o.expect, "expect", 0, "pairs a full vector holds (the whole group)")
+	flag.IntVar(&o.count, "count", 1, "members to run, residents included")
+	flag.IntVar(&o.resident, "resident", 1, "members that stay (the first -resident of -count); the first is the publisher")
+	flag.IntVar(&o.wave, "wave", 20, "members that come and go together, after the residents")
+	flag.DurationVar(&o.waveWait, "wave-wait", 20*time.Second, "how long a wave may wait for the residents to hold its entries")
+	flag.IntVar(&o.expect, "expect", 0, "pairs under -prefix a full vector holds (every member of the test)")
 	flag.StringVar(&watch, "watch", "", "comma-separated member names whose learned sequence numbers are printed")
 	flag.IntVar(&o.pubs, "pubs", 20, "publications of the publisher on the publish command")
 	flag.DurationVar(&o.interval, "interval", 200*time.Millisecond, "time between publications")
@@ -147,8 +179,8 @@ type member struct {
 }
 
 func run(o options) error {
-	if o.sock == "" || o.count < 1 {
-		return fmt.Errorf("-socket and -count are required")
+	if o.sock == "" || o.resident < 1 || o.count < o.resident || o.wave < 1 {
+		return fmt.Errorf("want -socket, and 1 <= -resident <= -count, -wave >= 1")
 	}
 	group, err := enc.NameFromStr(o.group)
 	if err != nil {
@@ -175,27 +207,67 @@ func run(o options) error {
 		}
 	}()
 
-	// Members start one by one, -stagger apart: each connects, registers
-	// the group prefix and publishes once.
+	// The residents start one by one, -stagger apart: each connects,
+	// registers the group prefix and publishes once. Then the others come
+	// in waves and go: see the package comment.
+	var gone stats // counters of the members that have left
+	left := 0
 	started := make(chan error, 1)
 	go func() {
-		for i := range o.count {
-			m, err := startMember(ctx, o, group, o.from+i, out)
-			if err != nil {
-				started <- err
-				return
+		started <- func() error {
+			for i := range o.resident {
+				m, err := startMember(ctx, o, group, o.from+i, out)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				members = append(members, m)
+				mu.Unlock()
+				if err := sleep(ctx, o.stagger); err != nil {
+					return err
+				}
 			}
-			mu.Lock()
-			members = append(members, m)
-			mu.Unlock()
-			select {
-			case <-ctx.Done():
-				started <- ctx.Err()
-				return
-			case <-time.After(o.stagger):
+			for first := o.resident; first < o.count; first += o.wave {
+				var wave []*member
+				for i := first; i < min(first+o.wave, o.count); i++ {
+					m, err := startMember(ctx, o, group, o.from+i, out)
+					if err != nil {
+						return err
+					}
+					wave = append(wave, m)
+					if err := sleep(ctx, o.stagger); err != nil {
+						return err
+					}
+				}
+				// A member leaves once every resident holds its entry:
+				// from then on the residents carry it.
+				mu.Lock()
+				residents := slices.Clone(members)
+				mu.Unlock()
+				deadline := time.Now().Add(o.waveWait)
+				for !holdAll(residents, wave) {
+					if time.Now().After(deadline) {
+						return fmt.Errorf("the residents do not hold the entries of members %d..%d after %v",
+							o.from+first, o.from+first+len(wave)-1, o.waveWait)
+					}
+					if err := sleep(ctx, 20*time.Millisecond); err != nil {
+						return err
+					}
+				}
+				for _, m := range wave {
+					_ = m.s.Close()
+				}
+				for _, m := range wave {
+					<-m.s.Done()
+					_ = m.eng.Stop()
+					mu.Lock()
+					gone.add(m.s.Stats())
+					left++
+					mu.Unlock()
+				}
 			}
-		}
-		started <- nil
+			return nil
+		}()
 	}()
 
 	status := time.NewTicker(o.status)
@@ -207,10 +279,10 @@ func run(o options) error {
 			cmds <- strings.TrimSpace(sc.Text())
 		}
 	}()
-	snapshot := func() []*member {
+	snapshot := func() ([]*member, stats, int) {
 		mu.Lock()
 		defer mu.Unlock()
-		return append([]*member(nil), members...)
+		return slices.Clone(members), gone, left
 	}
 	for {
 		select {
@@ -220,13 +292,16 @@ func run(o options) error {
 			if err != nil {
 				return err
 			}
-			out.print(event{Ev: "up", N: len(snapshot()), T: time.Now().UnixNano()})
+			ms, _, left := snapshot()
+			out.print(event{Ev: "up", N: len(ms), Left: left, T: time.Now().UnixNano()})
 		case <-status.C:
-			ms := snapshot()
-			e := event{Ev: "status", Up: len(ms), Min: -1}
+			ms, gone, left := snapshot()
+			e := event{Ev: "status", Up: len(ms), Left: left, Min: -1, Counts: &gone}
+			e.Counts.RegisterRetries = registerRetries.Load()
 			for _, m := range ms {
+				e.Counts.add(m.s.Stats())
 				v := m.s.State()
-				n := v.Len()
+				n := ours(v, o.prefix)
 				if n >= o.expect {
 					e.Full++
 				}
@@ -240,7 +315,7 @@ func run(o options) error {
 			}
 			out.print(e)
 		case c := <-cmds:
-			ms := snapshot()
+			ms, gone, _ := snapshot()
 			switch c {
 			case "publish":
 				if len(ms) == 0 {
@@ -248,7 +323,8 @@ func run(o options) error {
 				}
 				go publish(ctx, o, ms[0], out)
 			case "stats":
-				var st stats
+				st := gone
+				st.RegisterRetries = registerRetries.Load()
 				for _, m := range ms {
 					st.add(m.s.Stats())
 				}
@@ -258,6 +334,41 @@ func run(o options) error {
 			}
 		}
 	}
+}
+
+// ours counts the pairs of v whose node name is under prefix (the members
+// of the test, not the nodes' own members).
+func ours(v *core.Vector, prefix string) int {
+	n := 0
+	v.Each(func(e core.Entry) {
+		if name, err := wire.CoreToName(e.Node); err == nil && strings.HasPrefix(name.String(), prefix+"/") {
+			n++
+		}
+	})
+	return n
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// holdAll reports whether every resident's vector holds the entry of every
+// member of wave.
+func holdAll(residents, wave []*member) bool {
+	for _, r := range residents {
+		v := r.s.State()
+		for _, m := range wave {
+			if v.Get(m.s.Node(), m.s.Boot()) == 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func startMember(ctx context.Context, o options, group enc.Name, i int, out *printer) (*member, error) {
@@ -286,15 +397,30 @@ func startMember(ctx context.Context, o options, group enc.Name, i int, out *pri
 			}
 		},
 		// The group prefix, as the node's own member and NDNts register
-		// it: a /<group>/v=3 route would hide theirs.
-		Register: func(enc.Name) error { return eng.RegisterRoute(group) },
+		// it: a /<group>/v=3 route would hide theirs. ndnd's RegisterRoute
+		// waits 1 s for the node's answer and never tries again; on a
+		// loaded machine the command or its answer can take longer, so
+		// an application tries again (counted in stats).
+		Register: func(enc.Name) error {
+			var err error
+			for range registerTries {
+				if err = eng.RegisterRoute(group); err == nil {
+					return nil
+				}
+				registerRetries.Add(1)
+			}
+			return err
+		},
 	})
 	if err != nil {
 		_ = eng.Stop()
 		return nil, err
 	}
+	runErr := make(chan error, 1)
 	go func() {
-		if err := s.Run(ctx); err != nil && ctx.Err() == nil {
+		err := s.Run(ctx)
+		runErr <- err
+		if err != nil && ctx.Err() == nil {
 			out.print(event{Ev: "err", M: self, Err: "run: " + err.Error(), T: time.Now().UnixNano()})
 		}
 	}()
@@ -303,8 +429,9 @@ func startMember(ctx context.Context, o options, group enc.Name, i int, out *pri
 	seq, err := s.Publish(pctx)
 	if err != nil {
 		_ = s.Close()
+		<-s.Done()
 		_ = eng.Stop()
-		return nil, fmt.Errorf("%s: first publication: %w", self, err)
+		return nil, fmt.Errorf("%s: first publication: %w (Run: %v)", self, err, <-runErr)
 	}
 	out.print(event{Ev: "pub", Node: self, Seq: seq, T: time.Now().UnixNano()})
 	return &member{name: name, eng: eng, s: s}, nil
