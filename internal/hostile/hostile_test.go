@@ -547,7 +547,10 @@ prefix = %q
 `, name, sock, mcastGroup, wsPort, group)
 }
 
-var logMsg = regexp.MustCompile(`level=(WARN|ERROR) msg=("(?:[^"\\]|\\.)*"|\S+)`)
+var (
+	logMsg    = regexp.MustCompile(`level=(WARN|ERROR) msg=("(?:[^"\\]|\\.)*"|\S+)`)
+	logReason = regexp.MustCompile(`\breason=("(?:[^"\\]|\\.)*"|\S+)`)
+)
 
 // warnings counts a node's WARN and ERROR lines and their messages.
 func warnings(lines []logLine) (n int, msgs map[string]int) {
@@ -555,7 +558,12 @@ func warnings(lines []logLine) (n int, msgs map[string]int) {
 	for _, l := range lines {
 		if m := logMsg.FindStringSubmatch(l.s); m != nil {
 			n++
-			msgs[m[2]]++
+			k := m[2]
+			// The node's loss lines: "packets lost" reason=over-mtu ...
+			if r := logReason.FindStringSubmatch(l.s); r != nil {
+				k += " " + r[0]
+			}
+			msgs[k]++
 		}
 	}
 	return n, msgs
