@@ -211,6 +211,18 @@ func (h *lossHandler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level < h.level {
 		return nil
 	}
+	if h.level > slog.LevelDebug {
+		// ndnd adds its caller to every line when it runs at DEBUG; at
+		// the configured level it would not have.
+		out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key != slog.SourceKey {
+				out.AddAttrs(a)
+			}
+			return true
+		})
+		r = out
+	}
 	return h.next.Handle(ctx, r)
 }
 

@@ -114,11 +114,11 @@ func TestSetSlogFindsNdndsField(t *testing.T) {
 // the number held back.
 func TestLogFilterCountsAndRateLimits(t *testing.T) {
 	for _, fl := range forwarderLogs {
-		t.Run(fl.name, func(t *testing.T) { testLogFilter(t, fl.make) })
+		t.Run(fl.name, func(t *testing.T) { testLogFilter(t, fl.make, fl.name != "writer") })
 	}
 }
 
-func testLogFilter(t *testing.T, mk func(io.Writer, slog.Level, *lossSink) *ndnlog.Logger) {
+func testLogFilter(t *testing.T, mk func(io.Writer, slog.Level, *lossSink) *ndnlog.Logger, stripsSource bool) {
 	var fwOut, nodeOut bytes.Buffer
 	var ev logEvents
 	sink := newLossSink(&ev, slog.New(slog.NewTextHandler(&nodeOut, nil)))
@@ -140,6 +140,9 @@ func testLogFilter(t *testing.T, mk func(io.Writer, slog.Level, *lossSink) *ndnl
 	if got := fwOut.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, "an operator's warning") ||
 		!strings.Contains(got, "WARN") {
 		t.Errorf("forwarder log got:\n%s", got)
+	}
+	if got := fwOut.String(); stripsSource && strings.Contains(got, "source") {
+		t.Errorf("ndnd's DEBUG-only source attribute in a WARN line:\n%s", got)
 	}
 	if ev.noRoute.Load() != 3 || ev.overMTU.Load() != 1 || ev.faceQueue.Load() != 1 ||
 		ev.queueDrops.Load() != 1 || ev.malformed.Load() != 1 {
