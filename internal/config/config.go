@@ -35,6 +35,8 @@ const (
 	// faces.limits.reassembly_timeout.
 	MinReassemblyTimeout = 10 * time.Millisecond
 	MaxReassemblyTimeout = time.Minute
+	// MaxMgmtRate bounds management.requests_per_second and burst.
+	MaxMgmtRate = 1_000_000
 	// MaxUnixPathLen is the longest socket path Linux accepts: sun_path is
 	// 108 bytes including the terminating NUL.
 	MaxUnixPathLen = 107
@@ -63,6 +65,8 @@ type Config struct {
 	Log       Log       `toml:"log"`
 	Forwarder Forwarder `toml:"forwarder"`
 	Faces     Faces     `toml:"faces"`
+	// Management guards NFD management (/localhost/nfd, /localhop/nfd).
+	Management Management `toml:"management"`
 	// Groups are the sync groups this node serves; each prefix gets the
 	// multicast strategy. TOML: [[group]].
 	Groups []Group `toml:"group"`
@@ -140,6 +144,24 @@ type Faces struct {
 	TCP       TCPFaces       `toml:"tcp"`
 	WebSocket WebSocketFaces `toml:"websocket"`
 	Limits    FaceLimits     `toml:"limits"`
+}
+
+// Management is the [management] table: what NFD management commands the
+// node accepts, and how many.
+type Management struct {
+	// AllowLocalhopRegister accepts rib/register and rib/unregister under
+	// /localhop/nfd from local faces (the unix socket, TCP or WebSocket from
+	// loopback), as ndnd's clients send them on every transport but unix.
+	// NFD's equivalent is the rib section's localhop_security. Never from
+	// other machines.
+	AllowLocalhopRegister bool `toml:"allow_localhop_register"`
+	// AllowFaceCreate lets faces/create make faces (udp4, udp6, tcp4, tcp6,
+	// for schemes whose listener is enabled); off, it is refused (406).
+	AllowFaceCreate bool `toml:"allow_face_create"`
+	// RequestsPerSecond and Burst bound all management requests together;
+	// requests over the bound are dropped and counted.
+	RequestsPerSecond int `toml:"requests_per_second"`
+	Burst             int `toml:"burst"`
 }
 
 // FaceLimits is the [faces.limits] table: what peers on the network and
@@ -282,6 +304,12 @@ func Default() Config {
 				ReassemblyBytes:   4 << 20,
 				ReassemblyTimeout: Duration{500 * time.Millisecond},
 			},
+		},
+		Management: Management{
+			AllowLocalhopRegister: true,
+			AllowFaceCreate:       true,
+			RequestsPerSecond:     200,
+			Burst:                 400,
 		},
 		Groups: []Group{{Prefix: "/ndn/svs"}},
 	}

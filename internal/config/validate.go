@@ -101,6 +101,12 @@ func (c Config) checkFaces(ch *checker) {
 		ch.add("faces.udp.lifetime", "%s out of range %s..%s", quote(c.Faces.UDP.Lifetime.String()),
 			Duration{MinUDPLifetime}, Duration{MaxUDPLifetime})
 	}
+	if r := c.Management.RequestsPerSecond; r < 1 || r > MaxMgmtRate {
+		ch.add("management.requests_per_second", "%d out of range 1..%d", r, MaxMgmtRate)
+	}
+	if b := c.Management.Burst; b < 1 || b > MaxMgmtRate {
+		ch.add("management.burst", "%d out of range 1..%d", b, MaxMgmtRate)
+	}
 	l := c.Faces.Limits
 	if l.OnDemandFaces < 0 || l.OnDemandFaces > MaxFaces {
 		ch.add("faces.limits.on_demand_faces", "%d out of range 0..%d", l.OnDemandFaces, MaxFaces)

@@ -94,6 +94,12 @@ func ForwarderConfig(c config.Config, logger *slog.Logger, logw io.Writer) (fw.C
 		}
 		return a
 	}
+	fc.Mgmt = fw.MgmtConfig{
+		AllowLocalhopRegister: c.Management.AllowLocalhopRegister,
+		AllowFaceCreate:       c.Management.AllowFaceCreate,
+		RequestsPerSecond:     c.Management.RequestsPerSecond,
+		Burst:                 c.Management.Burst,
+	}
 	fc.Limits.OnDemandFaces = c.Faces.Limits.OnDemandFaces
 	fc.Limits.StreamFaces = c.Faces.Limits.StreamFaces
 	fc.Limits.ReassemblyBytes = c.Faces.Limits.ReassemblyBytes
