@@ -23,7 +23,19 @@ package main
 //
 // Rows are measured in alternating blocks, the order reversed every other
 // block (ABBA), so that drift (frequency scaling, other load) falls on every
-// row alike.
+// row alike; ratios are taken block by block between the two rows of a
+// transport, which run next to each other.
+//
+// Usage:
+//
+//	ndnsvs-bench transport [-rtt 20000] [-pipe 100000] [-window 64] [-blocks 20]
+//	                       [-only unix|udp] [-cpuprofile PREFIX]
+//
+// With -cpuprofile, after the report each row's sequential and pipelined
+// phase is run once more under the CPU profiler (PREFIX-<row>-<phase>.pprof)
+// and with mutex profiling on (PREFIX-<row>-<phase>.mutex.pprof: the mutex
+// profile cannot be reset, so each file holds every profiled phase so far;
+// compare a file with the one before it, go tool pprof -diff_base).
 
 import (
 	"bufio"
@@ -350,6 +362,14 @@ func profileRow(cl *transportClientProc, r *transportRow, phase, path string, o 
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
 	}
+	runtime.SetMutexProfileFraction(1)
+	defer func() {
+		runtime.SetMutexProfileFraction(0)
+		if mf, err := os.Create(strings.TrimSuffix(path, ".pprof") + ".mutex.pprof"); err == nil {
+			_ = pprof.Lookup("mutex").WriteTo(mf, 0)
+			_ = mf.Close()
+		}
+	}()
 	if phase == "rtt" {
 		_, err = cl.do("rtt", r.name, strconv.Itoa(o.rtt))
 	} else {
