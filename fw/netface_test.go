@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/named-data/ndnd/std/engine"
+	stdface "github.com/named-data/ndnd/std/engine/face"
 	"github.com/named-data/ndnd/std/ndn"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	"github.com/named-data/ndnd/std/types/optional"
@@ -286,5 +288,30 @@ func TestTCPFaceReachesProducer(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no tcp face in %+v", testFwd.Faces())
+	}
+}
+
+// An ndnd client on TCP from loopback registers its prefix the way ndnd's
+// clients do on every transport but unix (/localhop/nfd/rib/register), and
+// a consumer in the process reaches it.
+func TestTCPClientRegistersThroughLocalhop(t *testing.T) {
+	tl, err := testFwd.listenTCP(testAddrPort("127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tl.Close()
+	// ndnd's stream face exits the process when its connection goes down:
+	// the engine is stopped (deferred after the listener's Close, so run
+	// first) before anything closes the face.
+	prod := engine.NewBasicEngine(stdface.NewStreamFace("tcp4", tl.ln.Addr().String(), false))
+	if err := prod.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Stop()
+	serve(t, prod, 0, mustName(t, "/tcp/localhop"), []byte("registered"))
+	cons, _ := newEngine(t)
+	got, err := fetch(t, cons, mustName(t, "/tcp/localhop/1"))
+	if err != nil || string(got) != "registered" {
+		t.Fatalf("fetch through the TCP producer: %q %v", got, err)
 	}
 }
