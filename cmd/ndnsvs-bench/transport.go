@@ -29,7 +29,7 @@ package main
 // Usage:
 //
 //	ndnsvs-bench transport [-rtt 20000] [-pipe 100000] [-window 64] [-blocks 20]
-//	                       [-only unix|udp] [-cpuprofile PREFIX]
+//	                       [-only unix|udp] [-threads N] [-cpuprofile PREFIX]
 //
 // With -cpuprofile, after the report each row's sequential and pipelined
 // phase is run once more under the CPU profiler (PREFIX-<row>-<phase>.pprof)
@@ -68,6 +68,7 @@ import (
 
 type transportOptions struct {
 	rtt, pipe, window, blocks, content int
+	threads                            int
 	cpuprofile, only                   string
 	client                             bool // hidden: be the consumer child
 }
@@ -131,6 +132,7 @@ func benchTransport(args []string, out io.Writer) error {
 	fs.IntVar(&o.blocks, "blocks", 20, "alternating blocks the exchanges are split into")
 	fs.IntVar(&o.content, "content", 100, "Data content size in bytes")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "after the report, profile the forwarder process through one sequential and one pipelined phase per row into PREFIX-<row>-<rtt|pipe>.pprof")
+	fs.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "the forwarder's forwarding threads")
 	fs.StringVar(&o.only, "only", "", "measure only this transport's two rows: unix or udp")
 	fs.BoolVar(&o.client, "client", false, "internal: run as the consumer child, commands on stdin")
 	if err := fs.Parse(args); err != nil {
@@ -168,7 +170,7 @@ func transportParent(o transportOptions, out io.Writer) error {
 		return fmt.Errorf("the kernel gave the same free UDP port twice: %v", oursUDP)
 	}
 	cfg := fw.DefaultConfig()
-	cfg.Threads = runtime.GOMAXPROCS(0)
+	cfg.Threads = o.threads
 	cfg.Unix = fw.UnixConfig{Enabled: true, Path: filepath.Join(tmp, "ours.sock"), Mode: 0o600}
 	cfg.UDP.Enabled = true
 	cfg.UDP.Listen = []netip.AddrPort{oursUDP}
