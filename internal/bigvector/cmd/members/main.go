@@ -48,6 +48,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
@@ -138,7 +139,9 @@ type options struct {
 	watch               map[string]bool
 	pubs                int
 	interval, stagger   time.Duration
+	waveStagger         time.Duration
 	status, periodic    time.Duration
+	log                 *slog.Logger
 }
 
 func main() {
@@ -156,10 +159,18 @@ func main() {
 	flag.StringVar(&watch, "watch", "", "comma-separated member names whose learned sequence numbers are printed")
 	flag.IntVar(&o.pubs, "pubs", 20, "publications of the publisher on the publish command")
 	flag.DurationVar(&o.interval, "interval", 200*time.Millisecond, "time between publications")
-	flag.DurationVar(&o.stagger, "stagger", 20*time.Millisecond, "time between member starts")
+	flag.DurationVar(&o.stagger, "stagger", 20*time.Millisecond, "time between resident starts")
+	flag.DurationVar(&o.waveStagger, "wave-stagger", 120*time.Millisecond, "time between starts of the other members")
 	flag.DurationVar(&o.status, "status", 500*time.Millisecond, "time between status lines")
 	flag.DurationVar(&o.periodic, "periodic", 0, "svs.Config.PeriodicTimeout (0: the default)")
+	level := flag.String("log", "warn", "the members' log level (svs.Config.Logger, on stderr)")
 	flag.Parse()
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintln(os.Stderr, "members: -log:", err)
+		os.Exit(2)
+	}
+	o.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	o.watch = map[string]bool{}
 	for w := range strings.SplitSeq(watch, ",") {
 		if w != "" {
@@ -235,7 +246,7 @@ func run(o options) error {
 						return err
 					}
 					wave = append(wave, m)
-					if err := sleep(ctx, o.stagger); err != nil {
+					if err := sleep(ctx, o.waveStagger); err != nil {
 						return err
 					}
 				}
@@ -247,8 +258,12 @@ func run(o options) error {
 				deadline := time.Now().Add(o.waveWait)
 				for !holdAll(residents, wave) {
 					if time.Now().After(deadline) {
-						return fmt.Errorf("the residents do not hold the entries of members %d..%d after %v",
-							o.from+first, o.from+first+len(wave)-1, o.waveWait)
+						var refused uint64
+						for _, r := range residents {
+							refused += r.s.Stats().Engine.RefusedMembers
+						}
+						return fmt.Errorf("the residents do not hold the entries of members %d..%d after %v (new names refused by the residents so far: %d)",
+							o.from+first, o.from+first+len(wave)-1, o.waveWait, refused)
 					}
 					if err := sleep(ctx, 20*time.Millisecond); err != nil {
 						return err
@@ -385,6 +400,7 @@ func startMember(ctx context.Context, o options, group enc.Name, i int, out *pri
 		Group:           group,
 		Node:            name,
 		PeriodicTimeout: o.periodic,
+		Logger:          o.log.With("member", self),
 		OnUpdate: func(u svs.Update) {
 			now := time.Now().UnixNano()
 			n, _ := wire.CoreToName(u.Node)
