@@ -205,9 +205,10 @@ type Face struct {
 	nextCB  int
 	routes  []enc.Name
 
-	wmu     sync.Mutex // serialises writes to the connection
-	closing chan struct{}
-	done    chan struct{}
+	wmu      sync.Mutex // serialises writes to the connection
+	closing  chan struct{}
+	done     chan struct{}
+	doneOnce sync.Once
 
 	cmds cmdTable
 
@@ -411,28 +412,37 @@ func (f *Face) OpenContext(ctx context.Context) error {
 
 	c, err := f.dial(ctx)
 	for attempt := 0; err != nil; attempt++ {
-		if !f.cfg.WaitForNode || ctx.Err() != nil {
-			f.mu.Lock()
-			if f.state == StateDown {
-				f.state = StateIdle // no change signalled: Open never returned
-			}
-			f.mu.Unlock()
-			return fmt.Errorf("client: open %s: %w", f, err)
+		if f.cfg.WaitForNode && f.sleep(ctx, attempt) {
+			c, err = f.dial(ctx)
+			continue
 		}
-		if !f.sleep(ctx, attempt) {
+		// Not opened: back to idle, unless Close came meanwhile.
+		f.mu.Lock()
+		closed := f.state == StateClosed
+		if !closed {
+			f.setStateLocked(StateIdle)
+		}
+		f.mu.Unlock()
+		if closed {
+			f.finish()
 			return ErrClosed
 		}
-		c, err = f.dial(ctx)
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return fmt.Errorf("client: open %s: %w", f, err)
 	}
 	first := make(chan struct{})
 	go f.run(ctx, c, first)
-	select {
-	case <-first:
-		return nil
-	case <-f.done:
+	<-first
+	if f.State() == StateClosed {
 		return ErrClosed
 	}
+	return nil
 }
+
+// finish closes Done once the face's goroutines (if any) have returned.
+func (f *Face) finish() { f.doneOnce.Do(func() { close(f.done) }) }
 
 // dial makes one connection attempt, bounded by DialTimeout, ctx and Close.
 func (f *Face) dial(ctx context.Context) (net.Conn, error) {
@@ -478,7 +488,7 @@ func (f *Face) run(ctx context.Context, nc net.Conn, first chan struct{}) {
 	defer func() {
 		f.shutdown()
 		signalFirst()
-		close(f.done)
+		f.finish()
 	}()
 	for {
 		c := f.attach(nc)
@@ -599,7 +609,10 @@ func (f *Face) shutdown() {
 	f.mu.Lock()
 	c := f.cur
 	f.cur = nil
-	f.setStateLocked(StateClosed)
+	if f.state != StateClosed { // ctx ended: close as Close does
+		f.setStateLocked(StateClosed)
+		close(f.closing)
+	}
 	f.mu.Unlock()
 	if c != nil {
 		_ = c.c.Close()
@@ -646,8 +659,8 @@ func (f *Face) Close() error {
 	case StateIdle:
 		f.setStateLocked(StateClosed)
 		close(f.closing)
-		close(f.done)
 		f.mu.Unlock()
+		f.finish()
 		return nil
 	}
 	c := f.cur

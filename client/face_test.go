@@ -449,3 +449,79 @@ func TestSendNeverBlocks(t *testing.T) {
 		t.Errorf("filling the socket and timing out took %v", d)
 	}
 }
+
+// Over TCP the node does not see the face as local: commands go to
+// /localhop/nfd, at Register and at every reconnection.
+func TestTCPRegistersOnLocalhop(t *testing.T) {
+	n := newFakeTCPNode(t)
+	f, _ := newFace(t, n, nil)
+	if err := f.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if f.IsLocal() {
+		t.Error("a TCP face is local")
+	}
+	p, _ := enc.NameFromStr("/tcp/app")
+	if err := f.Register(p); err != nil {
+		t.Fatal(err)
+	}
+	n.stop()
+	waitState(t, f, StateDown)
+	n.start()
+	waitState(t, f, StateUp)
+	if got := n.took(); !slices.Equal(got, []string{"localhop register /tcp/app", "localhop register /tcp/app"}) {
+		t.Errorf("commands %q", got)
+	}
+}
+
+// Close while Open waits for the node ends Open and the face; cancelling
+// Open's context after it succeeded closes the face.
+func TestOpenWaitsAndContextEnds(t *testing.T) {
+	n := newFakeNode(t)
+	n.stop()
+	f, _ := newFace(t, n, func(c *Config) { c.WaitForNode = true })
+	opened := make(chan error, 1)
+	go func() { opened <- f.Open() }()
+	time.Sleep(50 * time.Millisecond)
+	_ = f.Close()
+	select {
+	case err := <-opened:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("Open after Close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Open did not return after Close")
+	}
+	<-f.Done()
+
+	n.start()
+	g, rg := newFace(t, n, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := g.OpenContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case <-g.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("face still running after its context ended")
+	}
+	if g.State() != StateClosed {
+		t.Errorf("state %v", g.State())
+	}
+	if ev := rg.eventList(); !slices.Equal(ev, []string{"up"}) {
+		t.Errorf("events %q", ev)
+	}
+
+	// A context that ends while Open waits fails Open; the face stays idle.
+	n.stop()
+	h, _ := newFace(t, n, func(c *Config) { c.WaitForNode = true })
+	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := h.OpenContext(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Open with an expired context: %v", err)
+	}
+	if h.State() != StateIdle {
+		t.Errorf("state %v after a failed Open", h.State())
+	}
+}

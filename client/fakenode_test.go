@@ -23,8 +23,9 @@ import (
 // forwarder, enough for sync). It can be stopped and started again at the
 // same path, and made to send arbitrary bytes.
 type fakeNode struct {
-	t    *testing.T
-	path string
+	t       *testing.T
+	network string // unix or tcp
+	path    string // socket path, or host:port
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -42,17 +43,28 @@ func newFakeNode(t *testing.T) *fakeNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &fakeNode{t: t, path: filepath.Join(dir, "nfd.sock"), conns: map[net.Conn]bool{}, accepted: make(chan net.Conn, 64)}
+	n := &fakeNode{t: t, network: "unix", path: filepath.Join(dir, "nfd.sock"), conns: map[net.Conn]bool{}, accepted: make(chan net.Conn, 64)}
 	t.Cleanup(func() { n.stop(); os.RemoveAll(dir) })
 	n.start()
 	return n
 }
 
-func (n *fakeNode) uri() string { return "unix://" + n.path }
+// newFakeTCPNode is a fake node on a TCP port of the loopback address; it
+// comes back on the same port.
+func newFakeTCPNode(t *testing.T) *fakeNode {
+	t.Helper()
+	n := &fakeNode{t: t, network: "tcp", path: "127.0.0.1:0", conns: map[net.Conn]bool{}, accepted: make(chan net.Conn, 64)}
+	t.Cleanup(n.stop)
+	n.start()
+	n.path = n.ln.Addr().String()
+	return n
+}
+
+func (n *fakeNode) uri() string { return n.network + "://" + n.path }
 
 func (n *fakeNode) start() {
 	n.t.Helper()
-	ln, err := net.Listen("unix", n.path)
+	ln, err := net.Listen(n.network, n.path)
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -98,7 +110,9 @@ func (n *fakeNode) stop() {
 		_ = ln.Close()
 	}
 	n.wg.Wait()
-	_ = os.Remove(n.path)
+	if n.network == "unix" {
+		_ = os.Remove(n.path)
+	}
 }
 
 func (n *fakeNode) serve(c net.Conn) {
