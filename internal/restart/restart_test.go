@@ -198,7 +198,11 @@ func build(t *testing.T) (node, app string) {
 		{node, "github.com/ndnsvs/ndnsvs-node/cmd/ndnsvs-node"},
 		{app, "github.com/ndnsvs/ndnsvs-node/internal/restart/cmd/app"},
 	} {
-		if out, err := exec.Command("go", "build", "-o", b[0], b[1]).CombinedOutput(); err != nil {
+		args := []string{"build", "-o", b[0]}
+		if os.Getenv("RESTART_RACE") != "" && b[0] == app {
+			args = append(args, "-race") // the applications exit 66 on a data race
+		}
+		if out, err := exec.Command("go", append(args, b[1])...).CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", b[1], err, out)
 		}
 	}
