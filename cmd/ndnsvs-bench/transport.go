@@ -249,6 +249,15 @@ func transportParent(o transportOptions, out io.Writer) error {
 		fmt.Fprintf(&line, "block %2d/%d", b+1, o.blocks)
 		for _, r := range order {
 			var blk transportBlock
+			// Each measured phase comes right after an unmeasured one of
+			// its own row. Without it, a row measured right after itself
+			// (the block boundaries of ABBA) found its goroutines, socket
+			// and caches warm, and another row's pipelined phase before it
+			// left the other rows' GC debt and cold caches: a carry-over
+			// that favoured two of the four rows.
+			if _, err := cl.do("rtt", r.name, strconv.Itoa(transportWarm)); err != nil {
+				return fmt.Errorf("%s round trips: %w", r.name, err)
+			}
 			n := o.rtt/o.blocks + boolInt(b < o.rtt%o.blocks)
 			m0 := mallocs()
 			c0 := processCPU()
@@ -269,6 +278,11 @@ func transportParent(o transportOptions, out io.Writer) error {
 			blk.cpuSeq = float64(cpu) / float64(2*n)
 
 			n = o.pipe/o.blocks + boolInt(b < o.pipe%o.blocks)
+			r.mallocs += mallocs() - m0
+			if _, err := cl.do("pipe", r.name, strconv.Itoa(transportWarm), strconv.Itoa(o.window)); err != nil {
+				return fmt.Errorf("%s pipeline: %w", r.name, err)
+			}
+			m0 = mallocs()
 			c0 = processCPU()
 			rep, err = cl.do("pipe", r.name, strconv.Itoa(n), strconv.Itoa(o.window))
 			if err != nil {
@@ -380,6 +394,10 @@ func profileRow(cl *transportClientProc, r *transportRow, phase, path string, o 
 	pprof.StopCPUProfile()
 	return err
 }
+
+// transportWarm is the number of unmeasured exchanges before each measured
+// phase.
+const transportWarm = 200
 
 func transportPrefix(row string) enc.Name {
 	return fwtest.Name("/bench/transport/" + row)
