@@ -44,7 +44,54 @@ func TestAppsSurviveNodeKills(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	sock := filepath.Join(dir, "nfd.sock")
 	cfg := filepath.Join(dir, "node.toml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
+	writeConfig(t, cfg, sock, "")
+	killLoop(t, ns, nil, nodeBin, appBin, cfg, "unix://"+sock)
+}
+
+// The same over TCP: the node and the applications share a named network
+// namespace (loopback only, so that a node restarted in it is reachable
+// from applications that stayed), the applications dial
+// tcp://127.0.0.1:6363 and register their routes with
+// /localhop/nfd/rib/register, as NFD clients on TCP do.
+func TestAppsOnTCPSurviveNodeKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short: builds two binaries and restarts a node 10 times")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: a named network namespace needs root")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("skipped: the ip command (iproute2) is not installed")
+	}
+	name := fmt.Sprintf("rst%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Skipf("skipped: ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	if out, err := exec.Command("ip", "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v: %s", err, out)
+	}
+	ns := []string{"ip", "netns", "exec", name}
+	nodeBin, appBin := build(t)
+	dir, err := os.MkdirTemp("", "rst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	cfg := filepath.Join(dir, "node.toml")
+	writeConfig(t, cfg, filepath.Join(dir, "nfd.sock"), `
+[faces.tcp]
+enabled = true
+listen = ["127.0.0.1:6363"]
+`)
+	killLoop(t, ns, ns, nodeBin, appBin, cfg, "tcp://127.0.0.1:6363")
+}
+
+// writeConfig writes the node's configuration: its unix socket at sock,
+// no UDP or multicast, and extra.
+func writeConfig(t *testing.T, path, sock, extra string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(`
 [node]
 name = "/restart/node"
 [faces.unix]
@@ -54,15 +101,22 @@ path = %q
 enabled = false
 [faces.multicast]
 enabled = false
-`, sock)), 0o600); err != nil {
+%s`, sock, extra)), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// killLoop runs the node (prefixed by nodeNS) and the applications
+// (prefixed by appNS) on transport, and kills and restarts the node.
+func killLoop(t *testing.T, nodeNS, appNS []string, nodeBin, appBin, cfg, transport string) {
+	t.Helper()
+	ns := nodeNS
 	start := time.Now()
 
 	n := startNode(t, ns, nodeBin, cfg)
 	var as []*appProc
 	for i := 1; i <= apps; i++ {
-		as = append(as, startApp(t, appBin, sock, fmt.Sprintf("/restart/app%d", i)))
+		as = append(as, startApp(t, appNS, appBin, transport, fmt.Sprintf("/restart/app%d", i)))
 	}
 	for _, a := range as {
 		a.waitUp(t, time.Time{}, upWithin)
@@ -190,23 +244,48 @@ func netnsPrefix(t *testing.T) []string {
 	return args
 }
 
+// Built once per test binary, removed by TestMain.
+var (
+	buildOnce         sync.Once
+	buildErr          error
+	binDir            string
+	nodeBin, builtApp string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// build builds the node and the application once.
 func build(t *testing.T) (node, app string) {
 	t.Helper()
-	dir := t.TempDir()
-	node, app = filepath.Join(dir, "ndnsvs-node"), filepath.Join(dir, "app")
-	for _, b := range [][2]string{
-		{node, "github.com/ndnsvs/ndnsvs-node/cmd/ndnsvs-node"},
-		{app, "github.com/ndnsvs/ndnsvs-node/internal/restart/cmd/app"},
-	} {
-		args := []string{"build", "-o", b[0]}
-		if os.Getenv("RESTART_RACE") != "" && b[0] == app {
-			args = append(args, "-race") // the applications exit 66 on a data race
+	buildOnce.Do(func() {
+		if binDir, buildErr = os.MkdirTemp("", "rstbin"); buildErr != nil {
+			return
 		}
-		if out, err := exec.Command("go", append(args, b[1])...).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", b[1], err, out)
+		nodeBin, builtApp = filepath.Join(binDir, "ndnsvs-node"), filepath.Join(binDir, "app")
+		for _, b := range [][2]string{
+			{nodeBin, "github.com/ndnsvs/ndnsvs-node/cmd/ndnsvs-node"},
+			{builtApp, "github.com/ndnsvs/ndnsvs-node/internal/restart/cmd/app"},
+		} {
+			args := []string{"build", "-o", b[0]}
+			if os.Getenv("RESTART_RACE") != "" && b[0] == builtApp {
+				args = append(args, "-race") // the applications exit 66 on a data race
+			}
+			if out, err := exec.Command("go", append(args, b[1])...).CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
+				return
+			}
 		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return node, app
+	return nodeBin, builtApp
 }
 
 type nodeProc struct {
@@ -290,10 +369,11 @@ type appProc struct {
 	errb   strings.Builder
 }
 
-func startApp(t *testing.T, bin, sock, name string) *appProc {
+func startApp(t *testing.T, ns []string, bin, transport, name string) *appProc {
 	t.Helper()
 	a := &appProc{name: name, ups: make(chan time.Time, 64), rep: make(chan Report, 16), exited: make(chan struct{})}
-	a.cmd = exec.Command(bin, "-transport", "unix://"+sock, "-group", group, "-node", name, "-interval", interval.String())
+	args := append(slices.Clone(ns), bin, "-transport", transport, "-group", group, "-node", name, "-interval", interval.String())
+	a.cmd = exec.Command(args[0], args[1:]...)
 	a.cmd.Stderr = &lockedWriter{mu: &a.mu, b: &a.errb}
 	stdout, err := a.cmd.StdoutPipe()
 	if err != nil {
