@@ -34,6 +34,14 @@
 // and count it). With waves, the vectors are full within about 10 s and the
 // whole test takes under a minute including the build.
 //
+// The members that come and go join at 25 new names a second, under
+// svs/core's admission rate (32/s): faster, the residents' admission
+// buckets ran dry and the refused names were not learned for the rest of
+// the run. TestRefusedNamesAreAdmittedLaterAlsoWhenVectorsArePartial shows
+// why in the simulator (no root needed): with vectors over the bound, a
+// refused name is brought again only by its own member's periodic Sync
+// Interest, which the others' suppress.
+//
 // Run it as root (network namespaces) with
 //
 //	go test -v -count=1 ./internal/bigvector/
