@@ -385,8 +385,10 @@ func (f *Face) Done() <-chan struct{} { return f.done }
 // Open is OpenContext with a background context.
 func (f *Face) Open() error { return f.OpenContext(context.Background()) }
 
-// OpenContext connects to the node and returns once the face is up (routes
-// given to Register before it registered, OnUp called). Without
+// OpenContext connects to the node and returns once the first connection
+// was made and the routes given to Register before were tried: the face is
+// then up and OnUp was called (unless that connection was lost at once; the
+// face then reconnects on its own, as it does later). Without
 // Config.WaitForNode a failed first dial fails Open (the face stays idle
 // and may be opened again); with it, Open waits until the node accepts,
 // ctx ends or Close is called. After a successful Open the face reconnects
