@@ -16,8 +16,9 @@
 // node, publish once, and leave (close their engine and connection) once
 // the residents of their node hold their entries. Once every resident's
 // vector holds all 400 entries, one resident per node publishes 20 times,
-// 200 ms apart, and the test checks that every resident on every node
-// learns every one of these 60 publications, and reports publish-to-learn
+// 200 ms apart, and the test checks that every resident on every node, and
+// every node's own built-in member, learns every one of these 60
+// publications, and reports publish-to-learn
 // latency (median, p99), the vector's encoded size and what the members
 // counted (Sync Interests sent in part and pairs left out, inbox drops, new
 // names refused by the admission bucket, route registrations tried again),
@@ -48,7 +49,9 @@
 //
 // Without root, or without iproute2's ip, it skips with a message.
 // BIGVECTOR_MEMBERS=n runs n members instead of 400 (at least 3);
-// BIGVECTOR_LOG=debug runs the nodes at debug level (BIGVECTOR_LOG=debug-fw
-// ndnd's forwarder too); BIGVECTOR_LOGDIR=dir writes every process's whole
-// output there when the test fails.
+// The nodes run at debug level: their built-in members' "update" lines are
+// how the test knows that they learned the publications too.
+// BIGVECTOR_LOG=debug-fw runs ndnd's forwarder at debug level as well;
+// BIGVECTOR_LOGDIR=dir writes every process's whole output there when the
+// test fails.
 package bigvector
