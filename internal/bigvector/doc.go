@@ -22,6 +22,8 @@
 // latency (median, p99), the vector's encoded size and what the members
 // counted (Sync Interests sent in part and pairs left out, inbox drops, new
 // names refused by the admission bucket, route registrations tried again),
+// each namespace's UDP counters while publishing (the multicast face is its
+// only UDP socket: 6 datagrams per Sync Interest, the NDNLPv2 fragments),
 // and the nodes' WARN lines.
 //
 // Why waves, and not 400 members running at once: every Sync Interest
@@ -52,6 +54,6 @@
 // The nodes run at debug level: their built-in members' "update" lines are
 // how the test knows that they learned the publications too.
 // BIGVECTOR_LOG=debug-fw runs ndnd's forwarder at debug level as well;
-// BIGVECTOR_LOGDIR=dir writes every process's whole output there when the
-// test fails.
+// BIGVECTOR_LOGDIR=dir writes every process's whole output there at the
+// end.
 package bigvector
