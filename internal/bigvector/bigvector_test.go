@@ -32,10 +32,12 @@ const (
 	// waveStagger paces the other members: three nodes together bring
 	// 25 new names a second, under svs/core's DefaultAdmitRate (32/s).
 	// Faster, the residents' admission buckets run dry, and a refused
-	// name is admitted only from a later vector of its member, which is
-	// its periodic one (30 s): the vectors held by the others are over
-	// 7/8 of MaxVectorBytes, possibly partial, so lacking its entry does
-	// not make them outdated to it and it does not answer them.
+	// name can only come back in a later vector of its own member; but
+	// the others' vectors, over 7/8 of MaxVectorBytes and so possibly
+	// partial, are never outdated to it for lacking its entry, and each
+	// of them resets its periodic timer: it may not send again for many
+	// periodic intervals (TestRefusedNamesAreAdmittedLaterAlsoWhenVectors
+	// ArePartial shows it in the simulator).
 	waveStagger    = 120 * time.Millisecond
 	convergeWithin = 50 * time.Second // until every vector holds every member
 	learnWithin    = 15 * time.Second // after the last publication
