@@ -72,8 +72,9 @@ type Sim struct {
 	linkLoss map[[2]string]float64
 	group    map[string]int // partition group of each member; nil when healed
 
-	sent int
-	err  error
+	sent   int
+	maxLen int
+	err    error
 }
 
 type member struct {
@@ -83,6 +84,7 @@ type member struct {
 	eng       *core.Engine
 	persisted *core.Vector
 	prev      *core.Vector // state after the last event, for invariant checks
+	evicted   uint64       // the engine's EvictedMembers after the last event
 	sent      int
 }
 
@@ -242,6 +244,30 @@ func (s *Sim) Publish(name string) (uint64, error) {
 	return seq, nil
 }
 
+// Inject delivers v to every member (subject to loss and delay, as a
+// member's Sync Interest would be) as if a sender outside the group had
+// sent it: an attacker, or a peer the harness does not run. It counts as
+// sent by no member.
+func (s *Sim) Inject(v *core.Vector) {
+	v = v.Clone()
+	s.tracef("inject %d pairs", v.Len())
+	for _, to := range s.members {
+		if s.rng.Float64() < s.lossProb("*", to.name) {
+			continue
+		}
+		at := s.now + s.delay
+		if s.jitter > 0 {
+			at += time.Duration(s.rng.Int64N(int64(s.jitter)))
+		}
+		s.enqueued++
+		heap.Push(&s.queue, &delivery{at: at, order: s.enqueued, from: "*", to: to, v: v})
+	}
+}
+
+// MaxLen returns the largest number of pairs any member's state vector has
+// held after any event so far.
+func (s *Sim) MaxLen() int { return s.maxLen }
+
 // SetDelay sets the one-way delay and jitter of future deliveries.
 func (s *Sim) SetDelay(delay, jitter time.Duration) {
 	s.delay, s.jitter = max(delay, 0), max(jitter, 0)
@@ -349,8 +375,10 @@ func (s *Sim) Err() error { return s.err }
 // and another has pruned (or never took) does not count, as long as both
 // hold a newer boot of its node.
 func (s *Sim) Converged() bool {
+	// prev is each member's state after its last event, so this needs no
+	// copies.
 	for _, m := range s.members[min(1, len(s.members)):] {
-		if !Same(m.eng.State(), s.members[0].eng.State()) {
+		if !Same(m.prev, s.members[0].prev) {
 			return false
 		}
 	}
@@ -367,17 +395,12 @@ func Same(a, b *core.Vector) bool {
 // covers reports whether every pair of b is in a with the same seq, or
 // superseded in a.
 func covers(a, b *core.Vector) bool {
-	for _, en := range b.Entries() {
-		s := a.Get(en.Node, en.Boot)
-		if s == en.Seq {
-			continue
-		}
-		if nb, ok := a.NewestBoot(en.Node); s == 0 && ok && nb > en.Boot {
-			continue
-		}
-		return false
-	}
-	return true
+	ok := true
+	pairs(b, a, func(en core.Entry, seq uint64, newer, _ bool) bool {
+		ok = seq == en.Seq || (seq == 0 && newer)
+		return ok
+	})
+	return ok
 }
 
 // Quiet reports whether nothing is in flight and every member is Steady.
@@ -444,6 +467,7 @@ func (s *Sim) Step(limit time.Duration) bool {
 	switch {
 	case rd.Send == nil && wasSuppressing:
 		s.tracef("%s suppression over, silent", next.name)
+		s.handle(next, "", rd)
 	case wasSuppressing:
 		s.handle(next, "suppression", rd)
 	default:
@@ -472,7 +496,10 @@ func (s *Sim) receive(d *delivery) {
 // handle carries out a Ready for member m and checks invariants.
 func (s *Sim) handle(m *member, why string, rd core.Ready) {
 	cur := m.eng.State()
-	replay := m.prev.Clone()
+	replay := m.prev
+	if len(rd.Updates) > 0 {
+		replay = m.prev.Clone()
+	}
 	for _, u := range rd.Updates {
 		s.tracef("%s update %s [%d..%d]", m.name, formatKey(u.Node, u.Boot), u.Low, u.High)
 		if u.Low == 0 || u.Low > u.High || u.Low != replay.Get(u.Node, u.Boot)+1 {
@@ -480,12 +507,15 @@ func (s *Sim) handle(m *member, why string, rd core.Ready) {
 		}
 		replay.Set(u.Node, u.Boot, u.High)
 	}
-	if lost, ok := wentDown(m.prev, cur); ok {
+	evicted := m.eng.Stats().EvictedMembers
+	if lost, ok := wentDown(m.prev, cur, evicted > m.evicted); ok {
 		s.fail("%s: state went down on %s: %s -> %s", m.name, lost, Format(m.prev), Format(cur))
 	}
 	if rd.Persist != nil {
 		m.persisted = rd.Persist
 	}
+	s.maxLen = max(s.maxLen, cur.Len())
+	m.evicted = evicted
 	m.prev = cur
 	if rd.Send == nil {
 		return
@@ -644,17 +674,49 @@ func (s *Sim) differences() []string {
 
 // wentDown reports a pair of prev that cur holds at a lower seq, or lacks
 // although cur holds no newer boot of its node. Losing a pair is allowed
-// only to the pruning of superseded incarnations.
-func wentDown(prev, cur *core.Vector) (string, bool) {
-	for _, en := range prev.Entries() {
-		s := cur.Get(en.Node, en.Boot)
-		if s >= en.Seq {
-			continue
+// only to the pruning of superseded incarnations, and, when evicted (the
+// engine evicted names in this event), to a name gone altogether.
+func wentDown(prev, cur *core.Vector, evicted bool) (string, bool) {
+	lost := ""
+	pairs(prev, cur, func(en core.Entry, s uint64, newer, named bool) bool {
+		if s >= en.Seq || (s == 0 && (newer || (!named && evicted))) {
+			return true
 		}
-		if nb, ok := cur.NewestBoot(en.Node); s == 0 && ok && nb > en.Boot {
-			continue
+		lost = formatKey(en.Node, en.Boot)
+		return false
+	})
+	return lost, lost != ""
+}
+
+// pairs calls f for every pair en of a, in wire order, with b's seq for
+// it, whether b holds a newer boot of its node, and whether b holds the
+// node at all, until f returns false. It walks both vectors once.
+func pairs(a, b *core.Vector, f func(en core.Entry, seq uint64, newer, named bool) bool) {
+	ae, be := a.Entries(), b.Entries()
+	j := 0
+	for i := 0; i < len(ae); {
+		node := ae[i].Node
+		for j < len(be) && core.CompareNames(be[j].Node, node) < 0 {
+			j++
 		}
-		return formatKey(en.Node, en.Boot), true
+		j2 := j
+		for j2 < len(be) && be[j2].Node == node {
+			j2++
+		}
+		run := be[j:j2]
+		for ; i < len(ae) && ae[i].Node == node; i++ {
+			en := ae[i]
+			var seq uint64
+			for _, o := range run {
+				if o.Boot == en.Boot {
+					seq = o.Seq
+				}
+			}
+			newer := len(run) > 0 && run[len(run)-1].Boot > en.Boot
+			if !f(en, seq, newer, len(run) > 0) {
+				return
+			}
+		}
+		j = j2
 	}
-	return "", false
 }
