@@ -125,20 +125,25 @@ func (fwd *Forwarder) newMcastFace(ifi net.Interface, ip netip.Addr) (*mcastFace
 			return nil, err
 		}
 	}
+	w := newUDPWriter(sc, fwd.cfg.FaceQueueSize, fwd.log.Debug)
 	f := &netFace{
 		kind:     "multicast",
 		local:    addrURI("udp", netip.AddrPortFrom(ip, group.Port())),
 		remote:   addrURI("udp", group),
 		scope:    defn.NonLocal,
 		linkType: defn.MultiAccess,
-		out:      newDgramSender(sc, group, true),
+		out:      &dgramSender{w: w, to: net.UDPAddrFromAddrPort(group)},
 		reasm:    link.NewReassembler(fwd.cfg.Limits.Reassembly, fwd.budget),
 	}
 	f.mtu.Store(int64(fwd.cfg.UDPMTU))
 	f.persistency.Store(uint64(mgmt_2022.PersistencyPermanent))
 	fwd.addNetFace(f)
 	m := &mcastFace{f: f, recv: recv, rc: rc, ifi: ifi, self: ip, done: make(chan struct{})}
-	f.onClose = func() { rc.Close() }
+	f.onClose = func() {
+		rc.Close()
+		sc.Close()
+		w.close()
+	}
 	m.wg.Add(2)
 	go m.run()
 	go m.expire()

@@ -12,51 +12,173 @@ import (
 
 	"github.com/named-data/ndnd/fw/defn"
 	"github.com/named-data/ndnd/std/ndn/mgmt_2022"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 
 	"github.com/ndnsvs/ndnsvs-node/fw/link"
 )
 
-// dgramSender sends a face's packets as datagrams to one address, from a
-// socket it may share with other faces. Packets over the face's MTU are
-// fragmented (NDNLPv2), so that a state vector larger than the MTU still
-// gets through.
+// dgramSender queues a face's packets for its socket's writer, which sends
+// them as datagrams to one address. A forwarding thread only queues (a full
+// queue drops); it never waits on the socket or on another thread sending
+// to the same socket.
 type dgramSender struct {
-	conn *net.UDPConn
-	to   netip.AddrPort
-	own  bool // the socket is this face's alone: closed with it
-
-	mu  sync.Mutex // buf and seq; the forwarding threads send concurrently
-	buf []byte
-	seq uint64
-}
-
-func newDgramSender(conn *net.UDPConn, to netip.AddrPort, own bool) *dgramSender {
-	// A random first sequence number, as NFD does, so that a restarted
-	// sender's fragments do not join a receiver's pending ones.
-	return &dgramSender{conn: conn, to: to, own: own, seq: rand.Uint64() >> 1}
+	w  *udpWriter
+	to *net.UDPAddr
 }
 
 func (s *dgramSender) send(f *netFace, pkt *defn.Pkt, hdr *link.Header) bool {
-	raw := rawOf(pkt)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var err error
-	s.buf, err = link.Encode(s.buf, raw, hdr, f.MTU(), &s.seq, func(b []byte) error {
-		n, err := s.conn.WriteToUDPAddrPort(b, s.to)
-		f.ctr.outBytes.Add(uint64(n))
-		return err
-	})
-	if err != nil {
-		f.fwd.log.Debug("send failed", "face", f.FaceID(), "err", err)
+	select {
+	case s.w.q <- dgram{f: f, pkt: pkt, hdr: *hdr, to: s.to}:
+		return true
+	default:
 		return false
 	}
-	return true
 }
 
-func (s *dgramSender) close() {
-	if s.own {
-		s.conn.Close()
+func (s *dgramSender) close() {}
+
+// dgram is a packet waiting for a socket's writer.
+type dgram struct {
+	f   *netFace
+	pkt *defn.Pkt
+	hdr link.Header
+	to  *net.UDPAddr
+}
+
+// batchWriter is sendmmsg where the system has it (x/net's ipv4 and ipv6
+// PacketConn; elsewhere they write one datagram at a time).
+type batchWriter interface {
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// udpWriter is the one goroutine that writes a UDP socket: it takes what
+// the faces on the socket queued, encodes it (fragmenting packets over a
+// face's MTU, NDNLPv2), and writes everything waiting in one system call.
+type udpWriter struct {
+	q    chan dgram
+	conn *net.UDPConn
+	bw   batchWriter
+	stop chan struct{}
+	done chan struct{}
+	seq  uint64 // next fragment sequence number; the writer's alone
+	log  func(msg string, args ...any)
+	// encBuf is where link.Encode builds LpPackets; each is copied out of
+	// it at once.
+	encBuf []byte
+}
+
+func newUDPWriter(conn *net.UDPConn, queue int, log func(string, ...any)) *udpWriter {
+	var bw batchWriter = ipv4.NewPacketConn(conn)
+	if a := conn.LocalAddr().(*net.UDPAddr); a.IP.To4() == nil {
+		bw = ipv6.NewPacketConn(conn)
 	}
+	w := &udpWriter{
+		q:    make(chan dgram, queue),
+		conn: conn,
+		bw:   bw,
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+		// A random first sequence number, as NFD does, so that a restarted
+		// sender's fragments do not join a receiver's pending ones.
+		seq: rand.Uint64() >> 1,
+		log: log,
+	}
+	go w.run()
+	return w
+}
+
+const writeBatch = 64
+
+func (w *udpWriter) run() {
+	defer close(w.done)
+	var (
+		bufs [][]byte // encoding space, one per datagram of a batch
+		msgs []ipv4.Message
+		from []*netFace // the face of each datagram, for its counters
+	)
+	for {
+		var first dgram
+		select {
+		case <-w.stop:
+			return
+		case first = <-w.q:
+		}
+		msgs, from = msgs[:0], from[:0]
+		add := func(d dgram) {
+			raw := rawOf(d.pkt)
+			emit := func(b []byte) error {
+				n := len(msgs)
+				if len(bufs) <= n {
+					bufs = append(bufs, make([]byte, 0, link.MaxPacketSize))
+				}
+				if &b[0] != &raw[0] { // encoded into the scratch buffer: keep a copy
+					bufs[n] = append(bufs[n][:0], b...)
+					b = bufs[n]
+				}
+				if cap(msgs) > n {
+					msgs = msgs[:n+1]
+					msgs[n].Buffers = append(msgs[n].Buffers[:0], b)
+				} else {
+					msgs = append(msgs, ipv4.Message{Buffers: [][]byte{b}})
+				}
+				msgs[n].Addr = d.to
+				from = append(from, d.f)
+				return nil
+			}
+			var err error
+			w.encBuf, err = link.Encode(w.encBuf, raw, &d.hdr, d.f.MTU(), &w.seq, emit)
+			if err != nil {
+				d.f.dropOut()
+			}
+		}
+		add(first)
+	more:
+		for len(msgs) < writeBatch {
+			select {
+			case d := <-w.q:
+				add(d)
+			default:
+				break more
+			}
+		}
+		if len(msgs) == 1 {
+			// One datagram, the usual case at low rates: a plain sendto
+			// costs less than building a sendmmsg.
+			n, err := w.conn.WriteToUDP(msgs[0].Buffers[0], msgs[0].Addr.(*net.UDPAddr))
+			from[0].ctr.outBytes.Add(uint64(n))
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				w.log("udp send failed", "to", msgs[0].Addr, "err", err)
+				from[0].dropOut()
+			}
+			continue
+		}
+		for sent := 0; sent < len(msgs); {
+			n, err := w.bw.WriteBatch(msgs[sent:], 0)
+			for i := sent; i < sent+n; i++ {
+				from[i].ctr.outBytes.Add(uint64(len(msgs[i].Buffers[0])))
+			}
+			sent += n
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				// The datagram the system refused (no route, no buffer):
+				// dropped, and the batch goes on after it.
+				w.log("udp send failed", "to", msgs[sent].Addr, "err", err)
+				from[sent].dropOut()
+				sent++
+			}
+		}
+	}
+}
+
+func (w *udpWriter) close() {
+	close(w.stop)
+	<-w.done
 }
 
 // udpSocket is one UDP socket and the unicast faces that share it: its
@@ -67,6 +189,7 @@ func (s *dgramSender) close() {
 type udpSocket struct {
 	fwd      *Forwarder
 	conn     *net.UDPConn
+	w        *udpWriter
 	local    *defn.URI
 	onDemand bool
 
@@ -96,6 +219,7 @@ func (fwd *Forwarder) serveUDP(conn *net.UDPConn, onDemand bool) *udpSocket {
 		onDemand: onDemand,
 		faces:    make(map[netip.AddrPort]*netFace),
 		done:     make(chan struct{}),
+		w:        newUDPWriter(conn, fwd.cfg.FaceQueueSize, fwd.log.Debug),
 	}
 	s.wg.Add(2)
 	go s.run()
@@ -179,7 +303,7 @@ func (s *udpSocket) newFace(remote netip.AddrPort, p mgmt_2022.Persistency) *net
 		scope:    defn.NonLocal,
 		linkType: defn.PointToPoint,
 		lifetime: s.fwd.cfg.UDP.Lifetime,
-		out:      newDgramSender(s.conn, remote, false),
+		out:      &dgramSender{w: s.w, to: net.UDPAddrFromAddrPort(remote)},
 		reasm:    link.NewReassembler(s.fwd.cfg.Limits.Reassembly, s.fwd.budget),
 	}
 	f.mtu.Store(int64(s.fwd.cfg.UDPMTU))
@@ -245,6 +369,7 @@ func (s *udpSocket) Close() error {
 	close(s.done)
 	err := s.conn.Close()
 	s.wg.Wait()
+	s.w.close()
 	s.mu.Lock()
 	faces := make([]*netFace, 0, len(s.faces))
 	for _, f := range s.faces {
