@@ -105,3 +105,72 @@ func sentBy(s *svstest.Sim, joiners int) int {
 	}
 	return n
 }
+
+// A member that joins a group whose vector is over MaxVectorBytes learns it
+// all, but at the pace of the group's periodic Sync Interests: a vector that
+// may be partial is never outdated for lacking pairs, so neither the
+// newcomer's nor the others' vectors trigger an answer, and the pairs
+// beyond the first vector arrive in the turns of later ones. The test
+// measures it in the simulator (60 members joining 200 ms apart, then one
+// more; vectors of about 1,200 bytes, sent whole or under a 500-byte bound)
+// and bounds it at five periodic intervals.
+//
+// This is why the big-vector test brings its 400 members in as newest
+// entries, to members that joined when the vector was small: with all 400
+// running and joining one after another, a third of them still lacked
+// pairs after 50 s, and after 100 s with joins 120 ms apart
+// (BIGVECTOR_RESIDENTS=134 shows it).
+func TestLateJoinerLearnsAGroupOverTheBound(t *testing.T) {
+	const (
+		members = 60
+		within  = 5 * core.DefaultPeriodicTimeout
+	)
+	for _, tc := range []struct {
+		name     string
+		maxBytes int
+	}{
+		{"whole vectors", 100_000},
+		{"partial vectors", 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := svstest.New(svstest.Config{Seed: 1, Engine: func(string) core.Config {
+				c := core.DefaultConfig()
+				c.MaxVectorBytes = tc.maxBytes
+				return c
+			}})
+			for i := range members {
+				n := fmt.Sprintf("m%d", i)
+				if err := s.Join(n); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Publish(n); err != nil {
+					t.Fatal(err)
+				}
+				s.Advance(200 * time.Millisecond)
+			}
+			s.Advance(time.Second)
+			behind := 0
+			for i := range members {
+				if s.State(fmt.Sprintf("m%d", i)).Len() < members {
+					behind++
+				}
+			}
+			if err := s.Join("late"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Publish("late"); err != nil {
+				t.Fatal(err)
+			}
+			t0 := s.Now()
+			for s.Now()-t0 < within && s.State("late").Len() < members+1 {
+				s.Advance(time.Second)
+			}
+			took := s.Now() - t0
+			t.Logf("vector %d bytes whole; 1 s after the %d joins, %d members lacked pairs; the late joiner held all %d pairs after %v",
+				core.VectorSize(s.State("m0")), members, behind, members+1, took)
+			if got := s.State("late").Len(); got < members+1 {
+				t.Errorf("the late joiner holds %d of %d pairs after %v", got, members+1, within)
+			}
+		})
+	}
+}

@@ -539,13 +539,20 @@ func udpCounters(t *testing.T, ns string) map[string]int64 {
 
 func memberCount(t *testing.T) int {
 	t.Helper()
-	s := os.Getenv("BIGVECTOR_MEMBERS")
+	return envInt(t, "BIGVECTOR_MEMBERS", defaultMembers, nodes)
+}
+
+// envInt reads an integer of at least least from the environment variable
+// name, def if unset.
+func envInt(t *testing.T, name string, def, least int) int {
+	t.Helper()
+	s := os.Getenv(name)
 	if s == "" {
-		return defaultMembers
+		return def
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < nodes {
-		t.Fatalf("BIGVECTOR_MEMBERS=%q: want a number >= %d", s, nodes)
+	if err != nil || n < least {
+		t.Fatalf("%s=%q: want a number >= %d", name, s, least)
 	}
 	return n
 }
@@ -558,6 +565,7 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 	t0 := time.Now()
 	nodeBin, membersBin := binary(t, "ndnsvs-node"), binary(t, "members")
 	total := memberCount(t)
+	resident := envInt(t, "BIGVECTOR_RESIDENTS", residents, 1)
 	// The nodes log at debug level: their own members' "update" lines
 	// say when each node's built-in member learned a publication.
 	level, fwLevel := "debug", "warn"
@@ -596,7 +604,7 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 		if i < total%nodes {
 			count[i]++
 		}
-		perProc[i] = min(residents, count[i])
+		perProc[i] = min(resident, count[i])
 		first[i] = next
 		publishers = append(publishers, memberName(next))
 		for j := range perProc[i] {

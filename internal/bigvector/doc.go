@@ -26,16 +26,24 @@
 // only UDP socket: 6 datagrams per Sync Interest, the NDNLPv2 fragments),
 // and the nodes' WARN lines.
 //
-// Why waves, and not 400 members running at once: every Sync Interest
-// reaches every running member on its own unix connection, so joining costs
-// O(n²) deliveries of packets of up to 8 KB. Measured with all 400 running
-// (2 CPUs, load average 15 to 20 from other jobs on the machine, 2026-11-29):
-// after 50 s only about 290 members had joined, the members had taken about
-// 290,000 Sync Interests from their nodes (about 5,700 a second in all), no
-// vector was full, and route registrations timed out (ndnd's RegisterRoute
-// waits 1 s and does not try again; the members now try up to five times
-// and count it). With waves, the vectors are full within about 10 s and the
-// whole test takes under a minute including the build.
+// Why waves, and not 400 members running at once. First the cost: every
+// Sync Interest reaches every running member on its own unix connection,
+// so joining costs O(n²) deliveries of packets of up to 8 KB; with all 400
+// running, the members took about 120,000 Sync Interests per node within
+// 50 s (2 CPUs shared with other jobs, load average 8 to 20). Then the
+// protocol: a member that joins once the vector is over the bound learns
+// the pairs beyond its first vector only in the turns of later partial
+// vectors, at the pace of the group's periodic Sync Interests (a vector
+// that may be partial is never outdated for lacking pairs, so nothing
+// answers sooner); TestLateJoinerLearnsAGroupOverTheBound measures it in
+// the simulator. With all 400 running (BIGVECTOR_RESIDENTS=134), a third
+// of them still lacked pairs after 50 s, and after 100 s with joins 120 ms
+// apart. With waves, the residents joined while the vector was small and
+// every later name arrives as a newest entry, which partial vectors carry
+// first: the vectors are full within about 25 s, the whole test takes
+// about 40 s including the build. Early runs also saw route registrations
+// time out (ndnd's RegisterRoute waits 1 s and does not try again); the
+// members try up to five times and count it.
 //
 // The members that come and go join at 25 new names a second, under
 // svs/core's admission rate (32/s): faster, the residents' admission
@@ -51,6 +59,8 @@
 //
 // Without root, or without iproute2's ip, it skips with a message.
 // BIGVECTOR_MEMBERS=n runs n members instead of 400 (at least 3);
+// BIGVECTOR_RESIDENTS=n keeps n members per node instead of 10
+// (BIGVECTOR_RESIDENTS=134: all 400 at once, no waves);
 // The nodes run at debug level: their built-in members' "update" lines are
 // how the test knows that they learned the publications too.
 // BIGVECTOR_LOG=debug-fw runs ndnd's forwarder at debug level as well;
