@@ -397,6 +397,8 @@ type event struct {
 	Seq  uint64 `json:"seq"`
 	T    int64  `json:"t"`
 	Err  string `json:"err"`
+	// Stats is kept raw: the suite only shows it.
+	Stats json.RawMessage `json:"stats"`
 }
 
 // events gathers every member's publications and learned sequence numbers.
@@ -406,6 +408,7 @@ type events struct {
 	learns map[string]map[pubKey]time.Time // learner -> first learn
 	fakes  map[string]map[string]bool      // learner -> other members learned
 	errs   map[string]int                  // learner -> Publish errors
+	stats  map[string]string               // member -> its latest svs.Stats
 	bad    int                             // lines that are not events
 }
 
@@ -415,6 +418,7 @@ func newEvents() *events {
 		learns: map[string]map[pubKey]time.Time{},
 		fakes:  map[string]map[string]bool{},
 		errs:   map[string]int{},
+		stats:  map[string]string{},
 	}
 }
 
@@ -449,6 +453,8 @@ func (e *events) line(member, s string) {
 		}
 	case "err":
 		e.errs[member]++
+	case "stats":
+		e.stats[member] = string(ev.Stats)
 	}
 }
 
@@ -770,6 +776,7 @@ func TestNodesSurviveHostileInput(t *testing.T) {
 		if len(ev.fakes[n]) > 0 || ev.errs[n] > 0 {
 			t.Logf("%s learned %d fake members; %d Publish errors", n, len(ev.fakes[n]), ev.errs[n])
 		}
+		t.Logf("%s counters: %s", n, ev.stats[n])
 	}
 	ev.mu.Unlock()
 	if died {
@@ -777,6 +784,12 @@ func TestNodesSurviveHostileInput(t *testing.T) {
 	}
 	rssP, fdsP := pk.get("post")
 	t.Logf("after the attack (%v): %s; node RSS peak %s, open files %v, CPU %s", postFor, post, mb(rssP), fdsP, cores(postCPU))
+	var buckets []string
+	for b := a1; b.Before(a1.Add(postFor)); b = b.Add(time.Second) {
+		w := ev.window(names, b, b.Add(time.Second))
+		buckets = append(buckets, fmt.Sprintf("%v (%d/%d)", w.median.Round(10*time.Microsecond), w.got, w.want))
+	}
+	t.Logf("after the attack, second by second: median %s", strings.Join(buckets, ", "))
 	if post.want == 0 || post.got != post.want {
 		t.Errorf("after the attack the members learned %d of %d (publication, member) pairs; want all", post.got, post.want)
 	}

@@ -7,6 +7,7 @@
 //	{"ev":"pub","node":"/m1","seq":7,"t":<unix ns>}      t: just before Publish
 //	{"ev":"learn","node":"/m2","seq":7,"t":<unix ns>}    one line per learned seq
 //	{"ev":"err","err":"...","t":<unix ns>}
+//	{"ev":"stats","stats":{...},"t":<unix ns>}            every second: svs.Stats
 //
 // The suite runs every member on the same machine, so publish and learn
 // times share one clock. It runs until SIGINT or SIGTERM (or until ndnd's
@@ -39,6 +40,8 @@ type event struct {
 	Seq  uint64 `json:"seq,omitempty"`
 	T    int64  `json:"t"`
 	Err  string `json:"err,omitempty"`
+	// Stats, every second: the member's counters (svs.Stats).
+	Stats *svs.Stats `json:"stats,omitempty"`
 }
 
 type printer struct {
@@ -114,14 +117,20 @@ func run(sock, groupURI, nameURI string, interval time.Duration) error {
 
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	stats := time.NewTicker(time.Second)
+	defer stats.Stop()
 	ready := false
 	for {
 		select {
 		case <-ctx.Done():
-			s.Close()
+			_ = s.Close()
 			return nil
 		case err := <-runErr:
 			return fmt.Errorf("sync stopped: %w", err)
+		case <-stats.C:
+			st := s.Stats()
+			out.print(event{Ev: "stats", Stats: &st, T: time.Now().UnixNano()})
+			continue
 		case <-tick.C:
 		}
 		if !ready {
