@@ -496,7 +496,7 @@ func warnings(lines []string) string {
 }
 
 // overflowWord finds what a line about a vector sent in part says.
-var overflowWord = regexp.MustCompile(`(?i)omit|partial|overflow|over the bound|maxvectorbytes|too large|left out`)
+var overflowWord = regexp.MustCompile(`(?i)sent part|partial|omit|overflow|left out|maxvectorbytes|maxsyncinterestsize`)
 
 // overflowWarnings returns the WARN lines of the members' svs loggers (they
 // carry member=<name>) about vectors sent in part.
