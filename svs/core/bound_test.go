@@ -361,3 +361,24 @@ func TestRule_EstablishedMembersSurviveAFlood(t *testing.T) {
 		t.Fatalf("tables: %d members, %d raised", len(e.members), len(e.raised))
 	}
 }
+
+// MergedStateVector only keeps names the local state holds, so a flood of
+// vectors during one suppression period cannot grow it.
+func TestRule_MergedVectorHoldsOnlyKnownNames(t *testing.T) {
+	e := newTestEngine(t, func(c *Config) { c.AdmitBurst = 1; c.AdmitRate = 1e-9 })
+	recv(e, 0, vec(en("b", 1, 5)))
+	recv(e, time.Second, vec(en("c", 1, 1))) // refused; lacks b: suppression
+	if e.Phase() != Suppression {
+		t.Fatalf("phase %v", e.Phase())
+	}
+	for i := range 50 {
+		recv(e, time.Second, vec(manyNames(100)[i*2:i*2+2]...))
+	}
+	if e.merged.Len() != 0 {
+		t.Fatalf("merged holds %d pairs of unknown names", e.merged.Len())
+	}
+	recv(e, time.Second, vec(en("b", 1, 5)))
+	if rd := e.Tick(e.Deadline()); rd.Send != nil {
+		t.Fatalf("answered although b was covered: %v", rd.Send.Entries())
+	}
+}

@@ -164,8 +164,10 @@ type Engine struct {
 	refill        time.Duration // when tokens were last refilled
 	cursor        Key           // where the next partial vector resumes its turns
 
-	phase  Phase
-	merged *Vector // MergedStateVector; nil in Steady
+	phase Phase
+	// merged is the MergedStateVector, restricted to the node names of the
+	// local state (mergeKnown); nil in Steady.
+	merged *Vector
 	// mergedFull: a vector merged into merged may have been partial, so
 	// pairs merged lacks are no evidence.
 	mergedFull bool
@@ -442,7 +444,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	case e.phase == Suppression:
 		// [Spec §4.5] Suppression state, every incoming Sync Interest:
 		// aggregate it into MergedStateVector. The timer is not reset.
-		mergeInto(e.merged, v)
+		e.mergeKnown(v)
 		e.mergedFull = e.mergedFull || full
 	case !outdated:
 		// [Spec §4.5] Steady state, incoming vector up-to-date or newer:
@@ -461,7 +463,8 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		// Suppression state with MergedStateVector := the incoming vector
 		// and the timer reset to SuppressionTimeout.
 		e.phase = Suppression
-		e.merged = v.Clone()
+		e.merged = &Vector{}
+		e.mergeKnown(v)
 		e.mergedFull = full
 		e.deadline = now + e.suppressionTimeout()
 		e.stats.Suppressions++
@@ -596,6 +599,41 @@ func (e *Engine) receiveKnown(now time.Duration, node Name, run, in []Entry, add
 		delete(e.multi, node)
 	}
 	return adds, drops, updates
+}
+
+// mergeKnown merges v into MergedStateVector, keeping only the pairs of
+// node names the local state holds: merged only serves to tell whether the
+// local state has something the group lacks (behind), and names we do not
+// hold cannot tell that. So merged never outgrows the local state, however
+// many names a flood of vectors carries during one suppression period. It
+// walks both vectors once.
+func (e *Engine) mergeKnown(v *Vector) {
+	if v == nil || len(v.entries) == 0 {
+		return
+	}
+	a, b := e.merged.entries, v.entries
+	out := make([]Entry, 0, len(a)+min(len(b), len(e.state.entries)))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch c := mergeOrder(a, b, i, j); {
+		case c < 0:
+			out = append(out, a[i])
+			i++
+		case c > 0:
+			if _, ok := e.members[b[j].Node]; ok {
+				out = append(out, b[j])
+			}
+			j++
+		default:
+			en := a[i]
+			en.Seq = max(en.Seq, b[j].Seq)
+			out = append(out, en)
+			i++
+			j++
+		}
+	}
+	e.merged.entries = out
+	e.merged.index = nil
 }
 
 // mayBePartial reports whether v is large enough (7/8 of MaxVectorBytes)
