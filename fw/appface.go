@@ -11,6 +11,8 @@ import (
 	"github.com/named-data/ndnd/fw/face"
 	ndnfw "github.com/named-data/ndnd/fw/fw"
 	enc "github.com/named-data/ndnd/std/encoding"
+
+	"github.com/ndnsvs/ndnsvs-node/fw/link"
 )
 
 // Face is an in-process application face: an ndn.Face (ndnd std) that an
@@ -161,8 +163,16 @@ func (af *Face) receive() {
 	deliver := af.onPkt
 	if deliver == nil {
 		// With OnFrame, only packets that came before Open (a route may
-		// reach a face before its application opens it) pass this way.
-		deliver = af.onFrame
+		// reach a face before its application opens it) pass this way;
+		// an OnFrame receiver gets them bare, as from the forwarding
+		// threads.
+		deliver = func(frame []byte) {
+			var lp link.Lp
+			if frame[0] == link.TypeLpPacket && link.DecodeLp(frame, &lp) == nil {
+				frame = lp.Fragment
+			}
+			af.onFrame(frame)
+		}
 	}
 	for {
 		select {
@@ -238,8 +248,13 @@ func (af *Face) Send(pkt enc.Wire) error {
 
 // SendPacket is called by a forwarding thread to send a packet to the
 // application (dispatch.Face). It never blocks: when the application is
-// QueueSize packets behind, the packet is dropped and counted. The PIT token
-// is not passed on; the application's reply is matched by name.
+// QueueSize packets behind, the packet is dropped and counted. An OnFrame
+// receiver gets the bare packet. Otherwise an Interest goes with its PIT
+// token in an LpPacket, as ndnd's link service sends it
+// to an application on its unix socket: ndnd's engine returns the token
+// with its Data, which then goes to the one forwarding thread that holds
+// the Interest, not to every thread that may (each of which would log it as
+// unsolicited, at a few microseconds a line).
 func (af *Face) SendPacket(out dispatch.OutPkt) {
 	if af.closed.Load() {
 		return
@@ -257,7 +272,7 @@ func (af *Face) SendPacket(out dispatch.OutPkt) {
 		af.onFrame(out.Pkt.Raw.Join())
 		return
 	}
-	frame := out.Pkt.Raw.Join()
+	frame := appFrame(out)
 	select {
 	case af.toApp <- frame:
 	default:
@@ -330,4 +345,20 @@ func (af *Face) fire(m map[int]func()) {
 	for _, cb := range cbs {
 		cb()
 	}
+}
+
+// appFrame returns the frame an application gets for out: an Interest in an
+// LpPacket with its PIT token, anything else as it is. It is a new slice.
+func appFrame(out dispatch.OutPkt) []byte {
+	if out.Pkt.L3.Interest == nil || len(out.PitToken) == 0 {
+		return out.Pkt.Raw.Join()
+	}
+	raw := rawOf(out.Pkt)
+	var frame []byte
+	_, err := link.Encode(make([]byte, 0, len(raw)+24), raw, &link.Header{PitToken: out.PitToken},
+		link.MaxPacketSize+64, nil, func(b []byte) error { frame = b; return nil })
+	if err != nil {
+		return out.Pkt.Raw.Join()
+	}
+	return frame
 }

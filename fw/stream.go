@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/named-data/ndnd/fw/defn"
 	"github.com/named-data/ndnd/std/ndn/mgmt_2022"
 
@@ -153,8 +154,9 @@ func runConn(f *netFace, c frameConn, out *streamSender) {
 		for {
 			frame, err := c.next()
 			if err != nil {
-				if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-					f.malformed(err)
+				if errors.Is(err, link.ErrTooLarge) || errors.Is(err, link.ErrMalformed) ||
+					errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, websocket.ErrReadLimit) {
+					f.malformed(err) // the peer's fault; a reset or a close is not
 				}
 				return
 			}
