@@ -19,6 +19,22 @@ import (
 // for the driver before further ones are dropped (and counted).
 const DefaultInboxSize = 256
 
+// DefaultMaxSyncInterestSize is the default bound on the size of a Sync
+// Interest: 8800 bytes, the largest NDN packet that ndnd and NFD accept
+// (MAX_NDN_PACKET_SIZE). A larger one would be dropped by the forwarder,
+// and the member would go silent.
+const DefaultMaxSyncInterestSize = 8800
+
+// minSyncInterestRoom is the least room for the state vector that
+// MaxSyncInterestSize must leave, after the Interest's own fields.
+const minSyncInterestRoom = 64
+
+// WarnInterval is the least time between two warnings of one kind (a
+// partial vector sent, new members refused, a newer incarnation of this
+// member seen); what happens in between is counted, and the count is in
+// the next warning.
+const WarnInterval = 30 * time.Second
+
 // Config configures one member of a sync group. New copies it; the caller
 // may reuse it afterwards, except Rand, which the Sync owns from then on.
 //
@@ -65,6 +81,31 @@ type Config struct {
 	// 0 means wire.DefaultMaxEntries.
 	MaxEntries int
 
+	// MaxSyncInterestSize bounds the size in bytes of every Sync Interest
+	// sent. When the whole state vector does not fit, the member still
+	// sends: its own entry, what a suppression answer must carry, the most
+	// recently updated entries, then the others in turns over successive
+	// Sync Interests (docs/engine.md, "Vectors over the bound"). Each such
+	// Sync Interest is counted in Stats.Engine.Partial and warned about
+	// (at most once per WarnInterval). Smaller means fewer entries per Sync
+	// Interest, so a large group needs more periodic rounds to repair a
+	// loss or to teach a newcomer everything; larger than 8800 is dropped
+	// by ndnd and NFD, and larger than a link's MTU needs NDNLP
+	// fragmentation on that link. 0 means DefaultMaxSyncInterestSize
+	// (8800). It must leave at least 64 bytes for the vector after the
+	// Interest's other fields.
+	MaxSyncInterestSize int
+	// MaxMembers bounds the node names the state vector holds (this
+	// member's not counted); 0 means core.DefaultMaxMembers (1024). New
+	// names over it evict names that never changed since they were first
+	// heard, or are refused (docs/decisions.md, "A flood of fake names").
+	MaxMembers int
+	// SupersededGrace is how long an incarnation of a member that
+	// restarted with a new bootstrap time stays in the vector after it last
+	// changed, before it is pruned; 0 means two PeriodicTimeouts (60 s by
+	// default). See docs/engine.md, "Superseded incarnations".
+	SupersededGrace time.Duration
+
 	// InitialState is the vector last handed to OnPersist by a previous
 	// run, or nil. It is copied. With the same Boot, publishing continues
 	// from the sequence number it holds for Node.
@@ -82,10 +123,21 @@ type Config struct {
 	OnPersist func(*core.Vector)
 
 	// Register is how Sync Interests get routed to this member: it is
-	// called once from Run, before anything is sent, with SyncPrefix
-	// (/<Group>/v=3). nil means the engine's RegisterRoute (and
-	// UnregisterRoute when Run returns). With an in-process forwarder,
-	// pass a function that adds the route directly (fw.AddRoute).
+	// called once from Run, before anything is sent, with RoutePrefix,
+	// the group prefix /<Group>. nil means the engine's RegisterRoute of
+	// /<Group> (and UnregisterRoute when Run returns). With an in-process
+	// forwarder, pass a function that adds the route directly
+	// (fw.AddRoute).
+	//
+	// Why /<Group> and not /<Group>/v=3, which the specification names
+	// since 2026-07-17: NDNts registers /<Group> with Capture and without
+	// ChildInherit, so a /<Group>/v=3 route anywhere on the forwarder
+	// makes a FIB entry that longest-prefix match picks for every Sync
+	// Interest and that leaves NDNts's faces out: NDNts then hears nobody
+	// (docs/interop.md, TestRegistrationMismatch). A /<Group> route
+	// covers /<Group>/v=3/<digest> too, and is inherited (ChildInherit,
+	// NFD's default) by the /<Group>/v=3 entries of peers that follow the
+	// specification (ndnd after PR #198), so it reaches both.
 	Register func(prefix enc.Name) error
 
 	// Logger receives debug logs (dropped packets) and warnings (send
@@ -137,6 +189,14 @@ func (c *Config) check() error {
 		return fmt.Errorf("%w: negative InboxSize", ErrInvalidConfig)
 	case c.MaxEntries < 0:
 		return fmt.Errorf("%w: negative MaxEntries", ErrInvalidConfig)
+	case c.MaxSyncInterestSize < 0:
+		return fmt.Errorf("%w: negative MaxSyncInterestSize", ErrInvalidConfig)
+	case c.MaxSyncInterestSize > wire.MaxPacketSize:
+		return fmt.Errorf("%w: MaxSyncInterestSize %d is over %d", ErrInvalidConfig, c.MaxSyncInterestSize, wire.MaxPacketSize)
+	case c.MaxMembers < 0:
+		return fmt.Errorf("%w: negative MaxMembers", ErrInvalidConfig)
+	case c.SupersededGrace < 0:
+		return fmt.Errorf("%w: negative SupersededGrace", ErrInvalidConfig)
 	}
 	if _, err := wire.CoreToName(wire.NameToCore(c.Node)); err != nil {
 		return fmt.Errorf("%w: Node: %w", ErrInvalidConfig, err)

@@ -85,15 +85,16 @@ func decodeSent(t *testing.T, si sentInterest) *core.Vector {
 	return v
 }
 
-// Run registers /<group>/v=3 (the spec's prefix), attaches its handler
-// there and announces its state vector at once, as a 1 s Interest whose
-// final name (for the engine's PIT) ends in the parameters digest.
+// Run registers /<group> (not the spec's /<group>/v=3, which would hide
+// NDNts's /<group> route: see Config.Register), attaches its handler on
+// /<group>/v=3 and announces its state vector at once, as a 1 s Interest
+// whose final name (for the engine's PIT) ends in the parameters digest.
 func TestRunRegistersAndAnnounces(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := runFake(t, nil)
 		prefix := fakeGroup.Append(enc.NewVersionComponent(3))
-		if len(r.fe.registered) != 1 || !r.fe.registered[0].Equal(prefix) {
-			t.Errorf("registered %v, want [%s]", r.fe.registered, prefix)
+		if len(r.fe.registered) != 1 || !r.fe.registered[0].Equal(fakeGroup) || !r.s.RoutePrefix().Equal(fakeGroup) {
+			t.Errorf("registered %v, RoutePrefix %s, want [%s]", r.fe.registered, r.s.RoutePrefix(), fakeGroup)
 		}
 		if !r.fe.prefix.Equal(prefix) || !r.s.SyncPrefix().Equal(prefix) {
 			t.Errorf("handler on %s, SyncPrefix %s, want %s", r.fe.prefix, r.s.SyncPrefix(), prefix)
@@ -124,8 +125,8 @@ func TestRunRegistersAndAnnounces(t *testing.T) {
 		if r.fe.handler != nil {
 			t.Error("handler still attached after Run returned")
 		}
-		if len(r.fe.unregistered) != 1 {
-			t.Errorf("unregistered %v, want the sync prefix (default Register)", r.fe.unregistered)
+		if len(r.fe.unregistered) != 1 || !r.fe.unregistered[0].Equal(fakeGroup) {
+			t.Errorf("unregistered %v, want the group prefix (default Register)", r.fe.unregistered)
 		}
 	})
 }

@@ -31,8 +31,10 @@ type Sync struct {
 	face   ndn.Face   // the face of e, or the bare face of NewOnFace
 	codec  *wire.Codec
 	prefix enc.Name // /<group>/v=3
+	route  enc.Name // /<group>: what Register routes (see Config.Register)
 	self   core.Name
 	boot   uint64
+	maxMem int
 	log    *slog.Logger
 
 	onUpdate   func(Update)
@@ -41,13 +43,14 @@ type Sync struct {
 	unregister bool
 
 	// Owned by the Run goroutine.
-	eng    *core.Engine
-	origin time.Time
-	nonces *rand.Rand
-	timer  *time.Timer
-	armed  time.Duration
-	out    sendScratch
-	in     core.Vector // each received vector is decoded into it: the engine keeps none
+	warnPartial, warnRefused, warnSelf warner
+	eng                                *core.Engine
+	origin                             time.Time
+	nonces                             *rand.Rand
+	timer                              *time.Timer
+	armed                              time.Duration
+	out                                sendScratch
+	in                                 core.Vector // each received vector is decoded into it: the engine keeps none
 
 	inbox chan []byte   // raw Sync Interests, handler → Run
 	free  chan []byte   // spent buffers, Run → handler
@@ -188,6 +191,18 @@ func newSync(cfg Config) (*Sync, error) {
 	if cfg.SuppressionPeriod > 0 {
 		ccfg.SuppressionPeriod = cfg.SuppressionPeriod
 	}
+	ccfg.SupersededGrace = 2 * ccfg.PeriodicTimeout
+	if cfg.SupersededGrace > 0 {
+		ccfg.SupersededGrace = cfg.SupersededGrace
+	}
+	if cfg.MaxMembers > 0 {
+		ccfg.MaxMembers = cfg.MaxMembers
+	}
+	room, err := vectorRoom(codec, cfg.MaxSyncInterestSize)
+	if err != nil {
+		return nil, err
+	}
+	ccfg.MaxVectorBytes = room
 	ccfg.Rand = r
 	ccfg.InitialState = cfg.InitialState
 	eng, err := core.New(ccfg, 0)
@@ -202,8 +217,10 @@ func newSync(cfg Config) (*Sync, error) {
 	s := &Sync{
 		codec:     codec,
 		prefix:    codec.SyncPrefix(),
+		route:     codec.Group(),
 		self:      ccfg.Self,
 		boot:      boot,
+		maxMem:    ccfg.MaxMembers,
 		log:       cfg.Logger,
 		onUpdate:  cfg.OnUpdate,
 		onPersist: cfg.OnPersist,
@@ -232,10 +249,38 @@ func newSync(cfg Config) (*Sync, error) {
 	return s, nil
 }
 
+// vectorRoom returns the largest StateVector TLV that keeps a Sync
+// Interest of codec within maxSize bytes (0: DefaultMaxSyncInterestSize).
+// It measures the Interest around an empty vector, then allows for the
+// four length fields around the vector (Interest, ApplicationParameters,
+// Data, Content) growing from one byte to three, and for a signature
+// longer than the one just made (ECDSA's varies by a few bytes).
+func vectorRoom(codec *wire.Codec, maxSize int) (int, error) {
+	if maxSize == 0 {
+		maxSize = DefaultMaxSyncInterestSize
+	}
+	empty, err := codec.EncodeSyncInterest(&core.Vector{}, 0)
+	if err != nil {
+		return 0, fmt.Errorf("svs: %w", err)
+	}
+	const emptyVector = 2 // c9 00
+	const lengthGrowth, signatureSlack = 4 * 2, 16
+	room := maxSize - (len(empty) - emptyVector) - lengthGrowth - signatureSlack
+	if room < minSyncInterestRoom {
+		return 0, fmt.Errorf("%w: MaxSyncInterestSize %d leaves %d bytes for the state vector, under %d", ErrInvalidConfig, maxSize, room, minSyncInterestRoom)
+	}
+	return room, nil
+}
+
 // SyncPrefix returns /<group>/v=3: the prefix Sync Interests are sent
-// under, and the one to register and announce to receive them ([Spec §2],
-// 2026-07-17). The result is a copy.
+// under ([Spec §2]), and the one the Interest handler is attached to. The
+// result is a copy. What is registered is RoutePrefix.
 func (s *Sync) SyncPrefix() enc.Name { return s.prefix.Clone() }
+
+// RoutePrefix returns /<group>: the prefix Run registers (or hands to
+// Config.Register) to receive Sync Interests; see Config.Register for why
+// it is not SyncPrefix. The result is a copy.
+func (s *Sync) RoutePrefix() enc.Name { return s.route.Clone() }
 
 // Node returns this member's node name as a core.Name.
 func (s *Sync) Node() core.Name { return s.self }
@@ -365,13 +410,13 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 		}
 		defer func() { _ = s.face.Close() }()
 	}
-	if err := s.register(s.prefix.Clone()); err != nil {
-		return fmt.Errorf("svs: register %s: %w", s.prefix, err)
+	if err := s.register(s.route.Clone()); err != nil {
+		return fmt.Errorf("svs: register %s: %w", s.route, err)
 	}
 	if s.unregister {
 		defer func() {
 			if s.e.IsRunning() {
-				_ = s.e.UnregisterRoute(s.prefix.Clone())
+				_ = s.e.UnregisterRoute(s.route.Clone())
 			}
 		}()
 	}
@@ -563,7 +608,9 @@ func (s *Sync) handle(rd core.Ready, r *request, res result) {
 		s.armed = rd.Deadline
 		s.timer.Reset(rd.Deadline - s.now())
 	}
-	s.ctr.setEngine(s.eng.Stats())
+	st := s.eng.Stats()
+	s.ctr.setEngine(st)
+	s.warn(rd, st)
 	if r != nil {
 		r.reply <- res
 	}
@@ -610,3 +657,47 @@ func (s *Sync) send(v *core.Vector) {
 	}
 	s.ctr.sent.Add(1)
 }
+
+// warner rate-limits one kind of warning: at most one per WarnInterval,
+// with the count of what happened since the last one.
+type warner struct {
+	last  time.Time
+	count uint64 // engine counter at the last warning
+}
+
+// due reports whether a warning is due now for a counter at n, and the
+// increase since the last warning; it records the warning if so.
+func (w *warner) due(now time.Time, n uint64) (uint64, bool) {
+	if n == w.count || (!w.last.IsZero() && now.Sub(w.last) < WarnInterval) {
+		return 0, false
+	}
+	d := n - w.count
+	w.last, w.count = now, n
+	return d, true
+}
+
+// warn logs, rate-limited, what the engine counts but a quiet log would
+// hide: partial vectors (the group outgrew one packet), refused or evicted
+// new members (a flood of names, or a group over MaxMembers), and a newer
+// incarnation of this member's own name.
+func (s *Sync) warn(rd core.Ready, st core.Stats) {
+	if rd.Omitted == 0 && st.RefusedMembers == s.warnRefused.count && st.NewerSelf == s.warnSelf.count {
+		return
+	}
+	now := time.Now()
+	if d, ok := s.warnPartial.due(now, st.Partial); ok && rd.Omitted > 0 {
+		s.log.Warn("svs: state vector over MaxSyncInterestSize: sent part of it",
+			"pairs_sent", rd.Send.Len(), "pairs_omitted", rd.Omitted, "partial_sync_interests", d)
+	}
+	if d, ok := s.warnRefused.due(now, st.RefusedMembers); ok {
+		s.log.Warn("svs: new members refused (admission rate or MaxMembers): a flood of names, or a group too large",
+			"refused", d, "evicted_total", st.EvictedMembers, "members_max", s.maxMembers())
+	}
+	if d, ok := s.warnSelf.due(now, st.NewerSelf); ok {
+		node, _ := wire.CoreToName(s.self)
+		s.log.Error("svs: a newer incarnation of this member's name is in the group: another process with the same name, or a forgery; members will ignore this one once it stops publishing",
+			"node", node, "boot", s.boot, "pairs", d)
+	}
+}
+
+func (s *Sync) maxMembers() int { return s.maxMem }
