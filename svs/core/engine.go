@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -143,15 +144,12 @@ type Engine struct {
 	admitRate  float64
 
 	state *Vector
-	// lastUpdate is when each (node, boot) pair was last raised locally, by a
-	// received vector or an own publication. Only entries younger than
-	// SuppressionPeriod matter; older ones are pruned.
-	lastUpdate map[Key]time.Duration
-	pruned     time.Duration // when lastUpdate was last pruned
 
-	// raised is when each pair last changed here (raised, or learned); a
-	// pair absent from it never did (InitialState). It orders partial
-	// vectors and times the grace of superseded incarnations.
+	// raised is when each pair last changed here: raised by a received
+	// vector or an own publication, or learned; a pair absent from it never
+	// did (InitialState). It serves the recently-updated rule of
+	// [Spec §4.5], orders partial vectors and times the grace of superseded
+	// incarnations. It holds no more pairs than the state.
 	raised map[Key]time.Duration
 	// members holds every node name of the state; multi the names that
 	// hold more than one incarnation (candidates for pruning).
@@ -200,7 +198,6 @@ func New(cfg Config, now time.Duration) (*Engine, error) {
 		admitBurst: float64(cfg.AdmitBurst),
 		admitRate:  cfg.AdmitRate,
 		state:      cfg.InitialState.Clone(),
-		lastUpdate: make(map[Key]time.Duration),
 		raised:     make(map[Key]time.Duration),
 		members:    make(map[Name]*member),
 		multi:      make(map[Name]struct{}),
@@ -279,7 +276,6 @@ func (e *Engine) publish(now time.Duration, seq uint64) Ready {
 	// An own publication is a local update too: an outdated vector that
 	// crossed our Sync Interest in flight is then dropped by the
 	// recently-updated rule instead of answered (docs/engine.md).
-	e.lastUpdate[Key{e.self, e.boot}] = now
 	e.raised[Key{e.self, e.boot}] = now
 	if m, ok := e.members[e.self]; !ok {
 		e.addMember(now, e.self, true)
@@ -386,6 +382,20 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	var updates []Update
 	var adds []Entry
 	var drops []Key
+	// [Spec §3] The incoming vector is outdated if it lacks a (node, boot)
+	// pair we hold or has a lower seq for one; runBehind says which pairs
+	// do not count. Decided a node at a time in the same walk, on the
+	// node's pairs as they are once the vector is applied.
+	outdated, recent := false, true
+	full := lazyFull{e: e, v: v}
+	behind := func(k Key) {
+		outdated = true
+		if recent {
+			if t, ok := e.raised[k]; !ok || now-t > e.suppress {
+				recent = false
+			}
+		}
+	}
 	local := e.state.entries
 	var incoming []Entry
 	if v != nil {
@@ -412,18 +422,30 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		run, in := local[i:i2], incoming[j:j2]
 		switch {
 		case len(in) == 0:
+			for _, l := range run {
+				if !full.get() {
+					behind(Key{node, l.Boot})
+				}
+			}
 		case len(run) == 1 && len(in) == 1 && run[0].Boot == in[0].Boot:
 			// The common case: one incarnation, known.
-			if l := &run[0]; in[0].Seq > l.Seq {
+			switch l := &run[0]; {
+			case in[0].Seq > l.Seq:
 				updates = append(updates, Update{Node: node, Boot: l.Boot, Low: l.Seq + 1, High: in[0].Seq})
 				l.Seq = in[0].Seq
 				e.touch(now, Key{node, l.Boot})
-				e.establish(e.members[node])
+				if e.unestablished > 0 {
+					e.establish(e.members[node])
+				}
+			case in[0].Seq < l.Seq:
+				behind(Key{node, l.Boot})
 			}
 		case len(run) == 0:
 			adds, updates = e.receiveNew(now, node, in, adds, updates)
 		default:
+			n := len(drops)
 			adds, drops, updates = e.receiveKnown(now, node, run, in, adds, drops, updates)
+			runBehind(run, in, drops[n:], &full, behind)
 		}
 		i, j = i2, j2
 	}
@@ -432,20 +454,13 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		e.state.Set(en.Node, en.Boot, en.Seq)
 	}
 	e.evict()
-	e.pruneLastUpdate(now)
-
-	// [Spec §3] The incoming vector is outdated if it lacks a (node, boot)
-	// pair we hold or has a lower seq for one; see behind for the pairs
-	// that do not count.
-	full := e.mayBePartial(v)
-	outdated, recent := e.behind(now, v, full)
 
 	switch {
 	case e.phase == Suppression:
 		// [Spec §4.5] Suppression state, every incoming Sync Interest:
 		// aggregate it into MergedStateVector. The timer is not reset.
 		e.mergeKnown(v)
-		e.mergedFull = e.mergedFull || full
+		e.mergedFull = e.mergedFull || full.get()
 	case !outdated:
 		// [Spec §4.5] Steady state, incoming vector up-to-date or newer:
 		// reset the timer to PeriodicTimeout and do not send. This is what
@@ -465,7 +480,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		e.phase = Suppression
 		e.merged = &Vector{}
 		e.mergeKnown(v)
-		e.mergedFull = full
+		e.mergedFull = full.get()
 		e.deadline = now + e.suppressionTimeout()
 		e.stats.Suppressions++
 	}
@@ -481,10 +496,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 }
 
 // touch records that pair k changed now.
-func (e *Engine) touch(now time.Duration, k Key) {
-	e.lastUpdate[k] = now
-	e.raised[k] = now
-}
+func (e *Engine) touch(now time.Duration, k Key) { e.raised[k] = now }
 
 // receiveNew handles the pairs in of a node name the vector does not hold:
 // if the name is admitted, its newest incarnation and the one before (whose
@@ -586,7 +598,6 @@ func (e *Engine) receiveKnown(now time.Duration, node Name, run, in []Entry, add
 		}
 		adds = append(adds, en)
 		updates = append(updates, Update{Node: node, Boot: en.Boot, Low: 1, High: en.Seq})
-		e.lastUpdate[k] = now
 	}
 	for _, en := range run {
 		if gone(en.Boot) {
@@ -645,6 +656,47 @@ func (e *Engine) mayBePartial(v *Vector) bool {
 	return VectorSize(v) >= e.fullBytes
 }
 
+// lazyFull is mayBePartial(v), computed once and only if asked: most
+// received vectors lack no pair, and then their size is not needed.
+type lazyFull struct {
+	e          *Engine
+	v          *Vector
+	done, full bool
+}
+
+func (l *lazyFull) get() bool {
+	if !l.done {
+		l.full, l.done = l.e.mayBePartial(l.v), true
+	}
+	return l.full
+}
+
+// runBehind calls behind for every pair of one node that a received vector
+// is behind on, given the node's local pairs run (already raised), those of
+// them being dropped, and the node's received pairs in (both in wire
+// order): see eachBehind for the rule.
+func runBehind(run, in []Entry, dropped []Key, full *lazyFull, behind func(Key)) {
+	for _, l := range run {
+		if slices.ContainsFunc(dropped, func(k Key) bool { return k.Boot == l.Boot }) {
+			continue
+		}
+		var seq uint64
+		for _, en := range in {
+			if en.Boot == l.Boot {
+				seq = en.Seq
+				break
+			}
+		}
+		switch {
+		case seq >= l.Seq:
+			continue
+		case seq == 0 && ((len(in) > 0 && in[len(in)-1].Boot > l.Boot) || full.get()):
+			continue
+		}
+		behind(Key{l.Node, l.Boot})
+	}
+}
+
 // behind reports whether v is outdated relative to the local state, and if
 // so whether every pair it is behind on was updated here within the
 // suppression period.
@@ -654,7 +706,7 @@ func (e *Engine) behind(now time.Duration, v *Vector, full bool) (outdated, rece
 		outdated = true
 		if recent {
 			k := Key{e.state.entries[i].Node, e.state.entries[i].Boot}
-			if t, ok := e.lastUpdate[k]; !ok || now-t > e.suppress {
+			if t, ok := e.raised[k]; !ok || now-t > e.suppress {
 				recent = false
 			}
 		}
@@ -736,23 +788,6 @@ func (e *Engine) enterSteady(now time.Duration) {
 	// [Spec §4.5] When entering Steady state, reset the timer to
 	// PeriodicTimeout.
 	e.deadline = now + e.periodicTimeout()
-}
-
-// pruneLastUpdate forgets update times older than the suppression period;
-// they can no longer make a vector droppable.
-func (e *Engine) pruneLastUpdate(now time.Duration) {
-	// Entries older than the suppression period are never read (see
-	// Receive), so pruning once per period keeps the map small without
-	// a walk over it at every packet.
-	if now-e.pruned < e.suppress {
-		return
-	}
-	e.pruned = now
-	for k, t := range e.lastUpdate {
-		if now-t > e.suppress {
-			delete(e.lastUpdate, k)
-		}
-	}
 }
 
 // periodicTimeout draws the next periodic timeout.

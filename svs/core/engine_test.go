@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -534,13 +535,16 @@ func TestPhaseString(t *testing.T) {
 	}
 }
 
-func TestLastUpdatePruned(t *testing.T) {
-	e := newTestEngine(t)
+// The update times follow the state: a pair dropped from the state leaves
+// no time behind.
+func TestUpdateTimesFollowTheState(t *testing.T) {
+	e := newTestEngine(t, func(c *Config) { c.MaxMembers = 2 })
 	for i := range 100 {
-		recv(e, time.Duration(i)*time.Second, vec(en("b", 1, uint64(i+1))))
+		recv(e, time.Duration(i)*time.Second, vec(en(fmt.Sprintf("n%02d", i), 1, 1)))
+		recv(e, time.Duration(i)*time.Second, vec(en("b", uint64(i+1), 1)))
 	}
-	if len(e.lastUpdate) > 1 {
-		t.Fatalf("lastUpdate holds %d entries", len(e.lastUpdate))
+	if len(e.raised) > e.State().Len() {
+		t.Fatalf("%d update times for %d pairs", len(e.raised), e.State().Len())
 	}
 }
 

@@ -160,7 +160,6 @@ func (e *Engine) dropPairs(drops []Key) {
 	for _, k := range drops {
 		e.state.Set(k.Node, k.Boot, 0)
 		delete(e.raised, k)
-		delete(e.lastUpdate, k)
 	}
 	e.stats.Pruned += uint64(len(drops))
 }
@@ -254,7 +253,6 @@ func (e *Engine) evict() {
 	for _, en := range e.state.entries {
 		if gone[en.Node] {
 			delete(e.raised, Key{en.Node, en.Boot})
-			delete(e.lastUpdate, Key{en.Node, en.Boot})
 			continue
 		}
 		kept = append(kept, en)
