@@ -122,6 +122,28 @@ func TestVectorOverTheBoundIsStillSent(t *testing.T) {
 	}
 }
 
+// A small MaxEntries bounds what is sent too: the vector is sent in part,
+// never refused by the codec.
+func TestSmallMaxEntriesStillSends(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := runFake(t, func(c *Config) {
+			c.InitialState = peers("peer", 0, 100)
+			c.MaxEntries = 20
+		})
+		if _, err := r.s.Publish(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		sent := r.fe.sends()
+		if len(sent) != 2 || r.s.Stats().SendErrors != 0 {
+			t.Fatalf("sent %d, stats %+v", len(sent), r.s.Stats())
+		}
+		if v := decodeSent(t, sent[1]); v.Len() > 20 || v.Get(r.s.Node(), r.s.Boot()) != 1 {
+			t.Fatalf("sent %d pairs: %v", v.Len(), v.Entries())
+		}
+	})
+}
+
 func TestMaxSyncInterestSizeChecked(t *testing.T) {
 	for _, size := range []int{-1, 100, wire.MaxPacketSize + 1} {
 		_, err := New(&fakeEngine{}, Config{Group: fakeGroup, Node: mustName("/me"), MaxSyncInterestSize: size})

@@ -202,7 +202,17 @@ func newSync(cfg Config) (*Sync, error) {
 	if err != nil {
 		return nil, err
 	}
-	ccfg.MaxVectorBytes = room
+	// The codec also refuses to encode more than MaxEntries pairs. A pair
+	// takes at least 8 bytes (a SeqNoEntry with one-byte integers), so a
+	// vector of at most 8·MaxEntries bytes never has more.
+	maxEntries := cfg.MaxEntries
+	if maxEntries == 0 {
+		maxEntries = wire.DefaultMaxEntries
+	}
+	ccfg.MaxVectorBytes = min(room, 8*maxEntries)
+	if ccfg.MaxVectorBytes < core.MinVectorBytes {
+		return nil, fmt.Errorf("%w: MaxEntries %d is under %d", ErrInvalidConfig, maxEntries, core.MinVectorBytes/8)
+	}
 	ccfg.Rand = r
 	ccfg.InitialState = cfg.InitialState
 	eng, err := core.New(ccfg, 0)

@@ -98,7 +98,7 @@ type Config struct {
 	// partial: from 7/8 of it, pairs it lacks do not make it outdated.
 	// Larger carries more per Sync Interest but must stay under what the
 	// network forwards in one packet (8800 bytes for NDN). Default 8000.
-	// Must be at least 64.
+	// Must be at least MinVectorBytes (32).
 	MaxVectorBytes int
 
 	// MaxMembers bounds the distinct node names in the vector (this member
@@ -165,8 +165,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: MaxFutureBoot %v is under one second", ErrInvalidConfig, c.MaxFutureBoot)
 	case c.SupersededGrace < 0:
 		return fmt.Errorf("%w: SupersededGrace %v is negative", ErrInvalidConfig, c.SupersededGrace)
-	case c.MaxVectorBytes < minVectorBytes:
-		return fmt.Errorf("%w: MaxVectorBytes %d is under %d", ErrInvalidConfig, c.MaxVectorBytes, minVectorBytes)
+	case c.MaxVectorBytes < MinVectorBytes:
+		return fmt.Errorf("%w: MaxVectorBytes %d is under %d", ErrInvalidConfig, c.MaxVectorBytes, MinVectorBytes)
 	case c.MaxMembers <= 0:
 		return fmt.Errorf("%w: MaxMembers %d is not positive", ErrInvalidConfig, c.MaxMembers)
 	case c.AdmitBurst <= 0:
@@ -179,9 +179,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// minVectorBytes is the smallest MaxVectorBytes: room for the own entry
+// MinVectorBytes is the smallest MaxVectorBytes: room for the own entry
 // with a short name.
-const minVectorBytes = 64
+const MinVectorBytes = 32
 
 // validName reports whether n parses as a sequence of TLV name components
 // whose VAR-NUMBERs are in their shortest form (which CompareNames needs).
