@@ -382,3 +382,17 @@ func TestRule_MergedVectorHoldsOnlyKnownNames(t *testing.T) {
 		t.Fatalf("answered although b was covered: %v", rd.Send.Entries())
 	}
 }
+
+// A member that lost its state learns its own current pair from the group
+// even below a newer claim of its name, and continues above it.
+func TestRule_OwnPairLearnedBelowANewerClaim(t *testing.T) {
+	e := newTestEngine(t)
+	recv(e, 0, vec(en("a", testBoot+10, 1)))
+	rd := recv(e, time.Second, vec(en("a", testBoot, 4), en("a", testBoot+10, 1)))
+	if len(rd.Updates) != 1 || rd.Updates[0] != (Update{nm("a"), testBoot, 1, 4}) {
+		t.Fatalf("updates %v", rd.Updates)
+	}
+	if seq, _, _ := e.Publish(2 * time.Second); seq != 5 {
+		t.Fatalf("Publish = %d, want 5", seq)
+	}
+}

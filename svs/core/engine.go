@@ -555,6 +555,15 @@ func (e *Engine) receiveKnown(now time.Duration, node Name, run, in []Entry, add
 			if node == e.self && en.Boot > e.boot {
 				e.stats.NewerSelf++
 			}
+		case node == e.self && en.Boot == e.boot:
+			// The own current pair, which this member does not hold
+			// (it lost its state) below a newer claim of its name: it is
+			// pinned, and [Spec §3] learning it keeps the member from
+			// reusing a sequence number the group has seen.
+			adds = append(adds, en)
+			updates = append(updates, Update{Node: node, Boot: en.Boot, Low: 1, High: en.Seq})
+			e.touch(now, Key{node, en.Boot})
+			e.multi[node] = struct{}{}
 		default:
 			e.stats.IgnoredSuperseded++
 		}
