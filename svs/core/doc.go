@@ -59,4 +59,15 @@
 // outdated vector moves the engine to Suppression, where it aggregates what
 // others send and answers after SuppressionTimeout only if nobody covered
 // its state first.
+//
+// # Bounds
+//
+// The vector is bounded whatever others send (docs/engine.md): a node keeps
+// its newest incarnation and, for Config.SupersededGrace after it last
+// changed, the one before (Retain); what is sent stays under
+// Config.MaxVectorBytes (VectorSize), the own pair first, so a member never
+// goes silent; and new node names enter at Config.AdmitRate into at most
+// Config.MaxMembers, evicting names that never changed. Without trust a fake
+// name cannot be told from a real one: these bound the damage of a flood,
+// they do not stop it (docs/decisions.md).
 package core
