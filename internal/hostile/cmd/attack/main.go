@@ -72,7 +72,7 @@ var classes = []class{
 	{"nested", "nested garbage: 2,500-deep names, LpPackets in LpPackets, lengths past their parent, 9-byte types", (*attacker).nested},
 	{"zero-length", "zero-length datagrams, empty WebSocket messages, TLV 00 00, connections closed at once", (*attacker).zeroLength},
 	{"max-size", "65,507-byte datagrams, 1 MiB WebSocket messages, streams of maximal TLV headers", (*attacker).maxSize},
-	{"idle-conns", "100 TCP and 100 WebSocket-port connections per node held open and silent, some mid-header", (*attacker).idleConns},
+	{"idle-conns", "300 TCP and 150 WebSocket-port connections per node (over the 256 a node may hold) held open 2 s, silent or mid-header", (*attacker).idleConns},
 	{"ws-frames", "WebSocket text messages, a frame header claiming 2^63-1 bytes, a fragmented message never finished, a bad handshake", (*attacker).wsFrames},
 	{"pit-flood", "30,000 valid Interests for fresh names under the sync group (forwarded to every member and node), 4 s lifetime", (*attacker).pitFlood},
 	{"mgmt-remote", "NFD management commands (/localhost, /localhop) from the network", (*attacker).mgmtRemote},
@@ -583,10 +583,13 @@ func (a *attacker) maxSize() {
 func (a *attacker) idleConns() {
 	var wg sync.WaitGroup
 	hold := 2 * time.Second
-	for i := range 100 {
+	for i := range 300 {
 		for _, d := range a.t.tcp {
 			p := []byte{0x05, 0xFD}[:i%3]
 			wg.Go(func() { a.stream("tcp4", d, hold, p) })
+		}
+		if i >= 150 {
+			continue
 		}
 		for _, u := range a.t.ws {
 			host := strings.TrimPrefix(strings.TrimPrefix(u, "ws://"), "wss://")
