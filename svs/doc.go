@@ -13,7 +13,7 @@
 //		Group:    group,              // Sync Interests: /<group>/v=3/<digest>
 //		Node:     node,               // our entry in the state vector
 //		OnUpdate: func(u svs.Update) { /* fetch u.Low..u.High of u.Node */ },
-//		Register: func(p enc.Name) error { return fwd.AddRoute(p, face.FaceID(), 0, fw.OriginApp) },
+//		Register: func(p enc.Name) error { return fwd.AddRoute(p, face.FaceID(), 0, fw.OriginApp) }, // p is /<group>; nil: the engine registers it
 //	})
 //	go s.Run(ctx)                   // blocks until ctx ends or Close
 //	seq, err := s.Publish(ctx)      // one Sync Interest, at once
@@ -53,6 +53,17 @@
 // Constructors return errors wrapping ErrInvalidConfig (or the codec's or
 // engine's error), never panic. Malformed, invalid and far-future Sync
 // Interests change nothing but a counter (Stats) and a debug log line.
+//
+// # Bounds
+//
+// Every Sync Interest fits Config.MaxSyncInterestSize (8800 bytes): a
+// larger state vector is sent in part, own entry first, never refused. The
+// vector holds at most Config.MaxMembers names, admitted at a bounded pace,
+// and prunes incarnations superseded by a newer bootstrap time after
+// Config.SupersededGrace. Partial vectors, refused names and a newer
+// incarnation of this member's own name are logged at WARN (ERROR for the
+// last) at most once per WarnInterval, with counts in Stats.Engine. See
+// docs/engine.md and docs/decisions.md.
 //
 // See docs/svs-driver.md for the packet flows, the measurements against
 // ndnd's SvSync and the tests.
