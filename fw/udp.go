@@ -18,18 +18,25 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/fw/link"
 )
 
-// dgramSender queues a face's packets for its socket's writer, which sends
-// them as datagrams to one address. A forwarding thread only queues (a full
-// queue drops); it never waits on the socket or on another thread sending
-// to the same socket.
+// dgramSender sends a face's packets as datagrams to one address, through
+// its socket's writer. When the writer is idle, the forwarding thread
+// writes the datagram itself (a UDP write does not wait for the peer);
+// otherwise it queues it for the writer (a full queue drops), so it never
+// waits on another thread sending to the same socket.
 type dgramSender struct {
 	w  *udpWriter
 	to *net.UDPAddr
 }
 
 func (s *dgramSender) send(f *netFace, pkt *defn.Pkt, hdr *link.Header) bool {
+	w := s.w
+	if len(w.q) == 0 && w.mu.TryLock() {
+		ok := w.sendNow(f, pkt, hdr, s.to)
+		w.mu.Unlock()
+		return ok
+	}
 	select {
-	case s.w.q <- dgram{f: f, pkt: pkt, hdr: *hdr, to: s.to}:
+	case w.q <- dgram{f: f, pkt: pkt, hdr: *hdr, to: s.to}:
 		return true
 	default:
 		return false
@@ -63,9 +70,27 @@ type udpWriter struct {
 	done chan struct{}
 	seq  uint64 // next fragment sequence number; the writer's alone
 	log  func(msg string, args ...any)
+	// mu is held by whoever writes: the writer goroutine for a batch, or
+	// a forwarding thread writing at once. It guards seq and encBuf.
+	mu sync.Mutex
 	// encBuf is where link.Encode builds LpPackets; each is copied out of
 	// it at once.
 	encBuf []byte
+}
+
+// sendNow encodes and writes one packet at once. w.mu is held.
+func (w *udpWriter) sendNow(f *netFace, pkt *defn.Pkt, hdr *link.Header, to *net.UDPAddr) bool {
+	var err error
+	w.encBuf, err = link.Encode(w.encBuf, rawOf(pkt), hdr, f.MTU(), &w.seq, func(b []byte) error {
+		n, err := w.conn.WriteToUDP(b, to)
+		f.ctr.outBytes.Add(uint64(n))
+		return err
+	})
+	if err != nil {
+		w.log("udp send failed", "to", to, "err", err)
+		return false
+	}
+	return true
 }
 
 func newUDPWriter(conn *net.UDPConn, queue int, log func(string, ...any)) *udpWriter {
@@ -104,6 +129,7 @@ func (w *udpWriter) run() {
 			return
 		case first = <-w.q:
 		}
+		w.mu.Lock()
 		msgs, from = msgs[:0], from[:0]
 		add := func(d dgram) {
 			raw := rawOf(d.pkt)
@@ -149,11 +175,13 @@ func (w *udpWriter) run() {
 			from[0].ctr.outBytes.Add(uint64(n))
 			if err != nil {
 				if errors.Is(err, net.ErrClosed) {
+					w.mu.Unlock()
 					return
 				}
 				w.log("udp send failed", "to", msgs[0].Addr, "err", err)
 				from[0].dropOut()
 			}
+			w.mu.Unlock()
 			continue
 		}
 		for sent := 0; sent < len(msgs); {
@@ -164,6 +192,7 @@ func (w *udpWriter) run() {
 			sent += n
 			if err != nil {
 				if errors.Is(err, net.ErrClosed) {
+					w.mu.Unlock()
 					return
 				}
 				// The datagram the system refused (no route, no buffer):
@@ -173,6 +202,7 @@ func (w *udpWriter) run() {
 				sent++
 			}
 		}
+		w.mu.Unlock()
 	}
 }
 
