@@ -396,3 +396,29 @@ func TestRule_OwnPairLearnedBelowANewerClaim(t *testing.T) {
 		t.Fatalf("Publish = %d, want 5", seq)
 	}
 }
+
+// A vector that may be partial and lacks our own pair, when no vector since
+// our last send carried it, is not outdated (no answer) but leaves the
+// periodic timer running, so that our next periodic Sync Interest brings
+// the pair to members that refused it; once a vector carried our pair, such
+// vectors reset the timer as usual.
+func TestRule_PartialVectorLackingOwnPairLeavesTimerRunning(t *testing.T) {
+	e := newTestEngine(t, func(c *Config) { c.MaxVectorBytes = 400; c.MaxMembers = 1000 })
+	all := manyNames(20) // 383 bytes: may be partial
+	recv(e, 0, vec(all...))
+	e.Publish(time.Second)
+	deadline := e.Deadline()
+	recv(e, 2*time.Second, vec(all...))
+	if e.Phase() != Steady || e.Deadline() != deadline {
+		t.Fatalf("phase %v, deadline %v moved from %v", e.Phase(), e.Deadline(), deadline)
+	}
+	recv(e, 3*time.Second, vec(append(slices.Clone(all[:19]), en("a", testBoot, 1))...))
+	if e.Deadline() == deadline {
+		t.Fatal("a vector carrying our pair did not reset the timer")
+	}
+	deadline = e.Deadline()
+	recv(e, 4*time.Second, vec(all...))
+	if e.Deadline() == deadline {
+		t.Fatal("after our pair was heard, a partial vector lacking it did not reset the timer")
+	}
+}

@@ -169,9 +169,12 @@ type Engine struct {
 	// mergedFull: a vector merged into merged may have been partial, so
 	// pairs merged lacks are no evidence.
 	mergedFull bool
-	deadline   time.Duration
-	now        time.Duration
-	stats      Stats
+	// ownHeard: a received vector carried the own current pair at its
+	// current seq since this member last sent.
+	ownHeard bool
+	deadline time.Duration
+	now      time.Duration
+	stats    Stats
 }
 
 // New returns an engine in Steady state whose periodic timer runs from now.
@@ -314,6 +317,7 @@ func (e *Engine) Announce(now time.Duration) Ready {
 // [Spec §4.2, §4.5] Sending resets the timer to PeriodicTimeout.
 func (e *Engine) sendNow(now time.Duration, against *Vector, againstFull bool) Ready {
 	send, omitted := e.sendVector(now, against, againstFull)
+	e.ownHeard = false
 	e.enterSteady(now)
 	e.stats.Sent++
 	if omitted > 0 {
@@ -387,6 +391,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	// do not count. Decided a node at a time in the same walk, on the
 	// node's pairs as they are once the vector is applied.
 	outdated, recent := false, true
+	ownLacking := false // v lacks the own current pair (it may be partial)
 	full := lazyFull{e: e, v: v}
 	behind := func(k Key) {
 		outdated = true
@@ -420,6 +425,16 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 			j2++
 		}
 		run, in := local[i:i2], incoming[j:j2]
+		if node == e.self {
+			k := slices.IndexFunc(run, func(en Entry) bool { return en.Boot == e.boot })
+			h := slices.IndexFunc(in, func(en Entry) bool { return en.Boot == e.boot })
+			switch {
+			case k >= 0 && h < 0:
+				ownLacking = true
+			case k >= 0 && in[h].Seq >= run[k].Seq:
+				e.ownHeard = true
+			}
+		}
 		switch {
 		case len(in) == 0:
 			for _, l := range run {
@@ -461,6 +476,14 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		// aggregate it into MergedStateVector. The timer is not reset.
 		e.mergeKnown(v)
 		e.mergedFull = e.mergedFull || full.get()
+	case !outdated && ownLacking && !e.ownHeard:
+		// A vector that may be partial and lacks our own pair, and no
+		// vector heard since we last sent carried it: perhaps its sender
+		// left it out, perhaps nobody took it (admission buckets empty).
+		// Not outdated, so no answer; but no proof that the group has our
+		// pair either, so the periodic timer is left to run, and our next
+		// periodic Sync Interest carries it (docs/engine.md, "Vectors over
+		// the bound").
 	case !outdated:
 		// [Spec §4.5] Steady state, incoming vector up-to-date or newer:
 		// reset the timer to PeriodicTimeout and do not send. This is what
