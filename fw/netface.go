@@ -55,6 +55,8 @@ type netFace struct {
 	lifetime    time.Duration // idle lifetime of an on-demand face
 	lastActive  atomic.Int64  // unix nanoseconds of the last frame received
 	consumerCtl bool          // NextHopFaceId honoured (local faces only)
+	// onDemandSlot is set while the face holds one of Limits.OnDemandFaces.
+	onDemandSlot atomic.Bool
 
 	out sender
 

@@ -167,14 +167,9 @@ func (f *Forwarder) udpNeighbour(remote netip.AddrPort) (*netFace, error) {
 		f.mu.Unlock()
 	}
 	if nf := s.face(remote); nf != nil {
-		if nf.Persistency() == mgmt_2022.PersistencyOnDemand {
-			nf.SetPersistency(mgmt_2022.PersistencyPermanent)
+		nf.SetPersistency(mgmt_2022.PersistencyPermanent)
+		if nf.onDemandSlot.CompareAndSwap(true, false) {
 			f.lim.giveOnDemand()
-			nf.onClose = func() {
-				s.mu.Lock()
-				delete(s.faces, remote)
-				s.mu.Unlock()
-			}
 		}
 		return nf, nil
 	}

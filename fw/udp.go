@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/named-data/ndnd/fw/defn"
+	"github.com/named-data/ndnd/fw/face/impl"
 	"github.com/named-data/ndnd/std/ndn/mgmt_2022"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -63,13 +64,14 @@ type batchWriter interface {
 // the faces on the socket queued, encodes it (fragmenting packets over a
 // face's MTU, NDNLPv2), and writes everything waiting in one system call.
 type udpWriter struct {
-	q    chan dgram
-	conn *net.UDPConn
-	bw   batchWriter
-	stop chan struct{}
-	done chan struct{}
-	seq  uint64 // next fragment sequence number; the writer's alone
-	log  func(msg string, args ...any)
+	q         chan dgram
+	conn      *net.UDPConn
+	connected bool
+	bw        batchWriter
+	stop      chan struct{}
+	done      chan struct{}
+	seq       uint64 // next fragment sequence number; the writer's alone
+	log       func(msg string, args ...any)
 	// mu is held by whoever writes: the writer goroutine for a batch, or
 	// a forwarding thread writing at once. It guards seq and encBuf.
 	mu sync.Mutex
@@ -82,7 +84,7 @@ type udpWriter struct {
 func (w *udpWriter) sendNow(f *netFace, pkt *defn.Pkt, hdr *link.Header, to *net.UDPAddr) bool {
 	var err error
 	w.encBuf, err = link.Encode(w.encBuf, rawOf(pkt), hdr, f.MTU(), &w.seq, func(b []byte) error {
-		n, err := w.conn.WriteToUDP(b, to)
+		n, err := w.write(b, to)
 		f.ctr.outBytes.Add(uint64(n))
 		return err
 	})
@@ -94,16 +96,23 @@ func (w *udpWriter) sendNow(f *netFace, pkt *defn.Pkt, hdr *link.Header, to *net
 }
 
 func newUDPWriter(conn *net.UDPConn, queue int, log func(string, ...any)) *udpWriter {
+	return startUDPWriter(conn, false, queue, log)
+}
+
+// startUDPWriter starts the writer of conn; a connected socket's datagrams
+// carry no address.
+func startUDPWriter(conn *net.UDPConn, connected bool, queue int, log func(string, ...any)) *udpWriter {
 	var bw batchWriter = ipv4.NewPacketConn(conn)
 	if a := conn.LocalAddr().(*net.UDPAddr); a.IP.To4() == nil {
 		bw = ipv6.NewPacketConn(conn)
 	}
 	w := &udpWriter{
-		q:    make(chan dgram, queue),
-		conn: conn,
-		bw:   bw,
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		q:         make(chan dgram, queue),
+		conn:      conn,
+		connected: connected,
+		bw:        bw,
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 		// A random first sequence number, as NFD does, so that a restarted
 		// sender's fragments do not join a receiver's pending ones.
 		seq: rand.Uint64() >> 1,
@@ -148,7 +157,11 @@ func (w *udpWriter) run() {
 				} else {
 					msgs = append(msgs, ipv4.Message{Buffers: [][]byte{b}})
 				}
-				msgs[n].Addr = d.to
+				if d.to != nil {
+					msgs[n].Addr = d.to
+				} else {
+					msgs[n].Addr = nil
+				}
 				from = append(from, d.f)
 				return nil
 			}
@@ -169,9 +182,10 @@ func (w *udpWriter) run() {
 			}
 		}
 		if len(msgs) == 1 {
+			to0, _ := msgs[0].Addr.(*net.UDPAddr)
 			// One datagram, the usual case at low rates: a plain sendto
 			// costs less than building a sendmmsg.
-			n, err := w.conn.WriteToUDP(msgs[0].Buffers[0], msgs[0].Addr.(*net.UDPAddr))
+			n, err := w.write(msgs[0].Buffers[0], to0)
 			from[0].ctr.outBytes.Add(uint64(n))
 			if err != nil {
 				if errors.Is(err, net.ErrClosed) {
@@ -206,16 +220,25 @@ func (w *udpWriter) run() {
 	}
 }
 
+// write writes one datagram, to to unless the socket is connected.
+func (w *udpWriter) write(b []byte, to *net.UDPAddr) (int, error) {
+	if w.connected {
+		return w.conn.Write(b)
+	}
+	return w.conn.WriteToUDP(b, to)
+}
+
 func (w *udpWriter) close() {
 	close(w.stop)
 	<-w.done
 }
 
 // udpSocket is one UDP socket and the unicast faces that share it: its
-// receive goroutine hands each datagram to the face of its sender. A
-// listener's socket also makes an on-demand face for a new sender, within
-// the forwarder's bound; a neighbour's own socket only serves that
-// neighbour. No face costs a file descriptor of its own.
+// receive goroutine hands each datagram to the face of its sender (the
+// first ones, before the face's own connected socket takes its peer's
+// traffic over). A listener's socket also makes an on-demand face for a new
+// sender, within the forwarder's bound; a neighbour's own socket only
+// serves that neighbour.
 type udpSocket struct {
 	fwd      *Forwarder
 	conn     *net.UDPConn
@@ -230,15 +253,27 @@ type udpSocket struct {
 	wg   sync.WaitGroup
 }
 
-// listenUDP binds a UDP listener. The port is not shared (no SO_REUSEPORT):
-// a second node on the same address fails here, with the address in the
-// error, instead of silently taking half the traffic.
+// listenUDP binds a UDP listener. Each unicast face gets a socket of its
+// own, connected to its peer and bound to the listener's address, as NFD's
+// and ndnd's do: a connected socket's writes skip the route lookup an
+// unconnected sendto makes for every datagram, and its peer's datagrams go
+// to it, read by the face's goroutine. That needs SO_REUSEPORT on the
+// listener's port; so that two nodes still cannot share a port silently,
+// the address is first bound without it, and a port in use fails here with
+// the address in the error.
 func (fwd *Forwarder) listenUDP(a netip.AddrPort) (*udpSocket, error) {
-	conn, err := net.ListenUDP(family("udp", a), net.UDPAddrFromAddrPort(a))
+	probe, err := net.ListenUDP(family("udp", a), net.UDPAddrFromAddrPort(a))
 	if err != nil {
 		return nil, fmt.Errorf("fw: udp listener %s: %w", a, err)
 	}
-	return fwd.serveUDP(conn, true), nil
+	bound := probe.LocalAddr().String()
+	probe.Close()
+	lc := net.ListenConfig{Control: impl.SyscallReuseAddr}
+	c, err := lc.ListenPacket(context.Background(), family("udp", a), bound)
+	if err != nil {
+		return nil, fmt.Errorf("fw: udp listener %s: %w", a, err)
+	}
+	return fwd.serveUDP(c.(*net.UDPConn), true), nil
 }
 
 func (fwd *Forwarder) serveUDP(conn *net.UDPConn, onDemand bool) *udpSocket {
@@ -324,7 +359,9 @@ func (s *udpSocket) newOnDemand(from netip.AddrPort, now time.Time) *netFace {
 	return f
 }
 
-// newFace creates and registers a unicast face to remote on this socket.
+// newFace creates and registers a unicast face to remote on this socket,
+// with a socket of its own connected to remote (see listenUDP), or, should
+// that fail, sending through this socket.
 func (s *udpSocket) newFace(remote netip.AddrPort, p mgmt_2022.Persistency) *netFace {
 	f := &netFace{
 		kind:     "udp",
@@ -333,19 +370,33 @@ func (s *udpSocket) newFace(remote netip.AddrPort, p mgmt_2022.Persistency) *net
 		scope:    defn.NonLocal,
 		linkType: defn.PointToPoint,
 		lifetime: s.fwd.cfg.UDP.Lifetime,
-		out:      &dgramSender{w: s.w, to: net.UDPAddrFromAddrPort(remote)},
 		reasm:    link.NewReassembler(s.fwd.cfg.Limits.Reassembly, s.fwd.budget),
 	}
 	f.mtu.Store(int64(s.fwd.cfg.UDPMTU))
 	f.persistency.Store(uint64(p))
-	onDemand := p == mgmt_2022.PersistencyOnDemand
+	var own *net.UDPConn
+	d := net.Dialer{LocalAddr: s.conn.LocalAddr(), Control: impl.SyscallReuseAddr}
+	if c, err := d.Dial(family("udp", remote), remote.String()); err == nil {
+		own = c.(*net.UDPConn)
+		f.out = &dgramSender{w: startUDPWriter(own, true, s.fwd.cfg.FaceQueueSize, s.fwd.log.Debug)}
+	} else {
+		s.fwd.log.Debug("udp face shares its listener's socket", "remote", remote, "err", err)
+		f.out = &dgramSender{w: s.w, to: net.UDPAddrFromAddrPort(remote)}
+	}
+	f.onDemandSlot.Store(p == mgmt_2022.PersistencyOnDemand)
+	readDone := make(chan struct{})
 	f.onClose = func() {
 		s.mu.Lock()
 		if s.faces[remote] == f {
 			delete(s.faces, remote)
 		}
 		s.mu.Unlock()
-		if onDemand {
+		if own != nil {
+			own.Close()
+			f.out.(*dgramSender).w.close()
+			<-readDone
+		}
+		if f.onDemandSlot.CompareAndSwap(true, false) {
 			s.fwd.lim.giveOnDemand()
 		}
 	}
@@ -353,7 +404,36 @@ func (s *udpSocket) newFace(remote netip.AddrPort, p mgmt_2022.Persistency) *net
 	s.faces[remote] = f
 	s.mu.Unlock()
 	s.fwd.addNetFace(f)
+	if own != nil {
+		go readConnected(f, own, readDone)
+	} else {
+		close(readDone)
+	}
 	return f
+}
+
+// readConnected reads a face's own connected socket until it is closed.
+func readConnected(f *netFace, c *net.UDPConn, done chan struct{}) {
+	defer close(done)
+	buf := make([]byte, link.MaxPacketSize+1)
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if isTemporary(err) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			continue // ICMP port unreachable from the peer, and the like
+		}
+		dg := buf[:n]
+		if err := link.Datagram(dg, link.MaxPacketSize); err != nil || !knownType(dg[0]) {
+			f.malformed(fmt.Errorf("malformed datagram of %d bytes", n))
+			continue
+		}
+		f.receive(dg, netip.AddrPort{}, time.Now())
+	}
 }
 
 // face returns the face to remote on this socket, if any.
@@ -415,7 +495,7 @@ func (s *udpSocket) Close() error {
 // dialUDP makes a socket of a neighbour's own, when no listener of its
 // address family exists: an ephemeral port, replies only from it.
 func (fwd *Forwarder) dialUDP(remote netip.AddrPort) (*udpSocket, error) {
-	var lc net.ListenConfig
+	lc := net.ListenConfig{Control: impl.SyscallReuseAddr}
 	c, err := lc.ListenPacket(context.Background(), family("udp", remote), ":0")
 	if err != nil {
 		return nil, err
