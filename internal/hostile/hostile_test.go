@@ -28,7 +28,8 @@ const (
 	// they died, 30 MB after 2,000 source ports, 71 MB in the Interest
 	// flood, 50 MB in the Sync Interest flood; on this project's faces
 	// (7969d53 and later), 28 MB after the stream classes, 65 MB in the
-	// Interest flood, up to 112 MB after the Sync Interest flood.
+	// Interest flood, up to 112 MB after the Sync Interest flood; with a
+	// socket per on-demand UDP face (f3caab0), 50, 97 and 147 MB.
 	rssBoundMB = 150
 	// latencyFactor: the median publish-to-learn latency of publications
 	// made after the attack may be at most this many times the quiet one.
