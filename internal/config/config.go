@@ -35,6 +35,14 @@ const (
 	// faces.limits.reassembly_timeout.
 	MinReassemblyTimeout = 10 * time.Millisecond
 	MaxReassemblyTimeout = time.Minute
+	// MinSyncInterestSize and MaxSyncInterestSize bound
+	// sync.max_sync_interest_size (ndnd and NFD drop larger packets).
+	MinSyncInterestSize = 512
+	MaxSyncInterestSize = 8800
+	// MaxMembers bounds sync.max_members.
+	MaxMembers = 1 << 20
+	// MaxSupersededGrace bounds sync.superseded_grace.
+	MaxSupersededGrace = 24 * time.Hour
 	// MaxMgmtRate bounds management.requests_per_second and burst.
 	MaxMgmtRate = 1_000_000
 	// MaxUnixPathLen is the longest socket path Linux accepts: sun_path is
@@ -67,6 +75,8 @@ type Config struct {
 	Faces     Faces     `toml:"faces"`
 	// Management guards NFD management (/localhost/nfd, /localhop/nfd).
 	Management Management `toml:"management"`
+	// Sync bounds the state vector of every group's member.
+	Sync Sync `toml:"sync"`
 	// Groups are the sync groups this node serves; each prefix gets the
 	// multicast strategy. TOML: [[group]].
 	Groups []Group `toml:"group"`
@@ -144,6 +154,21 @@ type Faces struct {
 	TCP       TCPFaces       `toml:"tcp"`
 	WebSocket WebSocketFaces `toml:"websocket"`
 	Limits    FaceLimits     `toml:"limits"`
+}
+
+// Sync is the [sync] table: the bounds of each group member's state vector.
+type Sync struct {
+	// MaxSyncInterestSize bounds every Sync Interest, in bytes; a vector
+	// that does not fit is sent in part (own entry, newest entries first),
+	// counted and warned about. Every member of a group should use the
+	// same bound.
+	MaxSyncInterestSize int `toml:"max_sync_interest_size"`
+	// MaxMembers bounds the member names a vector holds; new names over it
+	// evict names never heard to change, or are refused.
+	MaxMembers int `toml:"max_members"`
+	// SupersededGrace is how long an old incarnation of a member that
+	// restarted stays in the vector after it last changed.
+	SupersededGrace Duration `toml:"superseded_grace"`
 }
 
 // Management is the [management] table: what NFD management commands the
@@ -304,6 +329,11 @@ func Default() Config {
 				ReassemblyBytes:   4 << 20,
 				ReassemblyTimeout: Duration{500 * time.Millisecond},
 			},
+		},
+		Sync: Sync{
+			MaxSyncInterestSize: 8800,
+			MaxMembers:          1024,
+			SupersededGrace:     Duration{time.Minute},
 		},
 		Management: Management{
 			AllowLocalhopRegister: true,

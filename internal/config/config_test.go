@@ -161,6 +161,7 @@ func fullConfig() Config {
 			Limits: FaceLimits{OnDemandFaces: 0, StreamFaces: 16, ReassemblyBytes: 1 << 20, ReassemblyTimeout: Duration{time.Second}},
 		},
 		Management: Management{RequestsPerSecond: 50, Burst: 10},
+		Sync:       Sync{MaxSyncInterestSize: 1500, MaxMembers: 64, SupersededGrace: Duration{2 * time.Minute}},
 		Groups: []Group{
 			{Prefix: "/ndn/edu/ucla/chat"},
 			{Prefix: "/example/v=3/seg=0/32=keyword/%7Euser"},

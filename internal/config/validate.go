@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // logLevels and logFormats are the values log.level, log.forwarder_level and
@@ -100,6 +101,15 @@ func (c Config) checkFaces(ch *checker) {
 	if d := c.Faces.UDP.Lifetime.Duration; d < MinUDPLifetime || d > MaxUDPLifetime {
 		ch.add("faces.udp.lifetime", "%s out of range %s..%s", quote(c.Faces.UDP.Lifetime.String()),
 			Duration{MinUDPLifetime}, Duration{MaxUDPLifetime})
+	}
+	if n := c.Sync.MaxSyncInterestSize; n < MinSyncInterestSize || n > MaxSyncInterestSize {
+		ch.add("sync.max_sync_interest_size", "%d out of range %d..%d", n, MinSyncInterestSize, MaxSyncInterestSize)
+	}
+	if n := c.Sync.MaxMembers; n < 1 || n > MaxMembers {
+		ch.add("sync.max_members", "%d out of range 1..%d", n, MaxMembers)
+	}
+	if d := c.Sync.SupersededGrace.Duration; d < time.Second || d > MaxSupersededGrace {
+		ch.add("sync.superseded_grace", "%s out of range 1s..%s", quote(c.Sync.SupersededGrace.String()), Duration{MaxSupersededGrace})
 	}
 	if r := c.Management.RequestsPerSecond; r < 1 || r > MaxMgmtRate {
 		ch.add("management.requests_per_second", "%d out of range 1..%d", r, MaxMgmtRate)

@@ -130,6 +130,15 @@ func TestValidateUDP(t *testing.T) {
 	})
 }
 
+func TestValidateSync(t *testing.T) {
+	runValidateCases(t, []validateCase{
+		{"interest size 1500", func(c *Config) { c.Sync.MaxSyncInterestSize = 1500 }, "", ""},
+		{"interest size over a packet", func(c *Config) { c.Sync.MaxSyncInterestSize = 9000 }, "sync.max_sync_interest_size", "out of range"},
+		{"no members", func(c *Config) { c.Sync.MaxMembers = 0 }, "sync.max_members", "out of range"},
+		{"grace 0", func(c *Config) { c.Sync.SupersededGrace = Duration{} }, "sync.superseded_grace", "out of range"},
+	})
+}
+
 func TestValidateFaceLimits(t *testing.T) {
 	runValidateCases(t, []validateCase{
 		{"no on-demand faces is fine", func(c *Config) { c.Faces.Limits.OnDemandFaces = 0 }, "", ""},

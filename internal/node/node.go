@@ -349,9 +349,12 @@ func (n *Node) startGroup(prefix string) error {
 	}
 	lg := n.log.With("group", prefix)
 	s, err := svs.NewOnFace(af, svs.Config{
-		Group:  group,
-		Node:   name,
-		Logger: lg,
+		Group:               group,
+		Node:                name,
+		Logger:              lg,
+		MaxSyncInterestSize: n.cfg.Sync.MaxSyncInterestSize,
+		MaxMembers:          n.cfg.Sync.MaxMembers,
+		SupersededGrace:     n.cfg.Sync.SupersededGrace.Duration,
 		OnUpdate: func(u svs.Update) {
 			if lg.Enabled(context.Background(), slog.LevelDebug) {
 				member, _ := wire.CoreToName(u.Node)
