@@ -14,7 +14,7 @@ var ErrFaceDown = errors.New("svs: face down")
 
 // watchFace follows the member's face from Run: OnDown marks it down, so
 // that publications are refused; OnUp marks it up and wakes Run, which
-// registers the sync prefix again and announces the vector (faceUp). The
+// registers its route prefix again and announces the vector (faceUp). The
 // face is taken to be up when Run starts. It returns the function that
 // detaches both callbacks. Called on the Run goroutine; the callbacks run
 // on the face's goroutine and never block.
@@ -51,8 +51,8 @@ func (s *Sync) refuseDown(r *request) bool {
 // announced so that the group learns what was published before the face
 // went down, and the member what the group published meanwhile.
 func (s *Sync) faceUp() {
-	if err := s.register(s.prefix.Clone()); err != nil {
-		s.log.Warn("svs: register again after the face came back", "prefix", s.prefix.String(), "err", fmt.Errorf("svs: %w", err))
+	if err := s.register(s.route.Clone()); err != nil {
+		s.log.Warn("svs: register again after the face came back", "prefix", s.route.String(), "err", fmt.Errorf("svs: %w", err))
 	}
 	s.handle(s.eng.Announce(s.now()), nil, result{})
 }
