@@ -182,6 +182,7 @@ func (f *Forwarder) listenTCP(a netip.AddrPort) (*streamListener, error) {
 // wsListener accepts WebSocket connections (browsers, NDNts) as faces.
 type wsListener struct {
 	srv  *http.Server
+	addr net.Addr
 	done chan struct{}
 }
 
@@ -238,30 +239,29 @@ func (f *Forwarder) listenWebSocket(c WebSocketConfig) (*wsListener, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !f.lim.takeStream() {
-				f.lim.streamsRefused.Add(1)
-				http.Error(w, "too many connections", http.StatusServiceUnavailable)
-				return
-			}
 			conn, err := up.Upgrade(w, r, nil)
 			if err != nil {
-				f.lim.giveStream()
 				return // Upgrade has answered the client
 			}
 			// A message over a packet ends the connection, before it is read.
 			conn.SetReadLimit(link.MaxPacketSize)
 			remote := defn.MakeWebSocketClientFaceURI(conn.RemoteAddr())
+			// The connection's stream slot was taken at accept
+			// (limitListener) and is given back when it closes.
 			f.streamFace(&wsConn{c: conn}, "ws", local, remote, tcpScope(conn.RemoteAddr()),
-				mgmt_2022.PersistencyOnDemand, f.lim.giveStream, nil)
+				mgmt_2022.PersistencyOnDemand, nil, nil)
 		}),
 	}
-	l := &wsListener{srv: srv, done: make(chan struct{})}
+	l := &wsListener{srv: srv, addr: ln.Addr(), done: make(chan struct{})}
+	// Connections count against Limits.StreamFaces from accept, so that
+	// handshakes that never finish cannot hold descriptors past the bound.
+	lim := &limitListener{Listener: ln, fwd: f}
 	go func() {
 		defer close(l.done)
 		if c.TLSCert != "" {
-			_ = srv.ServeTLS(ln, c.TLSCert, c.TLSKey)
+			_ = srv.ServeTLS(lim, c.TLSCert, c.TLSKey)
 		} else {
-			_ = srv.Serve(ln)
+			_ = srv.Serve(lim)
 		}
 	}()
 	return l, nil
@@ -278,4 +278,39 @@ func (l *wsListener) Close() error {
 func isTemporary(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
 		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EINTR)
+}
+
+// limitListener holds each accepted connection to Limits.StreamFaces from
+// accept to close: one over the bound is closed at once and counted.
+type limitListener struct {
+	net.Listener
+	fwd *Forwarder
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if !l.fwd.lim.takeStream() {
+			l.fwd.lim.streamsRefused.Add(1)
+			c.Close()
+			continue
+		}
+		return &slotConn{Conn: c, give: l.fwd.lim.giveStream}, nil
+	}
+}
+
+// slotConn gives its stream slot back once, at its first Close.
+type slotConn struct {
+	net.Conn
+	once sync.Once
+	give func()
+}
+
+func (c *slotConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.give)
+	return err
 }

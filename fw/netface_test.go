@@ -315,3 +315,53 @@ func TestTCPClientRegistersThroughLocalhop(t *testing.T) {
 		t.Fatalf("fetch through the TCP producer: %q %v", got, err)
 	}
 }
+
+// WebSocket connections count against the stream bound from accept: ones
+// that never finish their handshake cannot hold descriptors past it, and
+// each gives its slot back when it closes.
+func TestWebSocketHandshakesCountAgainstTheBound(t *testing.T) {
+	wl, err := testFwd.listenWebSocket(WebSocketConfig{Enabled: true, Listen: testAddrPort("127.0.0.1:0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wl.Close()
+	// Connections of earlier tests may still be closing: wait until the
+	// count holds still.
+	base := testFwd.lim.streams.Load()
+	for settle := time.Now().Add(5 * time.Second); time.Now().Before(settle); {
+		time.Sleep(50 * time.Millisecond)
+		n := testFwd.lim.streams.Load()
+		if n == base {
+			break
+		}
+		base = n
+	}
+	saved := testFwd.lim.maxStreams
+	testFwd.lim.maxStreams = base + 3
+	defer func() { testFwd.lim.maxStreams = saved }()
+	before := testFwd.Counters().StreamsRefused
+	var conns []net.Conn
+	for range 6 {
+		c, err := net.Dial("tcp", wl.addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for testFwd.Counters().StreamsRefused-before < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := testFwd.Counters().StreamsRefused - before; n != 3 {
+		t.Errorf("%d half-open connections refused over the bound, want 3", n)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	for testFwd.lim.streams.Load() > base && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := testFwd.lim.streams.Load(); n != base {
+		t.Errorf("%d stream slots held after the connections closed, want %d", n, base)
+	}
+}
