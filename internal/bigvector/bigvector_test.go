@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ndnsvs/ndnsvs-node/internal/netlab"
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
@@ -46,95 +47,19 @@ const (
 
 // --- binaries ---
 
-var (
-	buildOnce sync.Once
-	buildErr  error
-	binDir    string
-	bins      = map[string]string{}
-)
+var programs = netlab.NewPrograms(map[string]string{
+	"ndnsvs-node": "github.com/ndnsvs/ndnsvs-node/cmd/ndnsvs-node",
+	"members":     "github.com/ndnsvs/ndnsvs-node/internal/bigvector/cmd/members",
+})
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	programs.Remove()
 	os.Exit(code)
 }
 
 // binary builds the node and the member program once per test binary.
-func binary(t *testing.T, name string) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "ndnsvs-bigvector-bin")
-		if buildErr != nil {
-			return
-		}
-		for n, pkg := range map[string]string{
-			"ndnsvs-node": "github.com/ndnsvs/ndnsvs-node/cmd/ndnsvs-node",
-			"members":     "github.com/ndnsvs/ndnsvs-node/internal/bigvector/cmd/members",
-		} {
-			out := filepath.Join(binDir, n)
-			if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-				return
-			}
-			bins[n] = out
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return bins[name]
-}
-
-// --- namespaces ---
-
-func needNetns(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipped: the big-vector test runs nodes in network namespaces, which needs root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("skipped: the ip command (iproute2) is not installed")
-	}
-}
-
-func sh(t *testing.T, args ...string) {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// newLAN creates n namespaces joined by veth pairs to a bridge in a
-// namespace of its own, addressed 203.0.113.1..n/24 (TEST-NET-3, never
-// routed). Nothing touches the machine's own interfaces; every namespace is
-// deleted at cleanup, failure included.
-func newLAN(t *testing.T, n int) []string {
-	t.Helper()
-	id := strconv.Itoa(os.Getpid() % 100000)
-	br := "bvbr" + id
-	sh(t, "ip", "netns", "add", br)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", br).Run() })
-	sh(t, "ip", "-n", br, "link", "add", "br0", "type", "bridge")
-	sh(t, "ip", "-n", br, "link", "set", "br0", "up")
-	var hosts []string
-	for i := 1; i <= n; i++ {
-		ns := fmt.Sprintf("bvh%s-%d", id, i)
-		sh(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-		port := fmt.Sprintf("p%d", i)
-		sh(t, "ip", "-n", br, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
-		sh(t, "ip", "-n", br, "link", "set", port, "master", "br0")
-		sh(t, "ip", "-n", br, "link", "set", port, "up")
-		sh(t, "ip", "-n", ns, "addr", "add", fmt.Sprintf("203.0.113.%d/24", i), "dev", "eth0")
-		sh(t, "ip", "-n", ns, "link", "set", "eth0", "up")
-		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
-		hosts = append(hosts, ns)
-	}
-	return hosts
-}
+func binary(t *testing.T, name string) string { return programs.Path(t, name) }
 
 // --- processes ---
 
@@ -561,7 +486,7 @@ func memberName(i int) string { return fmt.Sprintf("%s/m%04d", group, i) }
 
 // TestGroupKeepsSyncingWithA400MemberVector: see the package comment.
 func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
-	needNetns(t)
+	netlab.NeedRoot(t, "the big-vector test")
 	t0 := time.Now()
 	nodeBin, membersBin := binary(t, "ndnsvs-node"), binary(t, "members")
 	total := memberCount(t)
@@ -572,7 +497,7 @@ func TestGroupKeepsSyncingWithA400MemberVector(t *testing.T) {
 	if os.Getenv("BIGVECTOR_LOG") == "debug-fw" {
 		fwLevel = "debug"
 	}
-	hosts := newLAN(t, nodes)
+	hosts := netlab.NewLAN(t, "bv", "203.0.113", nodes).Hosts // TEST-NET-3
 	dir := t.TempDir()
 
 	var ns []*proc

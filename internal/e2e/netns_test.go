@@ -2,69 +2,29 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/ndnsvs/ndnsvs-node/internal/netlab"
 )
 
-// lan is a virtual LAN: a bridge in its own network namespace and one
-// namespace per host, each joined to the bridge by a veth pair. Every
-// address is inside these namespaces; nothing touches the machine's own
-// interfaces.
+// lan is a virtual LAN (netlab.NewLAN): a bridge in its own network
+// namespace and one namespace per host, each joined to the bridge by a veth
+// pair. Every address is inside these namespaces; nothing touches the
+// machine's own interfaces.
 type lan struct {
-	t      *testing.T
-	bridge string
-	hosts  []string // namespace names
-	addrs  []string // IPv4 address of each host
-}
-
-// needNetns skips the test unless it can create network namespaces.
-func needNetns(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipped: network namespaces need root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("skipped: the ip command (iproute2) is not installed")
-	}
-}
-
-func sh(t *testing.T, args ...string) {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	t     *testing.T
+	hosts []string // namespace names
+	addrs []string // IPv4 address of each host
 }
 
 // newLAN creates n hosts on one bridge, addressed 192.0.2.1..n/24
-// (TEST-NET-1, never routed).
+// (TEST-NET-1, never routed), or skips the test when it cannot.
 func newLAN(t *testing.T, n int) *lan {
 	t.Helper()
-	needNetns(t)
-	id := fmt.Sprintf("%d%d", os.Getpid()%10000, len(t.Name())%10)
-	l := &lan{t: t, bridge: "svsbr" + id}
-	sh(t, "ip", "netns", "add", l.bridge)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", l.bridge).Run() })
-	sh(t, "ip", "-n", l.bridge, "link", "add", "br0", "type", "bridge")
-	sh(t, "ip", "-n", l.bridge, "link", "set", "br0", "up")
-	for i := 1; i <= n; i++ {
-		ns := fmt.Sprintf("svsh%s-%d", id, i)
-		addr := fmt.Sprintf("192.0.2.%d", i)
-		sh(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-		port := fmt.Sprintf("p%d", i)
-		sh(t, "ip", "-n", l.bridge, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
-		sh(t, "ip", "-n", l.bridge, "link", "set", port, "master", "br0")
-		sh(t, "ip", "-n", l.bridge, "link", "set", port, "up")
-		sh(t, "ip", "-n", ns, "addr", "add", addr+"/24", "dev", "eth0")
-		sh(t, "ip", "-n", ns, "link", "set", "eth0", "up")
-		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
-		l.hosts = append(l.hosts, ns)
-		l.addrs = append(l.addrs, addr)
-	}
-	return l
+	netlab.NeedRoot(t, "this test")
+	l := netlab.NewLAN(t, "svs", "192.0.2", n)
+	return &lan{t: t, hosts: l.Hosts, addrs: l.Addrs}
 }
 
 // Two nodes on one LAN find each other through UDP multicast with no

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ndnsvs/ndnsvs-node/internal/netlab"
 )
 
 // The bounds the suite holds the nodes to.
@@ -62,102 +64,20 @@ const (
 
 // --- binaries ---
 
-var (
-	buildOnce sync.Once
-	buildErr  error
-	binDir    string
-	bins      = map[string]string{}
-)
+var programs = netlab.NewPrograms(map[string]string{
+	"ndnsvs-node": "github.com/ndnsvs/ndnsvs-node/cmd/ndnsvs-node",
+	"member":      "github.com/ndnsvs/ndnsvs-node/internal/hostile/cmd/member",
+	"attack":      "github.com/ndnsvs/ndnsvs-node/internal/hostile/cmd/attack",
+})
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	programs.Remove()
 	os.Exit(code)
 }
 
 // binary builds the node, the member and the attacker once per test binary.
-func binary(t *testing.T, name string) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "ndnsvs-hostile-bin")
-		if buildErr != nil {
-			return
-		}
-		for n, pkg := range map[string]string{
-			"ndnsvs-node": "github.com/ndnsvs/ndnsvs-node/cmd/ndnsvs-node",
-			"member":      "github.com/ndnsvs/ndnsvs-node/internal/hostile/cmd/member",
-			"attack":      "github.com/ndnsvs/ndnsvs-node/internal/hostile/cmd/attack",
-		} {
-			out := filepath.Join(binDir, n)
-			if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-				return
-			}
-			bins[n] = out
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return bins[name]
-}
-
-// --- namespaces ---
-
-func needNetns(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipped: the hostile-input suite runs nodes in network namespaces, which needs root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("skipped: the ip command (iproute2) is not installed")
-	}
-}
-
-func sh(t *testing.T, args ...string) {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-type lan struct {
-	hosts []string // namespace names
-	addrs []string // IPv4 address of each host
-}
-
-// newLAN creates n hosts on one bridge (in a namespace of its own),
-// addressed 198.51.100.1..n/24 (TEST-NET-2, never routed). Nothing touches
-// the machine's own interfaces; every namespace is deleted at cleanup.
-func newLAN(t *testing.T, n int) *lan {
-	t.Helper()
-	id := strconv.Itoa(os.Getpid() % 100000)
-	br := "hbr" + id
-	sh(t, "ip", "netns", "add", br)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", br).Run() })
-	sh(t, "ip", "-n", br, "link", "add", "br0", "type", "bridge")
-	sh(t, "ip", "-n", br, "link", "set", "br0", "up")
-	l := &lan{}
-	for i := 1; i <= n; i++ {
-		ns := fmt.Sprintf("hh%s-%d", id, i)
-		addr := fmt.Sprintf("198.51.100.%d", i)
-		sh(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-		port := fmt.Sprintf("p%d", i)
-		sh(t, "ip", "-n", br, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
-		sh(t, "ip", "-n", br, "link", "set", port, "master", "br0")
-		sh(t, "ip", "-n", br, "link", "set", port, "up")
-		sh(t, "ip", "-n", ns, "addr", "add", addr+"/24", "dev", "eth0")
-		sh(t, "ip", "-n", ns, "link", "set", "eth0", "up")
-		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
-		l.hosts = append(l.hosts, ns)
-		l.addrs = append(l.addrs, addr)
-	}
-	return l
-}
+func binary(t *testing.T, name string) string { return programs.Path(t, name) }
 
 // --- processes ---
 
@@ -624,13 +544,13 @@ type classResult struct {
 
 // TestNodesSurviveHostileInput is the suite: see the package comment.
 func TestNodesSurviveHostileInput(t *testing.T) {
-	needNetns(t)
+	netlab.NeedRoot(t, "the hostile-input suite")
 	nodeBin, memberBin, attackBin := binary(t, "ndnsvs-node"), binary(t, "member"), binary(t, "attack")
 	cls := classes(t)
-	l := newLAN(t, 4)
-	attackNS := l.hosts[3]
+	l := netlab.NewLAN(t, "h", "198.51.100", 4) // TEST-NET-2
+	attackNS := l.Hosts[3]
 	// The attacker reaches the multicast group through its one interface.
-	sh(t, "ip", "-n", attackNS, "route", "add", "224.0.0.0/4", "dev", "eth0")
+	netlab.Sh(t, "ip", "-n", attackNS, "route", "add", "224.0.0.0/4", "dev", "eth0")
 
 	dir := t.TempDir()
 	var nodes []*proc
@@ -641,7 +561,7 @@ func TestNodesSurviveHostileInput(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte(nodeConfig(fmt.Sprintf("/hostile/n%d", i+1), sock)), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		n := start(t, fmt.Sprintf("node %d", i+1), nil, "ip", "netns", "exec", l.hosts[i], nodeBin, "run", "--config", cfg)
+		n := start(t, fmt.Sprintf("node %d", i+1), nil, "ip", "netns", "exec", l.Hosts[i], nodeBin, "run", "--config", cfg)
 		ready := n.waitLine(t, "node ready", 20*time.Second)
 		if !strings.Contains(ready, "network_faces=1") {
 			t.Logf("node %d: %s", i+1, ready)
@@ -658,7 +578,7 @@ func TestNodesSurviveHostileInput(t *testing.T) {
 	for i := range 3 {
 		name := fmt.Sprintf("/hostile/m%d", i+1)
 		m := start(t, "member "+name, func(s string) { ev.line(name, s) },
-			"ip", "netns", "exec", l.hosts[i], memberBin,
+			"ip", "netns", "exec", l.Hosts[i], memberBin,
 			"-socket", socks[i], "-group", group, "-name", name, "-interval", publishEvery.String())
 		members = append(members, m)
 		names = append(names, name)
@@ -686,7 +606,7 @@ func TestNodesSurviveHostileInput(t *testing.T) {
 
 	// The attack, one class at a time.
 	var udp, tcp, ws []string
-	for _, a := range l.addrs[:3] {
+	for _, a := range l.Addrs[:3] {
 		udp = append(udp, a+":6363")
 		tcp = append(tcp, a+":6363")
 		ws = append(ws, fmt.Sprintf("ws://%s:%d/", a, wsPort))
