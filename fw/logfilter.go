@@ -252,9 +252,17 @@ func newLossSink(ev *logEvents, lg *slog.Logger) *lossSink {
 
 // event counts an event, and logs a loss at WARN unless one of the same
 // reason was logged less than logEvery ago.
+// multicastAlone is what ndnd's multicast strategy logs when an Interest
+// has no face to go to but the one it came from: on a sync group's prefix,
+// a member alone in its group (a node with no neighbour yet). It is counted
+// with the lost packets but not warned about: nobody waits for a Sync
+// Interest, and a lone node would otherwise warn of losses from its first
+// second.
+const multicastAlone = "No nexthop for Interest"
+
 func (s *lossSink) event(r lossReason, msg string) {
 	s.ev.counter(r).Add(1)
-	if r == lossMalformed || s.log == nil {
+	if r == lossMalformed || s.log == nil || msg == multicastAlone {
 		return
 	}
 	if ok, suppressed := s.limit.allowReason(r); ok {
