@@ -208,7 +208,7 @@ func TestStreamFacesCloseOnImpossibleLengthsAndAreBounded(t *testing.T) {
 		c.Close()
 	}
 	saved := testFwd.lim.maxStreams
-	testFwd.lim.maxStreams = testFwd.lim.streams.Load() + 3
+	testFwd.lim.maxStreams = settledStreams() + 3
 	defer func() { testFwd.lim.maxStreams = saved }()
 	before := testFwd.Counters().StreamsRefused
 	var conns []net.Conn
@@ -325,17 +325,7 @@ func TestWebSocketHandshakesCountAgainstTheBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer wl.Close()
-	// Connections of earlier tests may still be closing: wait until the
-	// count holds still.
-	base := testFwd.lim.streams.Load()
-	for settle := time.Now().Add(5 * time.Second); time.Now().Before(settle); {
-		time.Sleep(50 * time.Millisecond)
-		n := testFwd.lim.streams.Load()
-		if n == base {
-			break
-		}
-		base = n
-	}
+	base := settledStreams()
 	saved := testFwd.lim.maxStreams
 	testFwd.lim.maxStreams = base + 3
 	defer func() { testFwd.lim.maxStreams = saved }()
@@ -364,4 +354,20 @@ func TestWebSocketHandshakesCountAgainstTheBound(t *testing.T) {
 	if n := testFwd.lim.streams.Load(); n != base {
 		t.Errorf("%d stream slots held after the connections closed, want %d", n, base)
 	}
+}
+
+// settledStreams returns the number of stream connections once it holds
+// still: connections closed just before (by this test or an earlier one)
+// give their slots back asynchronously.
+func settledStreams() int64 {
+	n := testFwd.lim.streams.Load()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		m := testFwd.lim.streams.Load()
+		if m == n {
+			break
+		}
+		n = m
+	}
+	return n
 }
