@@ -172,7 +172,8 @@ func TestOnDemandFacesAreBounded(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		c := testFwd.Counters()
-		if c.OnDemandRefused-before.OnDemandRefused >= 10 && c.MalformedFrames-before.MalformedFrames >= 60 {
+		if c.OnDemandRefused+c.OnDemandEvicted-before.OnDemandRefused-before.OnDemandEvicted >= 10 &&
+			c.MalformedFrames-before.MalformedFrames >= 60 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -181,8 +182,12 @@ func TestOnDemandFacesAreBounded(t *testing.T) {
 	if got := len(s.faces); got != 20 {
 		t.Errorf("%d faces on the listener, want the bound, 20", got)
 	}
-	if n := c.OnDemandRefused - before.OnDemandRefused; n != 10 {
-		t.Errorf("%d datagrams refused at the bound, want 10", n)
+	// Each of the 10 senders over the bound is refused, or, on a machine
+	// slow enough that a face made first has been quiet for a second by
+	// then, takes that face's place.
+	refused, evicted := c.OnDemandRefused-before.OnDemandRefused, c.OnDemandEvicted-before.OnDemandEvicted
+	if refused+evicted != 10 {
+		t.Errorf("%d datagrams refused and %d faces evicted at the bound, want 10 in all", refused, evicted)
 	}
 	if n := c.MalformedFrames - before.MalformedFrames; n < 60 {
 		t.Errorf("%d malformed frames counted, want 60", n)
