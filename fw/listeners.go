@@ -187,10 +187,10 @@ type wsListener struct {
 }
 
 // wsConn is a frameConn over a WebSocket: each binary message is one frame,
-// checked whole as a datagram is.
+// checked whole as a datagram is. Its face's receive goroutine reads and its
+// writer goroutine writes: one each, as gorilla/websocket allows.
 type wsConn struct {
-	c  *websocket.Conn
-	mu sync.Mutex
+	c *websocket.Conn
 }
 
 func (w *wsConn) next() ([]byte, error) {

@@ -6,15 +6,9 @@ package core
 // [Spec §3]; svs/wire's encoder writes exactly these bytes (checked by
 // TestVectorSizeMatchesWire).
 
-// TLV-TYPEs of the StateVector, all below 253, so one byte each.
-const (
-	tlvStateVector      = 0xC9
-	tlvStateVectorEntry = 0xCA
-	tlvName             = 0x07
-	tlvSeqNoEntry       = 0xD2
-	tlvBootstrapTime    = 0xD4
-	tlvSeqNo            = 0xD6
-)
+// The StateVector's TLV-TYPEs (StateVector 0xC9, StateVectorEntry 0xCA,
+// Name 0x07, SeqNoEntry 0xD2, BootstrapTime 0xD4, SeqNo 0xD6) are all below
+// 253: one byte each, which tlvSize counts.
 
 // varNumLen is the size of a TLV VAR-NUMBER in its shortest form.
 func varNumLen(n int) int {
