@@ -66,7 +66,7 @@ type netFace struct {
 	reasm *link.Reassembler
 
 	up        atomic.Bool
-	connected atomic.Bool // a stream face's connection is up (neighbours reconnect)
+	connected atomic.Bool // false while a stream face to a neighbour redials
 	closeOnce sync.Once
 	onClose   func() // the socket side's clean-up
 
@@ -118,6 +118,9 @@ func (fwd *Forwarder) addNetFace(f *netFace) {
 	}
 	f.lastActive.Store(time.Now().UnixNano())
 	f.up.Store(true)
+	// A datagram face is always connected; a stream face starts with its
+	// connection, and a neighbour's is down while it redials.
+	f.connected.Store(true)
 	face.FaceTable.Add(f)
 	fwd.netCount.Add(1)
 }
@@ -353,7 +356,7 @@ func (f *netFace) ExpirationPeriod() time.Duration {
 }
 
 func (f *netFace) State() defn.State {
-	if f.up.Load() && (f.kind == "udp" || f.kind == "multicast" || f.connected.Load()) {
+	if f.up.Load() && f.connected.Load() {
 		return defn.Up
 	}
 	return defn.Down
