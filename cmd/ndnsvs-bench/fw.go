@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -90,13 +89,8 @@ func benchFaces(o fwOptions, tmp string, out io.Writer) error {
 	cfg := fw.DefaultConfig()
 	cfg.Threads = runtime.GOMAXPROCS(0)
 	cfg.Unix = fw.UnixConfig{Enabled: true, Path: sock, Mode: 0o600}
-	fwd, err := fw.New(cfg)
+	fwd, err := startForwarder(cfg)
 	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := fwd.Start(ctx); err != nil {
 		return err
 	}
 	defer fwd.Close()

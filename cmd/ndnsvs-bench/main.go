@@ -22,9 +22,13 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
+	"time"
+
+	"github.com/ndnsvs/ndnsvs-node/fw"
 )
 
 func main() {
@@ -54,4 +58,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ndnsvs-bench:", err)
 		os.Exit(1)
 	}
+}
+
+// startForwarder creates the process's forwarder and starts it, waiting at
+// most 10 s for it to be ready.
+func startForwarder(cfg fw.Config) (*fw.Forwarder, error) {
+	fwd, err := fw.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := fwd.Start(ctx); err != nil {
+		return nil, err
+	}
+	return fwd, nil
 }

@@ -366,13 +366,7 @@ func svsChild(o svsOptions, out io.Writer) error {
 	fcfg := fw.DefaultConfig()
 	fcfg.Threads = runtime.GOMAXPROCS(0)
 	fcfg.ForwarderLogLevel = slog.LevelError
-	fwd, err := fw.New(fcfg)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	err = fwd.Start(ctx)
-	cancel()
+	fwd, err := startForwarder(fcfg)
 	if err != nil {
 		return err
 	}

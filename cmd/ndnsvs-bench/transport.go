@@ -39,7 +39,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -180,13 +179,8 @@ func transportParent(o transportOptions, out io.Writer) error {
 	if err := loopbackOnly(cfg); err != nil {
 		return err
 	}
-	fwd, err := fw.New(cfg)
+	fwd, err := startForwarder(cfg)
 	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := fwd.Start(ctx); err != nil {
 		return err
 	}
 	defer fwd.Close()
