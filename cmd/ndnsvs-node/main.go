@@ -99,8 +99,8 @@ func loadConfig(path string) (config.Config, error) {
 	return config.Load(path)
 }
 
-// serve runs the node until SIGINT or SIGTERM, then stops it: applications
-// first, then the forwarder.
+// serve runs the node until SIGINT or SIGTERM (node.Run stops it in order),
+// or until something the node supervises fails.
 func serve(cfg config.Config, stderr io.Writer) int {
 	logger, err := node.NewLogger(cfg.Log, stderr)
 	if err != nil {
@@ -114,35 +114,23 @@ func serve(cfg config.Config, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-
-	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = n.Start(startCtx)
-	cancel()
-	if err != nil {
-		logger.Error("start failed", "err", err)
-		return 1
-	}
-	logger.Info("node ready",
-		"version", version,
-		"unix", unixPath(cfg),
-		"name", n.NodeName(),
-		"groups", n.GroupPrefixes(),
-		"network_faces", len(n.Forwarder().NetworkFaces()),
-		"startup", time.Since(started).Round(time.Microsecond))
-
-	<-ctx.Done()
-	stop() // a second signal now kills the process the default way
-	logger.Info("shutting down")
-	done := make(chan error, 1)
-	go func() { done <- n.Close() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			logger.Error("shutdown", "err", err)
-			return 1
+	go func() {
+		select {
+		case <-n.Ready():
+			logger.Info("node ready",
+				"version", version,
+				"unix", unixPath(cfg),
+				"name", n.NodeName(),
+				"groups", n.GroupPrefixes(),
+				"network_faces", len(n.Forwarder().NetworkFaces()),
+				"startup", time.Since(started).Round(time.Microsecond))
+		case <-ctx.Done():
 		}
-	case <-time.After(10 * time.Second):
-		logger.Error("shutdown timed out")
+		<-ctx.Done()
+		stop() // a second signal now kills the process the default way
+	}()
+	if err := n.Run(ctx); err != nil {
+		logger.Error("node stopped", "err", err)
 		return 1
 	}
 	logger.Info("stopped")
