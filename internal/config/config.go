@@ -77,6 +77,8 @@ type Config struct {
 	Management Management `toml:"management"`
 	// Sync bounds the state vector of every group's member.
 	Sync Sync `toml:"sync"`
+	// Metrics is the HTTP listener for Prometheus and health checks.
+	Metrics Metrics `toml:"metrics"`
 	// Groups are the sync groups this node serves; each prefix gets the
 	// multicast strategy. TOML: [[group]].
 	Groups []Group `toml:"group"`
@@ -341,7 +343,8 @@ func Default() Config {
 			RequestsPerSecond:     200,
 			Burst:                 400,
 		},
-		Groups: []Group{{Prefix: "/ndn/svs"}},
+		Metrics: defaultMetrics(),
+		Groups:  []Group{{Prefix: "/ndn/svs"}},
 	}
 }
 

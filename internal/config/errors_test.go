@@ -43,7 +43,7 @@ func TestParseUnknownKey(t *testing.T) {
 		{"top-level key", "colour = 1\n", "colour", 1, "unknown key"},
 		{"typo with suggestion", "[log]\nlevel = \"info\"\nlevl = \"debug\"\n", "log.levl", 3, "unknown key (did you mean log.level?)"},
 		{"unknown table", "\n[faces.quic]\nenabled = true\n", "faces.quic", 2, "unknown table"},
-		{"unknown top table", "[metrics]\nlisten = \"x\"\n", "metrics", 1, "unknown table"},
+		{"unknown top table", "[metric]\nlisten = \"x\"\n", "metric", 1, "unknown table"},
 		{"dotted key", "faces.udp.lisen = []\n", "faces.udp.lisen", 1, "did you mean faces.udp.listen?"},
 		{"in second array table", "[[group]]\nprefix = \"/a\"\n\n[[group]]\nprefx = \"/b\"\nprefix = \"/c\"\n", "group[1].prefx", 5, "did you mean group[1].prefix?"},
 		{"in inline table", "[faces]\nudp = { enabled = true, port = 6363 }\n", "faces.udp.port", 2, "unknown key"},

@@ -57,6 +57,7 @@ func (c Config) problems() []*Error {
 	c.checkLog(&ch)
 	c.checkForwarder(&ch)
 	c.checkFaces(&ch)
+	c.checkMetrics(&ch)
 	groups := c.checkGroups(&ch)
 	c.checkStrategies(&ch, groups)
 	c.checkNeighbors(&ch)
