@@ -2,6 +2,7 @@ package fw
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -55,8 +56,13 @@ func TestDeadNonceListPeriod(t *testing.T) {
 // back with a name and nonce the forwarder already forwarded is still
 // dropped as a loop after CompactDeadNonceLists, and the count of entries
 // kept covers at least those of this test.
+// dnlRuns numbers the runs of TestCompactDeadNonceListsKeepsEntries in this
+// process: the Dead Nonce List remembers every earlier run's Interests, so
+// each run needs names of its own (go test -count=N).
+var dnlRuns atomic.Int64
+
 func TestCompactDeadNonceListsKeepsEntries(t *testing.T) {
-	prefix := mustName(t, "/test/dnl")
+	prefix := mustName(t, fmt.Sprintf("/test/dnl/run-%d", dnlRuns.Add(1)))
 	prod, err := testFwd.NewFace()
 	if err != nil {
 		t.Fatal(err)
