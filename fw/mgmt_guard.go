@@ -2,12 +2,15 @@ package fw
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/named-data/ndnd/fw/defn"
@@ -45,7 +48,12 @@ import (
 //     an in-process application's): 401;
 //   - faces/create, always: it makes the node's own faces (mgmtCreateFace) or
 //     is refused with 406/409/504, and never reaches ndnd's code, which
-//     would open ndnd transports;
+//     would open ndnd transports; a TCP face is answered once its
+//     connection is made or has failed (504, NFD's text), a UDP face at
+//     once (as in NFD: there is no connection to wait for);
+//   - every status dataset (mgmt_dataset.go), as NFD's dispatcher answers
+//     them: ndnd drops the signed ones python-ndn sends, and has no
+//     faces/channels;
 //   - /localhop/nfd: only rib/register and rib/unregister from local-scope
 //     faces pass (Config.Mgmt.AllowLocalhopRegister; ndnd's RIB module
 //     handles them as /localhost ones), anything else is refused with 403.
@@ -53,7 +61,9 @@ import (
 // Every request is first charged to a token bucket (Config.Mgmt); over it
 // the request is dropped and counted. Commands the guard answers itself are
 // handled on one goroutine of its own behind a bounded queue, never on a
-// forwarding thread (creating a TCP face dials).
+// forwarding thread; faces/create has a second goroutine and queue, so
+// that a TCP connection being made (up to the dial timeout) holds up
+// neither the datasets nor the other commands.
 
 // Management status codes, as NFD uses them.
 const (
@@ -67,8 +77,12 @@ const (
 	statusFailed       = 504
 )
 
-// mgmtQueueSize bounds the commands waiting for the guard's goroutine.
-const mgmtQueueSize = 64
+// mgmtQueueSize bounds the commands waiting for the guard's goroutine,
+// mgmtCreateQueueSize the faces/create commands waiting for theirs.
+const (
+	mgmtQueueSize       = 64
+	mgmtCreateQueueSize = 16
+)
 
 var (
 	compNfd      = enc.NewGenericComponent("nfd")
@@ -140,6 +154,7 @@ const (
 	kindFaceCreate
 	kindLocalhopRefuse
 	kindReservedRoute
+	kindDataset
 )
 
 // mgmtGuard is the management face's dispatch entry (dispatch.Face). Its
@@ -150,10 +165,12 @@ type mgmtGuard struct {
 	id   uint64
 	cfg  MgmtConfig
 
-	bucket tokenBucket
-	queue  chan mgmtRequest
-	signer ndn.Signer // used by the guard's goroutine only
-	warn   *rateLimiter
+	bucket      tokenBucket
+	queue       chan mgmtRequest
+	createQueue chan mgmtRequest // faces/create, on a goroutine of its own
+	signer      ndn.Signer       // safe for concurrent use (DigestSha256 has no state)
+	store       datasetStore     // used by the guard's goroutine only
+	warn        *rateLimiter
 
 	hookMu sync.Mutex
 	create func(uri string, persistency mgmt.Persistency) (uint64, error)
@@ -179,17 +196,19 @@ func (f *Forwarder) installMgmtGuard() error {
 		real:   real,
 		id:     id,
 		cfg:    f.cfg.Mgmt,
-		queue:  make(chan mgmtRequest, mgmtQueueSize),
-		signer: signer.NewSha256Signer(),
-		warn:   newRateLimiter(logEvery),
-		create: f.mgmtCreateFace,
-		scheme: f.createSchemeEnabled,
+		queue:       make(chan mgmtRequest, mgmtQueueSize),
+		createQueue: make(chan mgmtRequest, mgmtCreateQueueSize),
+		signer:      signer.NewSha256Signer(),
+		warn:        newRateLimiter(logEvery),
+		create:      f.mgmtCreateFace,
+		scheme:      f.createSchemeEnabled,
 	}
 	g.bucket.init(float64(f.cfg.Mgmt.RequestsPerSecond), float64(f.cfg.Mgmt.Burst), time.Now())
 	f.mgmt.guard.Store(g)
 	dispatch.AddFace(id, g)
 	table.FibStrategyTable.InsertNextHopEnc(defn.NON_LOCAL_PREFIX, id, 0)
 	go g.run(f.done)
+	go g.runCreate(f.done)
 	return nil
 }
 
@@ -238,6 +257,10 @@ func (g *mgmtGuard) SendPacket(out dispatch.OutPkt) {
 		g.enqueue(mgmtRequest{out: out, kind: kindLocalhopRefuse})
 		return
 	}
+	if _, ok := datasetOf(name); ok {
+		g.enqueue(mgmtRequest{out: out, kind: kindDataset})
+		return
+	}
 	switch {
 	case module.Equal(compRib) && (verb.Equal(compRegister) || verb.Equal(compUnreg)):
 		g.routeCommand(out)
@@ -248,7 +271,7 @@ func (g *mgmtGuard) SendPacket(out dispatch.OutPkt) {
 	case module.Equal(compFaces) && verb.Equal(compDestroy):
 		g.enqueue(mgmtRequest{out: out, kind: kindFaceDestroy})
 	case module.Equal(compFaces) && verb.Equal(compCreate):
-		g.enqueue(mgmtRequest{out: out, kind: kindFaceCreate})
+		g.enqueueOn(g.createQueue, mgmtRequest{out: out, kind: kindFaceCreate})
 	default:
 		g.real.SendPacket(out)
 	}
@@ -268,9 +291,11 @@ func (g *mgmtGuard) routeCommand(out dispatch.OutPkt) {
 	g.real.SendPacket(out)
 }
 
-func (g *mgmtGuard) enqueue(r mgmtRequest) {
+func (g *mgmtGuard) enqueue(r mgmtRequest) { g.enqueueOn(g.queue, r) }
+
+func (g *mgmtGuard) enqueueOn(q chan mgmtRequest, r mgmtRequest) {
 	select {
-	case g.queue <- r:
+	case q <- r:
 	default:
 		g.drop("management command queue full", r.out)
 	}
@@ -301,6 +326,18 @@ func (g *mgmtGuard) run(done <-chan struct{}) {
 	}
 }
 
+// runCreate handles faces/create, one at a time, until done.
+func (g *mgmtGuard) runCreate(done <-chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case r := <-g.createQueue:
+			g.faceCreate(r.out)
+		}
+	}
+}
+
 func (g *mgmtGuard) handle(r mgmtRequest) {
 	switch r.kind {
 	case kindLocalhopRefuse:
@@ -319,6 +356,8 @@ func (g *mgmtGuard) handle(r mgmtRequest) {
 		g.faceDestroy(r.out)
 	case kindFaceCreate:
 		g.faceCreate(r.out)
+	case kindDataset:
+		g.dataset(r.out, time.Now())
 	}
 }
 
@@ -516,7 +555,7 @@ func (g *mgmtGuard) faceCreate(out dispatch.OutPkt) {
 	}
 	id, err := create(scheme+"://"+ap.String(), persistency)
 	if err != nil {
-		g.refuse(out, statusFailed, "Face creation failed: "+err.Error(), nil)
+		g.refuse(out, statusFailed, createFailure(scheme, err), nil)
 		return
 	}
 	ls := face.FaceTable.Get(id)
@@ -608,19 +647,43 @@ func (g *mgmtGuard) refuse(out dispatch.OutPkt, code uint64, text string, args *
 // threads, as ndnd's management would: Data named as the Interest, Blob,
 // freshness 0, DigestSha256, with the Interest's PIT token.
 func (g *mgmtGuard) answer(out dispatch.OutPkt, code uint64, text string, args *mgmt.ControlArgs) {
+	g.sendData(out, out.Pkt.L3.Interest.NameV, &ndn.DataConfig{
+		ContentType: optional.Some(ndn.ContentTypeBlob),
+		Freshness:   optional.Some(time.Duration(0)),
+	}, g.controlResponse(code, text, args))
+}
+
+func (g *mgmtGuard) controlResponse(code uint64, text string, args *mgmt.ControlArgs) enc.Wire {
 	if args == nil {
 		args = &mgmt.ControlArgs{}
 	}
 	res := &mgmt.ControlResponse{Val: &mgmt.ControlResponseVal{StatusCode: code, StatusText: text, Params: args}}
-	data, err := spec.Spec{}.MakeData(out.Pkt.L3.Interest.NameV, &ndn.DataConfig{
-		ContentType: optional.Some(ndn.ContentTypeBlob),
-		Freshness:   optional.Some(time.Duration(0)),
-	}, res.Encode(), g.signer)
+	return res.Encode()
+}
+
+// sendData encodes a Data signed with DigestSha256 and queues it for out's
+// Interest.
+func (g *mgmtGuard) sendData(out dispatch.OutPkt, name enc.Name, cfg *ndn.DataConfig, content enc.Wire) {
+	frame, err := g.encodeData(name, cfg, content)
 	if err != nil {
-		g.fwd.log.Warn("management answer not encoded", "name", out.Pkt.L3.Interest.NameV, "err", err)
+		g.fwd.log.Warn("management answer not encoded", "name", name, "err", err)
 		return
 	}
-	frame := data.Wire.Join()
+	g.queueData(out, frame)
+}
+
+func (g *mgmtGuard) encodeData(name enc.Name, cfg *ndn.DataConfig, content enc.Wire) ([]byte, error) {
+	data, err := spec.Spec{}.MakeData(name, cfg, content, g.signer)
+	if err != nil {
+		return nil, err
+	}
+	return data.Wire.Join(), nil
+}
+
+// queueData hands an encoded Data to the forwarding threads as if the
+// management face had sent it, with out's PIT token. frame is not modified
+// afterwards (stored dataset segments are sent more than once).
+func (g *mgmtGuard) queueData(out dispatch.OutPkt, frame []byte) {
 	l3, err := defn.ParseFwPacket(enc.NewBufferView(frame), false)
 	if err != nil || l3.Data == nil {
 		g.fwd.log.Warn("management answer not parsed", "name", out.Pkt.L3.Interest.NameV, "err", err)
@@ -644,6 +707,25 @@ func (g *mgmtGuard) answer(out dispatch.OutPkt, code uint64, text string, args *
 			dispatch.GetFWThread(i).QueueData(pkt)
 		}
 	}
+}
+
+// createFailure is NFD's text for a face that could not be made: for TCP
+// that of its channel's connect (tcp-channel.cpp), otherwise its
+// factories' "Face creation failed".
+func createFailure(scheme string, err error) string {
+	if !strings.HasPrefix(scheme, "tcp") {
+		return "Face creation failed: " + err.Error()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "Connection timed out"
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		msg := errno.Error()
+		return "Connection failed: " + strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return "Connection failed: " + err.Error()
 }
 
 // The rest of dispatch.Face is the management face's.
