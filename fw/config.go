@@ -67,6 +67,11 @@ type UnixConfig struct {
 	Enabled bool
 	Path    string
 	Mode    os.FileMode // permissions of the socket file, e.g. 0660
+	// Group is the group id the socket file is given when ChangeGroup is
+	// set, so that the members of that group (mode 0660) may connect; else
+	// the file keeps the group it is created with (the process's).
+	Group       int
+	ChangeGroup bool
 }
 
 // UDPConfig is the set of UDP unicast listeners. A datagram from a new
@@ -190,6 +195,9 @@ func (c *Config) Validate() error {
 		}
 		if c.Unix.Mode&^0o777 != 0 || c.Unix.Mode&0o002 != 0 || c.Unix.Mode&0o600 != 0o600 {
 			bad("Unix.Mode", "%#o must be owner read-write and must not let others write", c.Unix.Mode)
+		}
+		if c.Unix.ChangeGroup && c.Unix.Group < 0 {
+			bad("Unix.Group", "%d is not a group id", c.Unix.Group)
 		}
 	}
 	if c.UDP.Enabled {

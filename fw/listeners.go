@@ -148,6 +148,14 @@ func (f *Forwarder) listenUnix(path string, mode os.FileMode) (*streamListener, 
 		ln.Close()
 		return nil, fmt.Errorf("fw: unix socket %s: %w", path, err)
 	}
+	// The group is set before the first accept: until then the socket
+	// keeps the process's group, which lets in no one new.
+	if f.cfg.Unix.ChangeGroup {
+		if err := os.Chown(path, -1, f.cfg.Unix.Group); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("fw: unix socket %s: setting group %d: %w", path, f.cfg.Unix.Group, err)
+		}
+	}
 	local := defn.MakeUnixFaceURI(path)
 	return f.acceptStreams(ln, func(conn net.Conn, n int) {
 		f.streamFace(newByteStream(conn), "unix", local, defn.MakeFDFaceURI(n), defn.Local,
