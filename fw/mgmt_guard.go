@@ -192,10 +192,10 @@ func (f *Forwarder) installMgmtGuard() error {
 		return fmt.Errorf("fw: face %d on %s is not ndnd's management face", id, defn.LOCAL_PREFIX)
 	}
 	g := &mgmtGuard{
-		fwd:    f,
-		real:   real,
-		id:     id,
-		cfg:    f.cfg.Mgmt,
+		fwd:         f,
+		real:        real,
+		id:          id,
+		cfg:         f.cfg.Mgmt,
 		queue:       make(chan mgmtRequest, mgmtQueueSize),
 		createQueue: make(chan mgmtRequest, mgmtCreateQueueSize),
 		signer:      signer.NewSha256Signer(),
