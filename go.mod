@@ -6,6 +6,7 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/named-data/ndnd v1.5.3
 	github.com/pelletier/go-toml/v2 v2.4.3
+	go.etcd.io/bbolt v1.4.3
 	golang.org/x/net v0.59.0
 )
 
