@@ -101,8 +101,13 @@ const DefaultGCPercent = 100
 type Node struct {
 	// Name is the node's NDN name: its member name in sync groups and the
 	// prefix of its built-in ping responder. Empty means
-	// /ndnsvs-node/<host name>.
+	// /ndnsvs-node/<host name>/<id>, with an id made once and kept in
+	// StateDir (see DefaultNodeName).
 	Name string `toml:"name"`
+	// StateDir is the node's state directory: what it keeps across
+	// restarts (today the id of its default name). "" picks one, see
+	// Config.StateDir.
+	StateDir string `toml:"state_dir"`
 	// Ping answers ndnping (ndnd ping <name>) on <name>/ping, so anyone can
 	// check that the node is up and reachable.
 	Ping bool `toml:"ping"`
@@ -215,6 +220,9 @@ type UnixFaces struct {
 	// Mode is the socket's permission bits as an octal string, "0600" to
 	// "0777" without write for others. See Config.FileMode.
 	Mode string `toml:"mode"`
+	// Group is the group the socket is given: a group name or a numeric
+	// id. "" leaves the process's group. See Config.UnixGroupID.
+	Group string `toml:"group"`
 }
 
 // UDPFaces is the [faces.udp] table: unicast UDP listeners.
@@ -284,7 +292,7 @@ type Neighbor struct {
 // freely.
 func Default() Config {
 	return Config{
-		Node: Node{Name: "", Ping: true, GCPercent: DefaultGCPercent},
+		Node: Node{Name: "", StateDir: "", Ping: true, GCPercent: DefaultGCPercent},
 		Log: Log{
 			Level:          "info",
 			Format:         "text",
@@ -306,6 +314,7 @@ func Default() Config {
 				Enabled: true,
 				Path:    "",
 				Mode:    "0660",
+				Group:   "",
 			},
 			UDP: UDPFaces{
 				Enabled:  true,
@@ -390,17 +399,54 @@ func (c Config) FileMode() os.FileMode {
 	return m
 }
 
-// NodeName returns node.name, or /ndnsvs-node/<host name> when it is empty
-// (/ndnsvs-node/localhost when the host name cannot be read).
-func (c Config) NodeName() string {
-	if c.Node.Name != "" {
-		return c.Node.Name
+// ClientTransport returns the NDN_CLIENT_TRANSPORT value that points ndnd's
+// and python-ndn's clients (and NFD's tools) at the node's unix socket:
+// unix://<path>, which is unix:/// and the absolute path.
+func (c Config) ClientTransport() string {
+	return "unix://" + c.UnixSocketPath()
+}
+
+// State directory locations used when node.state_dir is empty; see
+// Config.StateDir.
+const (
+	RootStateDir = "/var/lib/ndnsvs-node"
+	stateDirName = "ndnsvs-node"
+)
+
+// StateDir returns the node's state directory: node.state_dir when set;
+// else /var/lib/ndnsvs-node when running as root; else
+// $XDG_STATE_HOME/ndnsvs-node when XDG_STATE_HOME is an absolute path;
+// else $HOME/.local/state/ndnsvs-node (the XDG base directory default). It
+// returns an error, with the key node.state_dir, when none of these can be
+// worked out (a user process without HOME). It only computes the path.
+func (c Config) StateDir() (string, error) {
+	return stateDir(c.Node.StateDir, os.Geteuid(), os.Getenv("XDG_STATE_HOME"), os.Getenv("HOME"))
+}
+
+func stateDir(dir string, euid int, stateHome, home string) (string, error) {
+	switch {
+	case dir != "":
+		return dir, nil
+	case euid == 0:
+		return RootStateDir, nil
+	case stateHome != "" && filepath.IsAbs(stateHome):
+		return filepath.Join(stateHome, stateDirName), nil
+	case home != "" && filepath.IsAbs(home):
+		return filepath.Join(home, ".local", "state", stateDirName), nil
 	}
-	h, err := os.Hostname()
-	if err != nil || h == "" {
-		h = "localhost"
+	return "", &Error{Key: "node.state_dir", Reason: "no default for this user: neither XDG_STATE_HOME nor HOME is an absolute path; set node.state_dir"}
+}
+
+// DefaultNodeName returns the name a node without node.name takes:
+// /ndnsvs-node/<host>/<id>. The host name keeps the name readable in logs
+// and vectors; the id, made once per state directory, keeps it unique
+// where several nodes share a host name (containers, network namespaces,
+// cloned machines). An empty host becomes "localhost".
+func DefaultNodeName(host, id string) string {
+	if host == "" {
+		host = "localhost"
 	}
-	return "/ndnsvs-node/" + escapeComponent(h)
+	return "/ndnsvs-node/" + escapeComponent(host) + "/" + escapeComponent(id)
 }
 
 // escapeComponent writes s as one NDN URI component.

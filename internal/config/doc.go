@@ -36,8 +36,12 @@
 //
 // # What this package does not do
 //
-// It does no I/O beyond reading the file given to Load, opens no socket and
-// resolves no host name (neighbour and listen addresses must be literal IPs).
+// Load, Parse and Validate do no I/O beyond reading the file given to Load,
+// open no socket and resolve no host name (neighbour and listen addresses
+// must be literal IPs). What depends on the machine is checked apart, by
+// Preflight (interfaces, files, groups, directories), so that `check` and a
+// starting node refuse the same things; NodeName and EnsureNodeID write the
+// node's id into its state directory the first time.
 // It checks strategy short names (multicast, best-route); turning them into
 // the versioned names ndnd needs is the strategy package's job. NDN names
 // must pass both a strict parser of this package's own (see parseName) and

@@ -97,6 +97,9 @@ func (c Config) checkFaces(ch *checker) {
 	if _, err := parseMode(u.Mode); err != nil {
 		ch.bad("faces.unix.mode", u.Mode, err)
 	}
+	if err := checkGroupSpelling(u.Group); err != nil {
+		ch.bad("faces.unix.group", u.Group, err)
+	}
 
 	checkListenList(ch, "faces.udp", c.Faces.UDP.Enabled, c.Faces.UDP.Listen)
 	if d := c.Faces.UDP.Lifetime.Duration; d < MinUDPLifetime || d > MaxUDPLifetime {
@@ -192,6 +195,14 @@ type groupPrefixes map[string]int
 
 func (c Config) checkNode(ch *checker) {
 	ch.intRange("node.gc_percent", c.Node.GCPercent, 10, 1000, "")
+	if d := c.Node.StateDir; d != "" {
+		switch {
+		case !filepath.IsAbs(d):
+			ch.add("node.state_dir", "%s: want an absolute path, or \"\" for the default", quote(d))
+		case strings.ContainsRune(d, 0):
+			ch.add("node.state_dir", "%s: must not contain NUL", quote(d))
+		}
+	}
 	if c.Node.Name == "" {
 		return
 	}

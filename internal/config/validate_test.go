@@ -307,13 +307,14 @@ func TestNodeName(t *testing.T) {
 			t.Errorf("node.name %q: %v, want %q", tc.name, err, tc.wantErr)
 		}
 	}
-	c := Default()
-	if n := c.NodeName(); !strings.HasPrefix(n, "/ndnsvs-node/") || len(n) <= len("/ndnsvs-node/") {
-		t.Errorf("default NodeName %q", n)
-	}
-	c.Node.Name = "/x/y"
-	if c.NodeName() != "/x/y" {
-		t.Errorf("NodeName %q", c.NodeName())
+	for _, tc := range [][3]string{
+		{"box", "abcdefghij", "/ndnsvs-node/box/abcdefghij"},
+		{"", "abcdefghij", "/ndnsvs-node/localhost/abcdefghij"},
+		{"a b", "x2", "/ndnsvs-node/a%20b/x2"},
+	} {
+		if got := DefaultNodeName(tc[0], tc[1]); got != tc[2] {
+			t.Errorf("DefaultNodeName(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
+		}
 	}
 	if got := escapeComponent("a b/c"); got != "a%20b%2Fc" {
 		t.Errorf("escapeComponent: %q", got)
