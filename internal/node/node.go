@@ -32,23 +32,36 @@ type Node struct {
 	ready chan struct{} // closed by Run once started
 }
 
-// New checks the configuration and prepares a node; nothing runs yet.
-// Forwarder logs go to logw.
+// New checks the configuration, and what it asks of this machine
+// (config.Preflight), and prepares a node; nothing runs yet. A node without
+// node.name takes its default name here, making its id in node.state_dir
+// the first time. Forwarder logs go to logw. Configuration problems are
+// returned as *config.Error values, with their keys.
 func New(c config.Config, logger *slog.Logger, logw io.Writer) (*Node, error) {
 	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.Preflight(); err != nil {
 		return nil, err
 	}
 	fc, err := ForwarderConfig(c, logger, logw)
 	if err != nil {
 		return nil, err
 	}
-	fwd, err := fw.New(fc)
+	if fc.Unix.Group, fc.Unix.ChangeGroup, err = c.UnixGroupID(); err != nil {
+		return nil, err
+	}
+	nameStr, err := c.NodeName()
 	if err != nil {
 		return nil, err
 	}
-	name, err := enc.NameFromStr(c.NodeName())
+	name, err := enc.NameFromStr(nameStr)
 	if err != nil {
-		return nil, fmt.Errorf("node: node name %q: %w", c.NodeName(), err)
+		return nil, fmt.Errorf("node: node name %q: %w", nameStr, err)
+	}
+	fwd, err := fw.New(fc)
+	if err != nil {
+		return nil, err
 	}
 	return &Node{cfg: c, log: logger, fwd: fwd, name: name, sup: newSupervisor(), ready: make(chan struct{})}, nil
 }
@@ -77,6 +90,15 @@ func (n *Node) Start(ctx context.Context) error {
 
 // NodeName is the node's NDN name.
 func (n *Node) NodeName() string { return n.name.String() }
+
+// ClientTransport is the NDN_CLIENT_TRANSPORT value that reaches the node
+// through its unix socket, or "" when the unix face is off.
+func (n *Node) ClientTransport() string {
+	if !n.cfg.Faces.Unix.Enabled {
+		return ""
+	}
+	return n.cfg.ClientTransport()
+}
 
 // GroupPrefixes lists the configured sync group prefixes.
 func (n *Node) GroupPrefixes() []string {
