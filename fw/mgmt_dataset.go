@@ -33,10 +33,18 @@ import (
 //     dropped silently; any other name, whatever follows the verb (a
 //     params-sha256 component included), gets a new version of the dataset;
 //   - the Data are named <Interest name>/<version>/<segment>, carry at most
-//     datasetSegmentSize bytes of content each, a FreshnessPeriod of one
-//     second, and the last one a FinalBlockId;
+//     datasetSegmentSize bytes of content each and a FreshnessPeriod of one
+//     second;
 //   - a request the dataset cannot answer (a malformed faces/query filter)
 //     gets a ControlResponse with ContentType Nack, named as the Interest.
+//
+// One difference: NFD puts the FinalBlockId on the last segment only, and
+// ndnd's segment fetcher (std/object, used by ndnd's nfdc) fails on a first
+// segment without one ("no FinalBlockId in object"), so ndnd's nfdc cannot
+// read a dataset of more than one segment from NFD. The dataset is whole
+// before its first segment is sent, so every segment here carries it, as
+// the NDN packet specification allows; NFD's and python-ndn's clients read
+// it where they look for it, on the last.
 //
 // Datasets are built on the guard's goroutine, never on a forwarding thread.
 
@@ -126,7 +134,7 @@ func (s *datasetStore) add(seg storedSegment) {
 // milliseconds, as ndn-cxx's Name::appendVersion, kept increasing so that
 // two datasets never share a name.
 func (s *datasetStore) version(now time.Time) uint64 {
-	v := max(uint64(now.UnixMilli()), s.lastVersion+1)
+	v := max(uint64(max(now.UnixMilli(), 0)), s.lastVersion+1)
 	s.lastVersion = v
 	return v
 }
@@ -160,11 +168,9 @@ func (g *mgmtGuard) dataset(out dispatch.OutPkt, now time.Time) {
 	for i := range nseg {
 		chunk := content[i*datasetSegmentSize : min(len(content), (i+1)*datasetSegmentSize)]
 		cfg := &ndn.DataConfig{
-			ContentType: optional.Some(ndn.ContentTypeBlob),
-			Freshness:   optional.Some(datasetFreshness),
-		}
-		if i == nseg-1 {
-			cfg.FinalBlockID = optional.Some(last)
+			ContentType:  optional.Some(ndn.ContentTypeBlob),
+			Freshness:    optional.Some(datasetFreshness),
+			FinalBlockID: optional.Some(last),
 		}
 		segName := prefix.Append(enc.NewSegmentComponent(uint64(i)))
 		frame, err := g.encodeData(segName, cfg, enc.Wire{chunk})
