@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -72,16 +74,119 @@ func TestCheckAcceptsTheExample(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	if code, _, _ := runCmd(t, "frobnicate"); code != 2 {
-		t.Errorf("unknown command: exit %d, want 2", code)
+	if code, _, errOut := runCmd(t, "frobnicate"); code != 2 || !strings.Contains(errOut, "Commands:") {
+		t.Errorf("unknown command: exit %d, want 2 and the usage on stderr:\n%s", code, errOut)
 	}
-	if code, _, _ := runCmd(t, "run", "extra"); code != 2 {
-		t.Errorf("extra argument: exit %d, want 2", code)
-	}
-	if code, out, _ := runCmd(t, "version"); code != 0 || !strings.Contains(out, "ndnd v1.5.3") && !strings.Contains(out, "ndnsvs-node") {
-		t.Errorf("version: exit %d, %q", code, out)
+	for _, args := range [][]string{{"run", "extra"}, {"--bogus"}, {"check", "--bogus"}, {"version", "extra"}, {"help", "nope"}} {
+		code, out, errOut := runCmd(t, args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, "Usage:") {
+			t.Errorf("%q: exit %d, want 2, the usage on stderr and nothing on stdout; stdout %q, stderr:\n%s", args, code, out, errOut)
+		}
 	}
 	if code, _, _ := runCmd(t, "check", "--config", "/nonexistent/x.toml"); code != 2 {
 		t.Errorf("missing file: exit %d, want 2", code)
+	}
+}
+
+// Every way of asking for help prints it on stdout and exits 0: the top
+// level lists every command, a command's help gives its flags.
+func TestHelpEverywhere(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"-help"}, {"help"}} {
+		code, out, errOut := runCmd(t, args...)
+		if code != 0 || errOut != "" {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
+		}
+		for _, c := range commands {
+			if !strings.Contains(out, "\n  "+c.name+" ") {
+				t.Errorf("%q: the command list lacks %s:\n%s", args, c.name, out)
+			}
+		}
+		for _, w := range []string{"--version", "--help", "COMMAND --help"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("%q: help lacks %q", args, w)
+			}
+		}
+	}
+	for _, c := range commands {
+		forms := [][]string{{"help", c.name}}
+		if c.name != "help" {
+			forms = append(forms, []string{c.name, "-h"}, []string{c.name, "--help"})
+		}
+		for _, args := range forms {
+			code, out, errOut := runCmd(t, args...)
+			if code != 0 || errOut != "" || !strings.Contains(out, "Usage:\n  ndnsvs-node "+c.name) {
+				t.Errorf("%q: exit %d, stderr %q, stdout:\n%s", args, code, errOut, out)
+			}
+			if c.configFlag && !strings.Contains(out, "--config FILE") {
+				t.Errorf("%q: help lacks --config:\n%s", args, out)
+			}
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		code, out, errOut := runCmd(t, args...)
+		if code != 0 || errOut != "" || !strings.HasPrefix(out, "ndnsvs-node ") || !strings.Contains(out, "ndnd:     v1.5.3") || !strings.Contains(out, "go:       go1.") {
+			t.Errorf("%q: exit %d, stderr %q, stdout:\n%s", args, code, errOut, out)
+		}
+	}
+}
+
+// The version comes from the build: module version first, then the VCS
+// revision, time and modified flag; dev only when there is nothing.
+func TestVersionFromBuildInfo(t *testing.T) {
+	ndnd := &debug.Module{Path: "github.com/named-data/ndnd", Version: "v1.5.3"}
+	vcs := []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
+		{Key: "vcs.time", Value: "2026-11-29T05:00:00Z"},
+		{Key: "vcs.modified", Value: "true"},
+	}
+	for _, tc := range []struct {
+		name      string
+		bi        *debug.BuildInfo
+		short     string
+		longParts []string
+	}{
+		{"nothing", nil, "dev", []string{"built without version information"}},
+		{"go run", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Deps: []*debug.Module{ndnd}}, "dev", []string{"ndnd:     v1.5.3"}},
+		{"vcs only", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs}, "0123456789ab-modified",
+			[]string{"revision: 0123456789abcdef0123456789abcdef01234567 (2026-11-29T05:00:00Z, modified)"}},
+		{"module", &debug.BuildInfo{GoVersion: "go1.99", Main: debug.Module{Version: "v0.0.0-20261129050000-0123456789ab+dirty"}, Settings: vcs, Deps: []*debug.Module{ndnd}},
+			"v0.0.0-20261129050000-0123456789ab+dirty", []string{"revision: 0123", "ndnd:     v1.5.3", "go:       go1.99"}},
+	} {
+		v := versionFrom(tc.bi)
+		if got := v.short(); got != tc.short {
+			t.Errorf("%s: short %q, want %q", tc.name, got, tc.short)
+		}
+		for _, w := range tc.longParts {
+			if !strings.Contains(v.long(), w) {
+				t.Errorf("%s: long lacks %q:\n%s", tc.name, w, v.long())
+			}
+		}
+	}
+}
+
+// An empty --config is an error, never the defaults (which listen on every
+// interface); no --config at all still means the defaults.
+func TestEmptyConfigPathIsRefused(t *testing.T) {
+	for _, args := range [][]string{{"check", "--config="}, {"check", "--config", ""}, {"run", "--config="}, {"--config", ""}, {"check", "-config="}} {
+		code, out, errOut := runCmd(t, args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, "--config: empty file name") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+}
+
+// check refuses what run would refuse at start on this machine, with the
+// key: here a multicast interface that does not exist.
+func TestCheckCatchesAMissingInterface(t *testing.T) {
+	p := writeFile(t, fmt.Sprintf("[node]\nname = \"/t\"\n[faces.unix]\npath = %q\n[faces.multicast]\ninterfaces = [\"ndnsvs-none0\"]\n",
+		filepath.Join(t.TempDir(), "nfd.sock")))
+	for _, cmd := range []string{"check", "run"} {
+		code, _, errOut := runCmd(t, cmd, "--config", p)
+		if code != 2 || !strings.Contains(errOut, "node.toml: faces.multicast.interfaces[0]: \"ndnsvs-none0\": no such interface on this machine") {
+			t.Errorf("%s: exit %d, stderr:\n%s", cmd, code, errOut)
+		}
 	}
 }
