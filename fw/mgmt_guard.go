@@ -567,38 +567,44 @@ func (g *mgmtGuard) faceCreate(out dispatch.OutPkt) {
 	g.answer(out, statusOK, "OK", faceProperties(ls))
 }
 
+// statusText is an error whose text is the StatusText of the answer, as
+// NFD words it (capitalized).
+type statusText string
+
+func (s statusText) Error() string { return string(s) }
+
 // parseFaceURI accepts udp, udp4, udp6, tcp, tcp4 and tcp6 URIs with a
 // literal unicast IP address (the port defaults to 6363). Host names are
 // refused: resolving them would block.
 func parseFaceURI(s string) (scheme string, ap netip.AddrPort, err error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", ap, fmt.Errorf("URI could not be canonized")
+		return "", ap, statusText("URI could not be canonized")
 	}
 	scheme = u.Scheme
 	switch scheme {
 	case "udp", "udp4", "udp6", "tcp", "tcp4", "tcp6":
 	default:
-		return "", ap, fmt.Errorf("Unsupported scheme %s", scheme)
+		return "", ap, statusText("Unsupported scheme " + scheme)
 	}
 	if u.Path != "" && u.Path != "/" {
-		return "", ap, fmt.Errorf("URI could not be canonized")
+		return "", ap, statusText("URI could not be canonized")
 	}
 	host, port := u.Hostname(), uint16(6363)
 	if ps := u.Port(); ps != "" {
 		n, err := netip.ParseAddrPort("0.0.0.0:" + ps)
 		if err != nil || n.Port() == 0 {
-			return "", ap, fmt.Errorf("URI could not be canonized")
+			return "", ap, statusText("URI could not be canonized")
 		}
 		port = n.Port()
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
-		return "", ap, fmt.Errorf("URI must be IP")
+		return "", ap, statusText("URI must be IP")
 	}
 	addr = addr.Unmap()
 	if !(addr.IsGlobalUnicast() || addr.IsLinkLocalUnicast() || addr.IsLoopback()) {
-		return "", ap, fmt.Errorf("URI must be unicast")
+		return "", ap, statusText("URI must be unicast")
 	}
 	family := "4"
 	if addr.Is6() {
@@ -606,7 +612,7 @@ func parseFaceURI(s string) (scheme string, ap netip.AddrPort, err error) {
 	}
 	base := strings.TrimRight(scheme, "46")
 	if scheme != base && !strings.HasSuffix(scheme, family) {
-		return "", ap, fmt.Errorf("URI address family does not match scheme %s", scheme)
+		return "", ap, statusText("URI address family does not match scheme " + scheme)
 	}
 	return base + family, netip.AddrPortFrom(addr, port), nil
 }
