@@ -39,11 +39,13 @@ func benchFW(o fwOptions, out io.Writer) error {
 	bin := o.node
 	if bin == "" {
 		bin = filepath.Join(tmp, "ndnsvs-node")
+		ph := startPhase("fw build", "building the stripped node binary (go build -trimpath -ldflags=-s -w, CGO_ENABLED=0)")
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/ndnsvs/ndnsvs-node/cmd/ndnsvs-node")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build: %v\n%s", err, b)
 		}
+		ph.done()
 	}
 	fi, err := os.Stat(bin)
 	if err != nil {
@@ -52,6 +54,7 @@ func benchFW(o fwOptions, out io.Writer) error {
 	fmt.Fprintf(out, "binary (stripped, CGO_ENABLED=0): %.1f MB\n", float64(fi.Size())/1e6)
 
 	// Start-up time to ready, and idle memory.
+	ph := startPhase("fw start-up", "%d node start(s): time from exec to \"node ready\", then resident memory after 2 s idle", o.runs)
 	var starts []time.Duration
 	var idle []int64
 	for i := range o.runs {
@@ -68,6 +71,7 @@ func benchFW(o fwOptions, out io.Writer) error {
 		}
 		idle = append(idle, rss)
 	}
+	ph.done()
 	slices.Sort(starts)
 	slices.Sort(idle)
 	fmt.Fprintf(out, "start-up to ready (exec to \"node ready\", %d runs): median %v, min %v, max %v\n",
@@ -148,6 +152,8 @@ func benchFaces(o fwOptions, tmp string, out io.Writer) error {
 	}
 
 	const blocks = 10
+	ph := startPhase("fw faces", "%d sequential and %d pipelined (%d in flight) Interest/Data exchanges on each of inproc, unix, inproc-raw, unix-raw, in %d alternating blocks",
+		o.rtt, o.rtt, o.window, blocks)
 	rtts := map[string][]time.Duration{}
 	tput := map[string][]float64{}
 	for range blocks {
@@ -165,6 +171,7 @@ func benchFaces(o fwOptions, tmp string, out io.Writer) error {
 			tput[p.name] = append(tput[p.name], float64(n)/d.Seconds())
 		}
 	}
+	ph.done()
 	fmt.Fprintf(out, "Interest/Data through one forwarder, producer and consumer on their own faces, 100 B content, DigestSha256\n")
 	fmt.Fprintf(out, "inproc, unix: an ndnd engine (std/engine) at both ends; -raw: no engine, the application reads and writes\n")
 	fmt.Fprintf(out, "its face's frames itself (the node's sync members do, on an in-process face)\n")
@@ -197,6 +204,7 @@ func benchSoak(o fwOptions, bin, tmp string, out io.Writer) error {
 		if cs {
 			label = "ndnd CS defaults (admit on, 1024)"
 		}
+		ph := startPhase("fw soak", "%s: a node idle for 2 s, then %d unique Data names through its unix socket, then 15 s idle", label, o.names)
 		n, err := startNode(bin, filepath.Join(tmp, fmt.Sprintf("soak%v", cs)), cs)
 		if err != nil {
 			return err
@@ -216,6 +224,7 @@ func benchSoak(o fwOptions, bin, tmp string, out io.Writer) error {
 		time.Sleep(15 * time.Second) // what the node gives back when idle
 		later, _ := rssKB(n.cmd.Process.Pid)
 		n.stop()
+		ph.done()
 		fmt.Fprintf(out, "%-34s %10.1f %12.1f %12.1f %8.2f %10.0f\n", label,
 			float64(idle)/1024, float64(after)/1024, float64(later)/1024, float64(later)/float64(idle), rate)
 	}

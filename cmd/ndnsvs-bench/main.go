@@ -11,6 +11,10 @@
 // Every node it starts has multicast and every non-loopback listener off: it
 // sends nothing off the machine.
 //
+// A report takes minutes. As it goes, each phase prints a line on stderr
+// when it starts (what it is about to measure) and one when it ends (how
+// long it took); stdout carries the report alone.
+//
 // ndnsvs-bench svs compares this project's SVS driver with ndnd's SvSync:
 // publish-to-learn latency, CPU and allocations, each in fresh child
 // processes (see svs.go).

@@ -103,6 +103,15 @@ func benchSVS(args []string, out io.Writer) error {
 	return svsParent(o, out)
 }
 
+// svsImplWhat says in a few words what each child kind measures.
+var svsImplWhat = map[string]string{
+	"ours":        "our driver on a bare in-process face",
+	"ours-engine": "our driver on an ndnd engine",
+	"ndnd":        "ndnd's SvSync",
+	"floor":       "no SVS, arrivals only",
+	"decode":      "no SVS, hand-off and our decoder",
+}
+
 // svsResult is what a child reports, as one JSON line.
 type svsResult struct {
 	Impl string `json:"impl"`
@@ -140,8 +149,31 @@ func svsParent(o svsOptions, out io.Writer) error {
 
 	results := map[string][]svsResult{}
 	key := func(impl string, n int) string { return fmt.Sprintf("%s/%d", impl, n) }
+	children := o.runs * (1 + 2*len(o.members))
+	if o.floors {
+		children += 3 * len(o.members)
+	}
+	child := 0
+	// measure runs one child, announcing it on progressOut.
+	measure := func(run int, impl string, n int) (svsResult, error) {
+		child++
+		name := fmt.Sprintf("svs %d/%d", child, children)
+		var ph *phase
+		if impl == "rtt" {
+			ph = startPhase(name, "run %d/%d, rtt: %d bare Interest/Data round trips, each after a %v idle gap, in a fresh process (about %v)",
+				run+1, o.runs, o.pubs, o.interval, (time.Duration(o.pubs+50) * o.interval).Round(time.Second))
+		} else {
+			ph = startPhase(name, "run %d/%d, %s (%s), %d members: publish-to-learn latency of %d publications %v apart, in a fresh process (about %v)",
+				run+1, o.runs, impl, svsImplWhat[impl], n, o.pubs, o.interval, (time.Duration(o.pubs)*o.interval + 2*o.settle).Round(time.Second))
+		}
+		r, err := svsRunChild(o, impl, n)
+		if err == nil {
+			ph.done()
+		}
+		return r, err
+	}
 	for run := range o.runs {
-		r, err := svsRunChild(o, "rtt", 2)
+		r, err := measure(run, "rtt", 2)
 		if err != nil {
 			return err
 		}
@@ -155,7 +187,7 @@ func svsParent(o svsOptions, out io.Writer) error {
 				impls = append(impls, "ours-engine", "floor", "decode")
 			}
 			for _, impl := range impls {
-				r, err := svsRunChild(o, impl, n)
+				r, err := measure(run, impl, n)
 				if err != nil {
 					return err
 				}

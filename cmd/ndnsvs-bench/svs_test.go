@@ -43,6 +43,7 @@ func TestBenchSVS(t *testing.T) {
 		cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(args, "\x1f"))
 		return cmd, nil
 	}
+	progress := captureProgress(t)
 	var out bytes.Buffer
 	err := benchSVS([]string{"-members", "3,20", "-pubs", "40", "-runs", "1", "-settle", "100ms"}, &out)
 	t.Log("\n" + out.String())
@@ -50,6 +51,7 @@ func TestBenchSVS(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := out.String()
+	checkProgress(t, progress.String(), report, svsPhases(11))
 	for _, want := range []string{"bare Interest/Data round trip", "3   ours", "3   ndnd", "20  floor", "20  decode", "20  ours-engine", "20  ratio", "ours on an ndnd engine", "N=3: ours/ndnd median", "N=20: ours/ndnd median"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)

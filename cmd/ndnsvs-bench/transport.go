@@ -157,6 +157,7 @@ func transportParent(o transportOptions, out io.Writer) error {
 	defer os.RemoveAll(tmp)
 	fmt.Fprintf(out, "ndnsvs-bench transport  (%s %s/%s, %d CPUs, %s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
 
+	setup := startPhase("transport setup", "one forwarder with our unix and UDP listeners and ndnd's, a producer per row, the consumer child, 500 warm-up exchanges per row")
 	oursUDP, err := freeUDPPort()
 	if err != nil {
 		return err
@@ -232,8 +233,12 @@ func transportParent(o transportOptions, out io.Writer) error {
 		fmt.Fprintf(out, "%-9s client connected to %s %s, 500 warm-up exchanges done\n", r.name, r.network, r.addr)
 	}
 
+	setup.done()
+
 	fmt.Fprintf(out, "%d blocks: per row %d sequential exchanges (round trip) and %d with %d in flight (throughput), %d B content\n",
 		o.blocks, o.rtt, o.pipe, o.window, o.content)
+	ph := startPhase("transport blocks", "%d alternating blocks over %d rows: %d sequential and %d pipelined (%d in flight) exchanges per row in all",
+		o.blocks, len(rows), o.rtt, o.pipe, o.window)
 	for b := range o.blocks {
 		order := slices.Clone(rows)
 		if b%2 == 1 {
@@ -298,6 +303,7 @@ func transportParent(o transportOptions, out io.Writer) error {
 		}
 		fmt.Fprintln(out, line.String())
 	}
+	ph.done()
 
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "pooled over all blocks. rtt: sequential Interest/Data round trip; exch/s: pipelined exchanges per second")
@@ -348,6 +354,7 @@ func transportParent(o transportOptions, out io.Writer) error {
 	}
 
 	if o.cpuprofile != "" {
+		ph := startPhase("transport profiles", "CPU profiles of the forwarder process, one sequential and one pipelined phase per row, the whole count each")
 		for _, phase := range []string{"rtt", "pipe"} {
 			for _, r := range rows {
 				path := fmt.Sprintf("%s-%s-%s.pprof", o.cpuprofile, r.name, phase)
@@ -357,6 +364,7 @@ func transportParent(o transportOptions, out io.Writer) error {
 				fmt.Fprintf(out, "profile: %s (forwarder process, one %s phase of the whole -%s count)\n", path, phase, phase)
 			}
 		}
+		ph.done()
 	}
 	return nil
 }

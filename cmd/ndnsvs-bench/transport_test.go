@@ -35,6 +35,7 @@ func TestBenchTransport(t *testing.T) {
 		cmd.Env = append(os.Environ(), transportClientEnv+"=1")
 		return cmd, nil
 	}
+	progress := captureProgress(t)
 	var out bytes.Buffer
 	err := benchTransport([]string{"-rtt", "40", "-pipe", "400", "-blocks", "2", "-window", "16"}, &out)
 	t.Log("\n" + out.String())
@@ -42,6 +43,7 @@ func TestBenchTransport(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := out.String()
+	checkProgress(t, progress.String(), report, []string{"transport setup", "transport blocks"})
 	for _, want := range []string{"block  2/2", "unix-ours ", "unix-ndnd ", "udp-ours ", "udp-ndnd ", "\nunix ", "\nudp ", "target: median <= 1.00"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
