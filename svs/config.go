@@ -140,6 +140,11 @@ type Config struct {
 	// specification (ndnd after PR #198), so it reaches both.
 	Register func(prefix enc.Name) error
 
+	// Observer receives events for metrics (Observer.SyncLatency). Its
+	// callbacks run on the Run goroutine. The zero value observes nothing;
+	// Stats, Status and Members need no Observer.
+	Observer Observer
+
 	// Logger receives debug logs (dropped packets) and warnings (send
 	// failures). nil discards them.
 	Logger *slog.Logger

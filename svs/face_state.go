@@ -54,5 +54,5 @@ func (s *Sync) faceUp() {
 	if err := s.register(s.route.Clone()); err != nil {
 		s.log.Warn("svs: register again after the face came back", "prefix", s.route.String(), "err", fmt.Errorf("svs: %w", err))
 	}
-	s.handle(s.eng.Announce(s.now()), nil, result{})
+	s.handle(s.eng.Announce(s.now()), nil, result{}, SentAnnounce)
 }

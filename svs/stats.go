@@ -19,6 +19,13 @@ type Stats struct {
 	// Sent counts Sync Interests handed to the engine (ndn.Engine.Express)
 	// or, on a bare face, to the face.
 	Sent uint64
+	// SentBy splits Sent by why each was sent, indexed by SendReason.
+	SentBy [NumSendReasons]uint64
+	// TimeAhead counts Sync Interests sent whose SignatureTime was ahead
+	// of the wall clock (the codec makes each later than the last, so more
+	// than one within a millisecond runs ahead): receivers measure a
+	// lower Sync latency from them (Observer.SyncLatency).
+	TimeAhead uint64
 	// SendErrors counts Sync Interests that could not be encoded or that
 	// the engine refused.
 	SendErrors uint64
@@ -39,6 +46,12 @@ type Stats struct {
 	Ignored uint64
 	// Updates counts Update ranges delivered to OnUpdate.
 	Updates uint64
+	// News counts received vectors that brought at least one update; of
+	// them, NewsUntimed those whose State Vector Data had no
+	// SignatureTime (no Sync latency measured: ndnd v1.5.3, NDNts), and
+	// NewsNegative those whose SignatureTime was after their arrival
+	// (clock offset between the machines; see Observer.SyncLatency).
+	News, NewsUntimed, NewsNegative uint64
 	// Engine are the protocol engine's counters (vectors processed,
 	// ignored for a far-future bootstrap time, suppressions, ...).
 	Engine core.Stats
@@ -49,6 +62,9 @@ type Stats struct {
 type counters struct {
 	sent, sendErrors, received, inboxDropped atomic.Uint64
 	malformed, invalid, updates, ignored     atomic.Uint64
+	sentBy                                   [NumSendReasons]atomic.Uint64
+	timeAhead, news, newsUntimed             atomic.Uint64
+	newsNegative                             atomic.Uint64
 
 	mu     sync.Mutex
 	engine core.Stats
@@ -58,8 +74,17 @@ func (c *counters) snapshot() Stats {
 	c.mu.Lock()
 	eng := c.engine
 	c.mu.Unlock()
+	var by [NumSendReasons]uint64
+	for i := range by {
+		by[i] = c.sentBy[i].Load()
+	}
 	return Stats{
 		Sent:         c.sent.Load(),
+		SentBy:       by,
+		TimeAhead:    c.timeAhead.Load(),
+		News:         c.news.Load(),
+		NewsUntimed:  c.newsUntimed.Load(),
+		NewsNegative: c.newsNegative.Load(),
 		SendErrors:   c.sendErrors.Load(),
 		Received:     c.received.Load(),
 		InboxDropped: c.inboxDropped.Load(),

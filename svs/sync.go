@@ -39,6 +39,8 @@ type Sync struct {
 
 	onUpdate   func(Update)
 	onPersist  func(*core.Vector)
+	observer   Observer
+	maxVec     int // the engine's MaxVectorBytes, for Status
 	register   func(enc.Name) error
 	unregister bool
 
@@ -68,6 +70,8 @@ type Sync struct {
 
 	snapshot atomic.Pointer[core.Vector] // the last persisted vector, read-only
 	ctr      counters
+	phase    atomic.Uint32 // the engine's core.Phase after the last event, for Status
+	heard    lastHeard     // when each pair was last raised, for Members (observer.go)
 
 	// hook, if set (tests only), is called on the Run goroutine after each
 	// received packet has been processed.
@@ -234,6 +238,8 @@ func newSync(cfg Config) (*Sync, error) {
 		log:       cfg.Logger,
 		onUpdate:  cfg.OnUpdate,
 		onPersist: cfg.OnPersist,
+		observer:  cfg.Observer,
+		maxVec:    ccfg.MaxVectorBytes,
 		register:  cfg.Register,
 		eng:       eng,
 		origin:    origin,
@@ -437,7 +443,7 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 	s.armed = -1
 	// Announce at once, so that the group learns about a new or restarted
 	// member (and it about the group) within a round trip.
-	s.handle(s.eng.Announce(s.now()), nil, result{})
+	s.handle(s.eng.Announce(s.now()), nil, result{}, SentAnnounce)
 
 	for {
 		select {
@@ -460,7 +466,8 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			s.publish(r)
 		case <-s.timer.C:
 			s.armed = -1
-			s.handle(s.eng.Tick(s.now()), nil, result{})
+			why := s.tickReason()
+			s.handle(s.eng.Tick(s.now()), nil, result{}, why)
 		case <-s.up:
 			s.faceUp()
 		}
@@ -569,7 +576,13 @@ func (s *Sync) receive(pkt []byte) {
 		return
 	}
 	t := time.Now()
-	s.handle(s.eng.Receive(t.Sub(s.origin), t.Unix(), sd.Vector), nil, result{})
+	rd := s.eng.Receive(t.Sub(s.origin), t.Unix(), sd.Vector)
+	if len(rd.Updates) > 0 {
+		s.observeNews(pkt, t, rd.Updates)
+	}
+	// Receive never asks to send ([Spec §4.5]: an outdated vector arms the
+	// suppression timer, and the answer, if any, goes at Tick).
+	s.handle(rd, nil, result{}, SentPeriodic)
 }
 
 func (s *Sync) publish(r *request) {
@@ -586,16 +599,19 @@ func (s *Sync) publish(r *request) {
 	}
 	if res.err != nil {
 		res.err = fmt.Errorf("svs: %w", res.err)
+	} else {
+		s.heard.mark(core.Key{Node: s.self, Boot: s.boot}, time.Now().UnixNano())
 	}
-	s.handle(rd, r, res)
+	s.handle(rd, r, res, SentPublication)
 }
 
 // handle carries out a Ready: persist, deliver updates, re-arm the timer,
-// answer the publication request r (if any) with res, and send, last.
+// answer the publication request r (if any) with res, and send, last; a
+// send is counted under why.
 // Sending last matters for latency: Express hands the packet to the
 // forwarder's goroutine, which then runs as soon as this goroutine parks,
 // before the woken publisher and after all the bookkeeping.
-func (s *Sync) handle(rd core.Ready, r *request, res result) {
+func (s *Sync) handle(rd core.Ready, r *request, res result, why SendReason) {
 	if rd.Persist != nil {
 		s.snapshot.Store(rd.Persist)
 		if s.onPersist != nil {
@@ -620,18 +636,19 @@ func (s *Sync) handle(rd core.Ready, r *request, res result) {
 	}
 	st := s.eng.Stats()
 	s.ctr.setEngine(st)
+	s.phase.Store(uint32(s.eng.Phase()))
 	s.warn(rd, st)
 	if r != nil {
 		r.reply <- res
 	}
 	if rd.Send != nil {
-		s.send(rd.Send)
+		s.send(rd.Send, why)
 	}
 }
 
 // send encodes v into a Sync Interest and expresses it with a callback that
 // ignores the result. It allocates the packet buffer only (see sendScratch).
-func (s *Sync) send(v *core.Vector) {
+func (s *Sync) send(v *core.Vector, why SendReason) {
 	o := &s.out
 	buf := make([]byte, 0, max(o.size, 256))
 	buf, err := s.codec.AppendSyncInterest(buf, v, s.nonces.Uint32())
@@ -640,6 +657,9 @@ func (s *Sync) send(v *core.Vector) {
 		s.log.Warn("svs: cannot encode Sync Interest", "err", err)
 		return
 	}
+	// After the codec read the clock: a SignatureTime later than this is
+	// surely ahead of it.
+	nowMs := time.Now().UnixMilli()
 	o.size = len(buf)
 	if s.e == nil {
 		if err := s.face.Send(enc.Wire{buf}); err != nil {
@@ -648,6 +668,7 @@ func (s *Sync) send(v *core.Vector) {
 			return
 		}
 		s.ctr.sent.Add(1)
+		s.observeSent(buf, why, nowMs)
 		return
 	}
 	digest, ok := wire.ParamsDigest(buf)
@@ -666,6 +687,7 @@ func (s *Sync) send(v *core.Vector) {
 		return
 	}
 	s.ctr.sent.Add(1)
+	s.observeSent(buf, why, nowMs)
 }
 
 // warner rate-limits one kind of warning: at most one per WarnInterval,
