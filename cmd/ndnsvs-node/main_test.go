@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/ndnsvs/ndnsvs-node/internal/config"
@@ -189,4 +193,60 @@ func TestCheckCatchesAMissingInterface(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr:\n%s", cmd, code, errOut)
 		}
 	}
+}
+
+// reloadOnHUP without a file logs and ignores the signal; with one it
+// reloads it, or keeps the node as it was when the file does not load.
+func TestReloadOnHUP(t *testing.T) {
+	var logs syncBuffer
+	level := new(slog.LevelVar)
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))
+	p := writeFile(t, "[log]\nlevel = \"warn\"\n")
+	for _, tc := range []struct {
+		name, path string
+		want       string
+		wantLevel  slog.Level
+	}{
+		{"no file", "", "SIGHUP ignored", slog.LevelInfo},
+		{"a file", p, "key=log.level from=info to=warn", slog.LevelWarn},
+		{"a bad file", writeFile(t, "[log]\nlevel = \"loud\"\n"), "configuration not reloaded", slog.LevelInfo},
+	} {
+		logs.Reset()
+		level.Set(slog.LevelInfo)
+		ctx, cancel := context.WithCancel(context.Background())
+		hup := make(chan os.Signal)
+		done := make(chan struct{})
+		go func() { reloadOnHUP(ctx, hup, tc.path, config.Default(), level, logger); close(done) }()
+		hup <- syscall.SIGHUP
+		hup <- syscall.SIGHUP // the first has been handled once this is taken
+		cancel()
+		<-done
+		if !strings.Contains(logs.String(), tc.want) || level.Level() != tc.wantLevel {
+			t.Errorf("%s: level %v, want %v; log:\n%s", tc.name, level.Level(), tc.wantLevel, logs.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger in another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
 }
