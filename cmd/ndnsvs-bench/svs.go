@@ -634,8 +634,8 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 		}
 	}
 
-	// As the anchor measurement: settle, one warm-up publication per member
-	// 20 ms apart, wait until all are learned, settle again.
+	// The same for every implementation: settle, one warm-up publication
+	// per member 20 ms apart, wait until all are learned, settle again.
 	time.Sleep(o.settle)
 	for _, m := range members {
 		if _, err := m.publish(); err != nil {
