@@ -73,11 +73,12 @@
 //
 // The [Spec §N] tags refer to the SVS specification, Version 3, as
 // published at
-// https://github.com/named-data/StateVectorSync/blob/8f0b1c5332ff7e7c56b8c5edc247e5f42b671b11/Specification.md
-// (the packet layout to the NDN packet format v0.3,
-// https://docs.named-data.net/NDN-packet-spec/current/). What ndnd v1.5.3 and
-// NDNts put on the wire where the specification is silent, and where each
-// fact was read, is in docs/interop.md ("What each implementation does on
-// the wire"). The golden packets in testdata/vectors.txt were produced by
-// ndnd v1.5.3's and NDNts's own encoders; that file says how.
+// https://github.com/named-data/StateVectorSync/blob/8f0b1c5332ff7e7c56b8c5edc247e5f42b671b11/Specification.md;
+// the TLV rules (critical types, integer widths, element order) are the NDN
+// packet format v0.3's, https://docs.named-data.net/NDN-packet-spec/current/.
+// What ndnd v1.5.3 and NDNts put on the wire where the specification is
+// silent is in docs/interop.md ("What each implementation does on the
+// wire", and its Sources: the files each fact was read from). The golden
+// packets in testdata/vectors.txt were produced by ndnd v1.5.3's and
+// NDNts's own encoders; that file says how.
 package wire
