@@ -2,6 +2,7 @@ package fw
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -318,5 +321,71 @@ func TestMgmtChannelURIs(t *testing.T) {
 	}
 	if got := f.channelURIs(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("channels\n got %v\nwant %v", got, want)
+	}
+}
+
+// NFD's status texts for a face that cannot be made (tcp-channel.cpp's for
+// a TCP connect, the factories' "Face creation failed" otherwise).
+func TestMgmtCreateFailure(t *testing.T) {
+	dialErr := func(err error) error {
+		return fmt.Errorf("fw: neighbour: %w", &net.OpError{Op: "dial", Net: "tcp4", Err: err})
+	}
+	for _, tc := range []struct {
+		scheme string
+		err    error
+		want   string
+	}{
+		{"tcp4", dialErr(os.NewSyscallError("connect", syscall.ECONNREFUSED)), "Connection failed: Connection refused"},
+		{"tcp6", dialErr(os.NewSyscallError("connect", syscall.ENETUNREACH)), "Connection failed: Network is unreachable"},
+		{"tcp4", dialErr(timeoutError{}), "Connection timed out"},
+		{"tcp4", errors.New("fw: other"), "Connection failed: fw: other"},
+		{"udp4", errors.New("fw: no socket"), "Face creation failed: fw: no socket"},
+	} {
+		if got := createFailure(tc.scheme, tc.err); got != tc.want {
+			t.Errorf("%s %v: %q, want %q", tc.scheme, tc.err, got, tc.want)
+		}
+	}
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// While faces/create waits for a connection, the guard still answers
+// datasets and its other commands: creation has a goroutine of its own.
+func TestMgmtFaceCreateDoesNotHoldUpDatasets(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	setCreateHooks(t, func(string, mgmt.Persistency) (uint64, error) {
+		close(entered)
+		<-release
+		return 0, fmt.Errorf("fw: neighbour: %w", &net.OpError{Op: "dial", Err: timeoutError{}})
+	}, func(string) bool { return true })
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // a failed test leaves no guard goroutine waiting
+	e, _ := newEngine(t)
+	created := make(chan *mgmt.ControlResponseVal, 1)
+	go func() {
+		res, _ := e.ExecMgmtCmd("faces", "create", &mgmt.ControlArgs{Uri: optional.Some("tcp4://192.0.2.1:6363")})
+		cr, _ := res.(*mgmt.ControlResponse)
+		if cr == nil {
+			created <- nil
+			return
+		}
+		created <- cr.Val
+	}()
+	<-entered
+	status := fetchDataset(t, e, mustName(t, "/localhost/nfd/status/general"))
+	if _, err := mgmt.ParseGeneralStatus(enc.NewBufferView(status), true); err != nil {
+		t.Errorf("status/general during faces/create: %v", err)
+	}
+	code, val := mgmtCmd(t, e, "strategy-choice", "set", strategyArgs(t, "/test/mgmt/during-create", "multicast"))
+	wantStatus(t, "strategy-choice/set during faces/create", code, val, statusOK)
+	unblock()
+	if r := <-created; r == nil || r.StatusCode != statusFailed || r.StatusText != "Connection timed out" {
+		t.Errorf("faces/create: %+v, want 504 Connection timed out", r)
 	}
 }
