@@ -53,6 +53,9 @@ func (s *Store) write(r *request) error {
 func (s *Store) commitLoop() {
 	defer close(s.done)
 	batch := make([]*request, 0, s.opts.MaxBatch)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	prev, last := 0, time.Duration(0) // writes and duration of the previous commit
 	for {
 		select {
 		case r := <-s.reqs:
@@ -60,16 +63,39 @@ func (s *Store) commitLoop() {
 		case <-s.stop:
 			return
 		}
-	drain:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
+		s.drain(&batch)
+		// Writers answered by the previous commit come back within
+		// microseconds; committing at once would take only those that
+		// queued during the flush, and the writers would settle into two
+		// cohorts committing in turns at half the batch. When the previous
+		// commit carried more than one write (there are concurrent
+		// writers), wait an eighth of a commit at most for the rest. A
+		// lone writer never waits.
+		if prev > 1 && len(batch) < prev && len(batch) < s.opts.MaxBatch {
+			linger.Reset(min(last/8, maxLinger))
+		wait:
+			for len(batch) < prev && len(batch) < s.opts.MaxBatch {
+				select {
+				case r := <-s.reqs:
+					batch = append(batch, r)
+					s.drain(&batch)
+				case <-linger.C:
+					break wait
+				}
 			}
+			linger.Stop()
 		}
+		start := time.Now()
 		err := s.commit(batch)
+		last = time.Since(start)
+		prev = len(batch)
+		s.commitNanos.Add(int64(last))
+		s.writes.Add(uint64(len(batch)))
+		if err != nil {
+			s.failed.Add(1)
+		} else {
+			s.commits.Add(1)
+		}
 		for i, r := range batch {
 			if err != nil {
 				r.done <- err
@@ -77,6 +103,21 @@ func (s *Store) commitLoop() {
 				r.done <- r.refused
 			}
 			batch[i] = nil
+		}
+	}
+}
+
+// maxLinger bounds the wait for more writers before a commit.
+const maxLinger = time.Millisecond
+
+// drain adds to batch what is queued, without waiting.
+func (s *Store) drain(batch *[]*request) {
+	for len(*batch) < s.opts.MaxBatch {
+		select {
+		case r := <-s.reqs:
+			*batch = append(*batch, r)
+		default:
+			return
 		}
 	}
 }

@@ -42,7 +42,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -74,9 +76,10 @@ type Options struct {
 	// 4096. Larger batches amortise a flush over more writers but make
 	// each transaction (and the memory it holds) larger.
 	MaxBatch int
-	// CheckOnOpen walks every page of the file at Open (bbolt's Tx.Check)
-	// to find corruption that the meta pages do not show. It reads the
-	// whole file: seconds for a large store.
+	// CheckOnOpen reads and decodes every record at Open and checks the
+	// counters against them, to find damage that the meta pages and the
+	// page walk of every read-write Open do not show (a record's bytes).
+	// It reads the whole file: seconds for a large store.
 	CheckOnOpen bool
 	// NoSync skips every fsync: fast and not durable. For tests and
 	// benchmarks that measure everything but the disk.
@@ -119,7 +122,10 @@ type Store struct {
 
 	reqs chan *request
 	stop chan struct{}
-	done chan struct{} // closed when the committer has returned
+
+	commits, writes, failed atomic.Uint64 // for Stats
+	commitNanos             atomic.Int64
+	done                    chan struct{} // closed when the committer has returned
 }
 
 var _ svs.Storage = (*Store)(nil)
@@ -142,21 +148,28 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("boltstore: %s is not a regular file", path)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: opts.LockTimeout,
-		// The freelist is rebuilt from the pages at Open instead of being
-		// written at every commit: fewer pages per commit (what etcd does).
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-		NoSync:         opts.NoSync,
+	if existed {
+		// Look first through a read-only handle: it reads the meta pages
+		// and nothing else, so the checks run before the read-write open
+		// walks every page to rebuild the freelist (NoFreelistSync).
+		if err := precheck(path, opts); err != nil {
+			return nil, err
+		}
+	}
+	var db *bolt.DB
+	err := guard(func() (err error) {
+		db, err = bolt.Open(path, 0o600, boltOptions(opts, false))
+		return err
 	})
 	if err != nil {
-		return nil, openError(path, existed, err)
+		// A panic here (a page the checks did not reach) leaks bbolt's
+		// file descriptor and lock: there is no handle to close.
+		return nil, openError(path, existed, corruptIfPanic(path, err))
 	}
 	s := &Store{db: db, path: path, opts: opts,
 		reqs: make(chan *request, opts.MaxBatch),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	if err := s.init(existed); err != nil {
+	if err := s.init(); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
@@ -164,9 +177,45 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+func boltOptions(opts Options, readOnly bool) *bolt.Options {
+	return &bolt.Options{
+		Timeout:  opts.LockTimeout,
+		ReadOnly: readOnly,
+		// The freelist is rebuilt from the pages at Open instead of being
+		// written at every commit: fewer pages per commit (what etcd does).
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+		NoSync:         opts.NoSync,
+	}
+}
+
+// precheck opens an existing file read-only and checks it.
+func precheck(path string, opts Options) error {
+	var db *bolt.DB
+	err := guard(func() (err error) {
+		db, err = bolt.Open(path, 0o400, boltOptions(opts, true))
+		return err
+	})
+	if err != nil {
+		return openError(path, true, corruptIfPanic(path, err))
+	}
+	err = guard(func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			_, err := checkTx(tx, path, opts.CheckOnOpen)
+			return err
+		})
+	})
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("boltstore: close %s: %w", path, cerr)
+	}
+	return corruptIfPanic(path, err)
+}
+
 // openError turns bbolt's Open errors into this package's.
 func openError(path string, existed bool, err error) error {
 	switch {
+	case errors.Is(err, ErrCorrupt):
+		return err
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return fmt.Errorf("%w: %s (gave up waiting for its lock)", ErrLocked, path)
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
@@ -181,50 +230,96 @@ func openError(path string, existed bool, err error) error {
 	return fmt.Errorf("boltstore: open %s: %w", path, err)
 }
 
-// init checks an existing file and creates the buckets of a new one. It
-// writes only when the file holds no bucket at all (new, or created by a
-// run killed before its first commit): anything else that is not this
-// format is refused, never repaired.
-func (s *Store) init(existed bool) (err error) {
-	var missing bool
-	err = guard(func() error {
-		return s.db.View(func(tx *bolt.Tx) error {
-			fi, err := os.Stat(s.path)
+// checkTx checks that tx sees an intact store of this format, or an
+// empty file (no bucket at all: new, or created by a run killed before
+// its first commit).
+func checkTx(tx *bolt.Tx, path string, deep bool) (empty bool, err error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false, fmt.Errorf("boltstore: %w", err)
+	}
+	if tx.Size() > fi.Size() {
+		return false, fmt.Errorf("%w: %s is %d bytes, its pages need %d (truncated)",
+			ErrCorrupt, path, fi.Size(), tx.Size())
+	}
+	n := 0
+	if err := tx.ForEach(func([]byte, *bolt.Bucket) error { n++; return nil }); err != nil {
+		return false, err
+	}
+	if n == 0 {
+		return true, nil
+	}
+	for _, b := range allBuckets {
+		if tx.Bucket(b) == nil {
+			return false, fmt.Errorf("%w: %s: bucket %q missing", ErrCorrupt, path, b)
+		}
+	}
+	if f := tx.Bucket(bucketMeta).Get(keyFormat); !bytes.Equal(f, formatValue) {
+		return false, fmt.Errorf("%w: %s: format %q, want %q", ErrCorrupt, path, f, formatValue)
+	}
+	if deep {
+		if err := checkRecords(tx); err != nil {
+			return false, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
+		}
+	}
+	return false, nil
+}
+
+// checkRecords reads every record and index entry, so every page of the
+// B+trees, on the calling goroutine (bbolt's Tx.Check runs on a goroutine
+// of its own, where a panic on a damaged page cannot be recovered), and
+// checks the counters against what it read.
+func checkRecords(tx *bolt.Tx) error {
+	var n, size [2]uint64
+	for i, name := range [][]byte{bucketOwn, bucketFetched} {
+		err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+			sz, err := recordSize(v)
 			if err != nil {
-				return fmt.Errorf("boltstore: %w", err)
+				return fmt.Errorf("bucket %s, key %x: %w", name, k, err)
 			}
-			if tx.Size() > fi.Size() {
-				return fmt.Errorf("%w: %s is %d bytes, its pages need %d (truncated)",
-					ErrCorrupt, s.path, fi.Size(), tx.Size())
-			}
-			n := 0
-			if err := tx.ForEach(func([]byte, *bolt.Bucket) error { n++; return nil }); err != nil {
-				return err
-			}
-			if n == 0 {
-				missing = true
-				return nil
-			}
-			for _, b := range allBuckets {
-				if tx.Bucket(b) == nil {
-					return fmt.Errorf("%w: %s: bucket %q missing", ErrCorrupt, s.path, b)
-				}
-			}
-			if f := tx.Bucket(bucketMeta).Get(keyFormat); !bytes.Equal(f, formatValue) {
-				return fmt.Errorf("%w: %s: format %q, want %q", ErrCorrupt, s.path, f, formatValue)
-			}
-			if s.opts.CheckOnOpen {
-				for cerr := range tx.Check() {
-					if err == nil {
-						err = fmt.Errorf("%w: %s: %w", ErrCorrupt, s.path, cerr)
-					}
-				}
-				return err
-			}
+			n[i]++
+			size[i] += uint64(sz)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+	}
+	fetched, orders := tx.Bucket(bucketFetched), uint64(0)
+	err := tx.Bucket(bucketOrder).ForEach(func(k, v []byte) error {
+		if len(k) != 8 || fetched.Get(v) == nil {
+			return fmt.Errorf("order entry %x points at nothing", k)
+		}
+		orders++
+		return nil
 	})
-	if err != nil || !missing {
+	if err != nil {
+		return err
+	}
+	m := tx.Bucket(bucketMeta)
+	switch {
+	case getUint(m, keyOwnCount) != n[0] || getUint(m, keyOwnBytes) != size[0]:
+		return fmt.Errorf("own counters (%d, %d B), records (%d, %d B)",
+			getUint(m, keyOwnCount), getUint(m, keyOwnBytes), n[0], size[0])
+	case getUint(m, keyFetchedCount) != n[1] || getUint(m, keyFetchedBytes) != size[1] || orders != n[1]:
+		return fmt.Errorf("fetched counters (%d, %d B), records (%d, %d B), order entries %d",
+			getUint(m, keyFetchedCount), getUint(m, keyFetchedBytes), n[1], size[1], orders)
+	}
+	return nil
+}
+
+// init checks the file again through the read-write handle and creates
+// the buckets of an empty one. It writes nothing to a file that holds
+// anything but this format: such a file is refused, never repaired.
+func (s *Store) init() error {
+	var empty bool
+	err := guard(func() error {
+		return s.db.View(func(tx *bolt.Tx) (err error) {
+			empty, err = checkTx(tx, s.path, false)
+			return err
+		})
+	})
+	if err != nil || !empty {
 		return corruptIfPanic(s.path, err)
 	}
 	return corruptIfPanic(s.path, guard(func() error {
@@ -243,8 +338,11 @@ func (s *Store) init(existed bool) (err error) {
 // make sense of.
 var errPanic = errors.New("boltstore: bbolt panicked")
 
-// guard runs f and turns a panic into an error wrapping errPanic.
+// guard runs f and turns a panic into an error wrapping errPanic. bbolt
+// reads the file through a memory map: a page past the end of a file cut
+// short faults (SIGBUS), which SetPanicOnFault makes a panic too.
 func guard(f func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", errPanic, r)
@@ -419,6 +517,25 @@ func (s *Store) SaveVector(v []byte) error {
 // Prune implements svs.Storage.
 func (s *Store) Prune() error {
 	return s.write(&request{kind: reqPrune})
+}
+
+// Stats counts the work of a Store since Open.
+type Stats struct {
+	// Commits is how many transactions were committed (each one flush).
+	Commits uint64
+	// Writes is how many write calls they carried: Writes/Commits is the
+	// mean batch of the group commit.
+	Writes uint64
+	// Failed is how many commits failed (each failing all of its writes).
+	Failed uint64
+	// CommitTime is the time spent in commits, flushes included.
+	CommitTime time.Duration
+}
+
+// Stats returns the counters of s. It works after Close too.
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.commits.Load(), Writes: s.writes.Load(), Failed: s.failed.Load(),
+		CommitTime: time.Duration(s.commitNanos.Load())}
 }
 
 // Size returns the size of the file in bytes (bbolt's high-water mark:
