@@ -42,6 +42,7 @@ func dataOf(tb testing.TB, boot, seq uint64, payload []byte) []byte {
 type sequencer struct {
 	st   svs.Storage
 	boot uint64
+	step uint64 // 0: svs.DefaultReserveStep
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -51,8 +52,8 @@ type sequencer struct {
 	err       error
 }
 
-func newSequencer(st svs.Storage, boot uint64) *sequencer {
-	q := &sequencer{st: st, boot: boot}
+func newSequencer(st svs.Storage, boot, step uint64) *sequencer {
+	q := &sequencer{st: st, boot: boot, step: step}
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
@@ -65,7 +66,7 @@ func (q *sequencer) take() (uint64, error) {
 			return 0, q.err
 		}
 		n := q.next + 1
-		if mark, need := svs.ReserveAhead(n, q.mark, 0); need && !q.reserving {
+		if mark, need := svs.ReserveAhead(n, q.mark, q.step); need && !q.reserving {
 			q.reserving = true
 			go q.reserve(mark)
 		}
@@ -116,7 +117,7 @@ func benchPublish(b *testing.B, publishers int, noSync bool) {
 	const boot = 1_780_000_000
 	payload := make([]byte, 100)
 	sample := dataOf(b, boot, 1, payload)
-	q := newSequencer(st, boot)
+	q := newSequencer(st, boot, 0)
 	// Packets are made before the timer: signing is the publisher's cost,
 	// not the store's.
 	packets := make([][]byte, b.N)
