@@ -19,9 +19,8 @@ import (
 // engine such as engine.NewBasicEngine attaches to, wired straight into the
 // forwarding threads with no socket (see NewFace).
 //
-// Close removes the face and its routes from the forwarder. The ndnd
-// transport registered for its ID keeps two idle goroutines until the
-// process ends; faces are meant to live as long as their application.
+// Close removes the face and its routes from the forwarder. Faces are
+// meant to live as long as their application.
 //
 // Send is safe for concurrent use. The callbacks set with OnPacket and
 // OnError are called from the face's receive goroutine, one at a time; one
@@ -42,6 +41,8 @@ type Face struct {
 	nInI, nInD atomic.Uint64 // from the application
 	nOutI      atomic.Uint64 // to the application
 	nOutD      atomic.Uint64
+	nInBytes   atomic.Uint64 // of the packets counted in nInI and nInD
+	nOutBytes  atomic.Uint64 // of the packets counted in nOutI and nOutD
 	nDropped   atomic.Uint64 // to the application, dropped on a full queue
 
 	running   atomic.Bool
@@ -62,13 +63,15 @@ type Face struct {
 // in-process face, and its link-service interface cannot be implemented
 // outside ndnd; but the forwarding threads reach a face only through
 // dispatch's face table, whose interface can. So an InternalTransport link
-// service is registered as usual (for the face ID, the management listings
-// and route clean-up) and the face's dispatch entry is then replaced by the
-// Face itself: the forwarding thread hands each packet to SendPacket, which
-// queues it for the application, and Send parses the application's packets
-// and queues them on the forwarding thread directly. A packet crosses two
-// goroutine hand-offs instead of four, and is neither LP-encoded nor copied
-// on the way.
+// service is put in ndnd's face table (for the face ID, the management
+// listings and route clean-up), and the face's dispatch entry is then
+// replaced by the Face itself: the forwarding thread hands each packet to
+// SendPacket, which queues it for the application, and Send parses the
+// application's packets and queues them on the forwarding thread directly.
+// A packet crosses two goroutine hand-offs instead of four, and is neither
+// LP-encoded nor copied on the way. The link service is never run (no
+// packet reaches it, so its goroutines would idle until the process ends),
+// and its face-table entry reports the Face's counters (appLink).
 func (f *Forwarder) NewFace() (*Face, error) {
 	if err := f.running(); err != nil {
 		return nil, err
@@ -78,18 +81,18 @@ func (f *Forwarder) NewFace() (*Face, error) {
 	opts.IsIncomingFaceIndicationEnabled = false
 	opts.IsFragmentationEnabled = false
 	link := face.MakeNDNLPLinkService(tr, opts)
-	link.Run(nil)
 	af := &Face{
 		fwd:      f,
 		link:     link,
 		tr:       tr,
-		id:       link.FaceID(),
 		toApp:    make(chan []byte, f.cfg.FaceQueueSize),
 		stop:     make(chan struct{}),
 		recvDone: make(chan struct{}),
 		onUp:     map[int]func(){},
 		onDown:   map[int]func(){},
 	}
+	face.FaceTable.Add(appLink{NDNLPLinkService: link, af: af}) // sets the ID
+	af.id = link.FaceID()
 	f.mu.Lock()
 	if f.state == stateClosed {
 		f.mu.Unlock()
@@ -199,6 +202,7 @@ func (af *Face) Send(pkt enc.Wire) error {
 		return fmt.Errorf("fw: face %d: malformed packet: %w", af.id, err)
 	}
 	p := &defn.Pkt{IncomingFaceID: af.id, Raw: enc.Wire{frame}, L3: l2}
+	af.nInBytes.Add(uint64(len(frame)))
 	if lp := l2.LpPacket; lp != nil {
 		if len(lp.Fragment) == 0 {
 			return nil // IDLE
@@ -269,17 +273,40 @@ func (af *Face) SendPacket(out dispatch.OutPkt) {
 	// onFrame is set before Open, so it is safe to read once running is
 	// seen true; before that, packets wait in the queue, as for OnPacket.
 	if af.running.Load() && af.onFrame != nil {
-		af.onFrame(out.Pkt.Raw.Join())
+		frame := out.Pkt.Raw.Join()
+		af.nOutBytes.Add(uint64(len(frame)))
+		af.onFrame(frame)
 		return
 	}
 	frame := appFrame(out)
+	n := uint64(len(frame))
+	af.nOutBytes.Add(n)
 	select {
 	case af.toApp <- frame:
 	default:
 		ctr.Add(^uint64(0))
+		af.nOutBytes.Add(-n)
 		af.nDropped.Add(1)
 	}
 }
+
+// appLink is a Face's entry in ndnd's face table: its registered link
+// service, whose own counters stay at zero (the Face bypasses it), with
+// the Face's counters instead, so that the management face list (faces/list
+// dataset, ndnd fw face-list) shows the face's real traffic. Embedding the
+// link service gives it the rest of face.LinkService, unexported methods
+// included.
+type appLink struct {
+	*face.NDNLPLinkService
+	af *Face
+}
+
+func (l appLink) NInInterests() uint64  { return l.af.nInI.Load() }
+func (l appLink) NInData() uint64       { return l.af.nInD.Load() }
+func (l appLink) NInBytes() uint64      { return l.af.nInBytes.Load() }
+func (l appLink) NOutInterests() uint64 { return l.af.nOutI.Load() }
+func (l appLink) NOutData() uint64      { return l.af.nOutD.Load() }
+func (l appLink) NOutBytes() uint64     { return l.af.nOutBytes.Load() }
 
 // The rest of dispatch.Face, from the registered link service.
 

@@ -142,8 +142,8 @@ func (f *Forwarder) Faces() []FaceInfo {
 	out := make([]FaceInfo, 0, len(all))
 	for _, l := range all {
 		if af, ok := inproc[l.FaceID()]; ok {
-			// ndnd's link service is bypassed (NewFace): its counters
-			// stay at zero; the Face counts for it.
+			// ndnd's link service is bypassed (NewFace): the Face counts
+			// for it.
 			out = append(out, FaceInfo{
 				ID:           af.id,
 				Remote:       l.RemoteURI().String(),
@@ -154,6 +154,8 @@ func (f *Forwarder) Faces() []FaceInfo {
 				InData:       af.nInD.Load(),
 				OutInterests: af.nOutI.Load(),
 				OutData:      af.nOutD.Load(),
+				InBytes:      af.nInBytes.Load(),
+				OutBytes:     af.nOutBytes.Load(),
 				Dropped:      af.nDropped.Load(),
 			})
 			continue
