@@ -111,13 +111,19 @@ func TestBadInputThroughForwarder(t *testing.T) {
 				}
 			}
 
-			// A good Sync Interest through the same path is applied.
-			good := core.NewVector(core.Entry{Node: wire.NameToCore(mustName("/good")), Boot: uint64(time.Now().Unix()), Seq: 5})
+			// A good Sync Interest through the same path is applied. (One
+			// boot time for the vector and the key: two clock reads can
+			// fall on either side of a second.)
+			k := core.Key{Node: wire.NameToCore(mustName("/good")), Boot: uint64(time.Now().Unix())}
+			good := core.NewVector(core.Entry{Node: k.Node, Boot: k.Boot, Seq: 5})
 			if err := attacker.Face().Send(enc.Wire{goodInterest(t, group, good)}); err != nil {
 				t.Fatal(err)
 			}
-			k := core.Key{Node: wire.NameToCore(mustName("/good")), Boot: uint64(time.Now().Unix())}
-			waitUntil(t, changed, 5*time.Second, func() bool { return victim.get(k) == 5 },
+			// OnUpdate runs before the driver publishes the engine's
+			// counters, and the test hook after both: wait for the
+			// counters, then compare them.
+			waitUntil(t, changed, 5*time.Second,
+				func() bool { return victim.get(k) == 5 && arrived(victim.s.Stats())-arrived(start) >= sent+1 },
 				func() string { return fmt.Sprintf("good input not applied: %+v", victim.s.Stats()) })
 			if end := victim.s.Stats(); arrived(end)-arrived(start) != sent+1 {
 				t.Errorf("%d Sync Interests dealt with in all, want %d (one per input, and the good one): %+v",
