@@ -152,7 +152,7 @@ func TestVersionFromBuildInfo(t *testing.T) {
 		short     string
 		longParts []string
 	}{
-		{"nothing", nil, "dev", []string{"built without version information"}},
+		{"nothing", nil, "dev", []string{"the build recorded no version"}},
 		{"go run", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Deps: []*debug.Module{ndnd}}, "dev", []string{"ndnd:     v1.5.3"}},
 		{"vcs only", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs}, "0123456789ab-modified",
 			[]string{"revision: 0123456789abcdef0123456789abcdef01234567 (2026-11-29T05:00:00Z, modified)"}},

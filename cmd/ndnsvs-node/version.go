@@ -31,7 +31,8 @@ func buildVersion() versionInfo {
 
 // versionFrom reads a build's information: go build and go install record
 // the module version (a pseudo-version from the VCS since Go 1.24) and the
-// vcs.* settings; go run and go test record neither.
+// vcs.* settings; go run and go test record neither, and neither does a
+// build with -buildvcs=false or from a tree without its .git.
 func versionFrom(bi *debug.BuildInfo) versionInfo {
 	v := versionInfo{goVer: runtime.Version()}
 	if bi == nil {
@@ -100,7 +101,9 @@ func (v versionInfo) long() string {
 		}
 		b.WriteByte('\n')
 	} else if v.module == "" && version == "" {
-		b.WriteString("  built without version information (go run or go test): build with go build or go install for it\n")
+		// go run and go test record no version, nor does a build
+		// with -buildvcs=false or outside a git checkout.
+		b.WriteString("  the build recorded no version: go build or go install in a git checkout records it\n")
 	}
 	if v.ndnd != "" {
 		fmt.Fprintf(&b, "  ndnd:     %s\n", v.ndnd)
