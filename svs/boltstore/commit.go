@@ -63,7 +63,7 @@ func (s *Store) commitLoop() {
 		case <-s.stop:
 			return
 		}
-		s.drain(&batch)
+		held := s.drain(&batch, batch[0].size())
 		// Writers answered by the previous commit come back within
 		// microseconds; committing at once would take only those that
 		// queued during the flush, and the writers would settle into two
@@ -71,14 +71,14 @@ func (s *Store) commitLoop() {
 		// commit carried more than one write (there are concurrent
 		// writers), wait an eighth of a commit at most for the rest. A
 		// lone writer never waits.
-		if prev > 1 && len(batch) < prev && len(batch) < s.opts.MaxBatch {
+		if prev > 1 && len(batch) < prev && len(batch) < s.opts.MaxBatch && held < maxBatchBytes {
 			linger.Reset(min(last/8, maxLinger))
 		wait:
-			for len(batch) < prev && len(batch) < s.opts.MaxBatch {
+			for len(batch) < prev && len(batch) < s.opts.MaxBatch && held < maxBatchBytes {
 				select {
 				case r := <-s.reqs:
 					batch = append(batch, r)
-					s.drain(&batch)
+					held = s.drain(&batch, held+r.size())
 				case <-linger.C:
 					break wait
 				}
@@ -110,16 +110,35 @@ func (s *Store) commitLoop() {
 // maxLinger bounds the wait for more writers before a commit.
 const maxLinger = time.Millisecond
 
-// drain adds to batch what is queued, without waiting.
-func (s *Store) drain(batch *[]*request) {
-	for len(*batch) < s.opts.MaxBatch {
+// maxBatchBytes bounds the publication bytes of one transaction (bbolt
+// holds a transaction's dirty pages in memory until it commits): a batch
+// stops taking requests once it has this much, though one request alone
+// may be larger.
+const maxBatchBytes = 64 << 20
+
+// drain adds to batch what is queued, without waiting, while the batch
+// has room; held is what the batch holds so far, and it returns the new
+// total.
+func (s *Store) drain(batch *[]*request, held int) int {
+	for len(*batch) < s.opts.MaxBatch && held < maxBatchBytes {
 		select {
 		case r := <-s.reqs:
 			*batch = append(*batch, r)
+			held += r.size()
 		default:
-			return
+			return held
 		}
 	}
+	return held
+}
+
+// size is what a request adds to a transaction, roughly.
+func (r *request) size() int {
+	n := len(r.vec)
+	for _, p := range r.pubs {
+		n += p.Size()
+	}
+	return n
 }
 
 func (s *Store) now() time.Time {
