@@ -26,9 +26,10 @@ import (
 // /localhost/nfd/<module>/<verb>, and python-ndn's pynfdc signs its
 // requests, which appends a ParametersSha256DigestComponent. NFD's rules:
 //
-//   - an Interest under a dataset's prefix is first looked up among the
-//     segments produced before (leftmost match, CanBePrefix and MustBeFresh
-//     honoured; a segment is fresh for one second);
+//   - an Interest for a version of a dataset (a version component after
+//     the verb) is looked up among the segments produced before (leftmost
+//     match, CanBePrefix and MustBeFresh honoured; a segment is fresh for
+//     one second);
 //   - on a miss, a name that ends with a version or segment component is
 //     dropped silently; any other name, whatever follows the verb (a
 //     params-sha256 component included), gets a new version of the dataset;
@@ -38,7 +39,14 @@ import (
 //   - a request the dataset cannot answer (a malformed faces/query filter)
 //     gets a ControlResponse with ContentType Nack, named as the Interest.
 //
-// One difference: NFD puts the FinalBlockId on the last segment only, and
+// Two differences. NFD looks every Interest up in its storage first, so a
+// request without a version (CanBePrefix) is answered with a dataset up to
+// a second old: a face list right after faces/create may miss the face.
+// Here such a request always gets a new version; only requests for a
+// version (the segments after the first) are served from the store. No
+// client can tell the two apart but by the fresher content.
+//
+// And NFD puts the FinalBlockId on the last segment only, and
 // ndnd's segment fetcher (std/object, used by ndnd's nfdc) fails on a first
 // segment without one ("no FinalBlockId in object"), so ndnd's nfdc cannot
 // read a dataset of more than one segment from NFD. The dataset is whole
@@ -142,17 +150,19 @@ func (s *datasetStore) version(now time.Time) uint64 {
 // dataset answers a status dataset request (on the guard's goroutine).
 func (g *mgmtGuard) dataset(out dispatch.OutPkt, now time.Time) {
 	in := out.Pkt.L3.Interest
-	if frame := g.store.find(in, now); frame != nil {
-		g.queueData(out, frame)
-		return
-	}
 	name := in.NameV
-	if last := name.At(-1); last.IsVersion() || last.IsSegment() {
-		return // NFD: a segment no longer stored
-	}
 	build, ok := datasetOf(name)
 	if !ok {
 		return
+	}
+	if slices.ContainsFunc(name[4:], enc.Component.IsVersion) {
+		if frame := g.store.find(in, now); frame != nil {
+			g.queueData(out, frame)
+			return
+		}
+	}
+	if last := name.At(-1); last.IsVersion() || last.IsSegment() {
+		return // NFD: a segment no longer stored
 	}
 	content, code, text := build(g, name)
 	if code != 0 {

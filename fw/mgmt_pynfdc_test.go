@@ -154,6 +154,13 @@ func newPynfdcClient(t *testing.T) *pynfdcClient {
 func (c *pynfdcClient) request(name enc.Name) ([]byte, ndn.Data) {
 	c.t.Helper()
 	wire := pynfdcInterest(name, randomPynfdcValues())
+	return wire, c.send(wire, name)
+}
+
+// send writes an Interest (named name) and returns the first Data that
+// comes back.
+func (c *pynfdcClient) send(wire []byte, name enc.Name) ndn.Data {
+	c.t.Helper()
 	if _, err := c.conn.Write(wire); err != nil {
 		c.t.Fatal(err)
 	}
@@ -173,7 +180,7 @@ func (c *pynfdcClient) request(name enc.Name) ([]byte, ndn.Data) {
 			}
 		}
 		if pkt.Data != nil {
-			return wire, pkt.Data
+			return pkt.Data
 		}
 	}
 }
