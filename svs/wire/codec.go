@@ -17,7 +17,8 @@ import (
 const SyncVersion = 3
 
 // DefaultLifetime is the InterestLifetime of Sync Interests.
-// [Spec] The Sync Interest lifetime SHOULD be 1 second (wire note §1.7).
+// [Spec] The Sync Interest lifetime SHOULD be 1 second; ndnd v1.5.3
+// and NDNts use 1 s too (docs/interop.md).
 const DefaultLifetime = time.Second
 
 // Signer signs the State Vector Data carried in every Sync Interest. It is
@@ -48,7 +49,7 @@ func (f ValidatorFunc) Validate(data ndn.Data, sigCovered enc.Wire) error {
 // AcceptAll is the default Validator: it accepts every State Vector Data
 // whatever its signature type (DigestSha256, NDNts's Null type 200, or any
 // other), as ndnd without a trust configuration and NDNts's noopSigning do
-// (wire note §1.6). The parameters digest still protects the packet against
+// (docs/interop.md, "What each implementation does on the wire"). The parameters digest still protects the packet against
 // corruption in transit. A Codec using AcceptAll does not build the ndn.Data
 // at all, which keeps decoding cheap.
 var AcceptAll Validator = acceptAll{}

@@ -21,7 +21,8 @@ var (
 	vectorsErr  error
 )
 
-// loadVectors reads testdata/vectors.txt (copied from the wire note §5).
+// loadVectors reads testdata/vectors.txt (its header says where the vectors
+// come from).
 func loadVectors() (map[string][]byte, error) {
 	vectorsOnce.Do(func() {
 		f, err := os.Open("testdata/vectors.txt")

@@ -8,7 +8,7 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
-// The publication name of the wire note §5, "/node/a/some/group/t=1784322744/seq=7".
+// The publication name of testdata/vectors.txt's example, "/node/a/some/group/t=1784322744/seq=7".
 func TestPublicationNameVector(t *testing.T) {
 	got := PublicationName(name(t, "/node/a"), name(t, "/some/group"), 1784322744, 7)
 	if want := tv(t, "NAME-pub"); !bytes.Equal(got.Bytes(), want) {

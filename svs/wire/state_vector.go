@@ -157,8 +157,8 @@ func DecodeStateVectorLimit(b []byte, maxEntries int) (*core.Vector, error) {
 // DecodeContent decodes the Content of a State Vector Data: one StateVector
 // TLV, optionally followed by one MappingData TLV (0xCD), and nothing else.
 // [Spec SVS-PS v3] MappingData may be piggybacked after the StateVector;
-// ndnd and NDNts reject it, this decoder tolerates it (recommendation §7 of
-// the wire note). mapping is the whole MappingData TLV, aliasing b, or nil;
+// ndnd and NDNts reject it, this decoder tolerates it (docs/interop.md, the
+// MappingData row). mapping is the whole MappingData TLV, aliasing b, or nil;
 // its contents are not checked here. maxEntries is as for
 // DecodeStateVectorLimit.
 func DecodeContent(b []byte, maxEntries int) (v *core.Vector, mapping []byte, err error) {

@@ -13,7 +13,7 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
-// goldenVectors are the states of TV1–TV6 (wire note §5), with entries
+// goldenVectors are the states of TV1–TV6 (testdata/vectors.txt), with entries
 // deliberately out of canonical order where the note says so.
 func goldenVectors(tb testing.TB) []struct {
 	label   string

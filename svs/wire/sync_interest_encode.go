@@ -13,7 +13,7 @@ import (
 
 // metaInfoBlob is MetaInfo{ContentType = 0 (BLOB)}. NDNts omits MetaInfo;
 // ndnd v1.5.3 writes it. We write it so that our State Vector Data is byte
-// for byte what ndnd v1.5.3 emits (TV7a/TV7b of the wire note), at a cost
+// for byte what ndnd v1.5.3 emits (TV7a/TV7b in testdata/vectors.txt), at a cost
 // of 5 bytes; every receiver accepts both forms.
 var metaInfoBlob = []byte{typeMetaInfo, 3, typeContentType, 1, 0}
 

@@ -394,7 +394,8 @@ func TestNdndV153Interop(t *testing.T) {
 }
 
 // TestRegistrationMismatch shows, on this forwarder, the registration
-// problem of the wire note's §1.8. The ndnd member is routed at
+// problem docs/interop.md describes ("Observed: /<group> versus
+// /<group>/v=3 registrations"). The ndnd member is routed at
 // /<group>/v=3, as the spec says since 2026-07-17 (and as fw.AddRoute does
 // it: ChildInherit, no Capture). Sync Interests /<group>/v=3/... match the
 // /<group>/v=3 FIB entry, so:
