@@ -324,8 +324,7 @@ func (t *txState) pruneOwn(r svs.Retention) error {
 		if err := t.own.Delete(bytes.Clone(k)); err != nil {
 			return err
 		}
-		t.ownCount--
-		t.ownBytes -= uint64(size)
+		t.ownCount, t.ownBytes = sub(t.ownCount, 1), sub(t.ownBytes, uint64(size))
 	}
 	return nil
 }
@@ -355,14 +354,22 @@ func (t *txState) pruneFetched(r svs.Retention) error {
 			if err := t.fetched.Delete(fk); err != nil {
 				return err
 			}
-			t.fetchedCount--
-			t.fetchedBts -= uint64(size)
+			t.fetchedCount, t.fetchedBts = sub(t.fetchedCount, 1), sub(t.fetchedBts, uint64(size))
 		}
 		if err := t.ord.Delete(n); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sub is a - b, or 0 below it: counters that disagree with the records
+// (which CheckOnOpen reports) must not wrap around and read as huge.
+func sub(a, b uint64) uint64 {
+	if b > a {
+		return 0
+	}
+	return a - b
 }
 
 func bytesEqual(a, b [][]byte) bool {
