@@ -383,6 +383,8 @@ path = %q
 enabled = false
 [faces.multicast]
 enabled = true
+[metrics]
+listen = "127.0.0.1:0"
 [[group]]
 prefix = %q
 `, nodeMember(i), level, fwLevel, sock, group)

@@ -79,6 +79,11 @@ func startNode(t *testing.T, netns, toml string) *node {
 	n := &node{t: t, sock: filepath.Join(dir, "nfd.sock"), exited: make(chan struct{})}
 	cfgPath := filepath.Join(dir, "node.toml")
 	full := toml + fmt.Sprintf("\n[faces.unix]\nenabled = true\npath = %q\n", n.sock)
+	if !strings.Contains(toml, "[metrics]") {
+		// The metrics listener's default port is one per machine: tests
+		// run several nodes at once.
+		full += "[metrics]\nlisten = \"127.0.0.1:0\"\n"
+	}
 	if err := os.WriteFile(cfgPath, []byte(full), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -480,6 +480,8 @@ listen = ["0.0.0.0:6363"]
 [faces.websocket]
 enabled = true
 listen = "0.0.0.0:%d"
+[metrics]
+listen = "127.0.0.1:0"
 [[group]]
 prefix = %q
 `, name, sock, mcastGroup, wsPort, group)

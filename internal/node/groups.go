@@ -37,6 +37,7 @@ func (n *Node) startGroup(prefix string) error {
 		MaxSyncInterestSize: n.cfg.Sync.MaxSyncInterestSize,
 		MaxMembers:          n.cfg.Sync.MaxMembers,
 		SupersededGrace:     n.cfg.Sync.SupersededGrace.Duration,
+		Observer:            n.groupObserver(prefix),
 		OnUpdate: func(u svs.Update) {
 			if lg.Enabled(context.Background(), slog.LevelDebug) {
 				member, _ := wire.CoreToName(u.Node)

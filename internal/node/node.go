@@ -27,6 +27,7 @@ type Node struct {
 	name  enc.Name      // node.name, resolved once (it may read the host name)
 	apps  []app         // in-process applications, stopped before the forwarder
 	syncs []groupMember // the node's member of each sync group, stopped first
+	met   nodeMetrics   // [metrics]: the registry and its HTTP listener (metrics.go)
 
 	sup   *supervisor   // runs the group members and the trimmer
 	ready chan struct{} // closed by Run once started
@@ -81,6 +82,10 @@ func (n *Node) Start(ctx context.Context) error {
 		return err
 	}
 	if err := n.setup(); err != nil {
+		_ = n.Close()
+		return err
+	}
+	if err := n.startMetrics(); err != nil {
 		_ = n.Close()
 		return err
 	}

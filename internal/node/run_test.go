@@ -53,6 +53,7 @@ func TestRunStopsEverythingOnTheFirstFailure(t *testing.T) {
 	c.Faces.Unix.Path = filepath.Join(t.TempDir(), "nfd.sock")
 	c.Faces.UDP.Enabled = false
 	c.Faces.Multicast.Enabled = false
+	c.Metrics.Listen = "127.0.0.1:0" // not the machine's one default port
 	c.Node.Name = "/test/node"
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))

@@ -101,6 +101,8 @@ path = %q
 enabled = false
 [faces.multicast]
 enabled = false
+[metrics]
+listen = "127.0.0.1:0"
 %s`, sock, extra)), 0o600); err != nil {
 		t.Fatal(err)
 	}
