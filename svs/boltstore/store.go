@@ -122,10 +122,10 @@ type Store struct {
 
 	reqs chan *request
 	stop chan struct{}
+	done chan struct{} // closed when the committer has returned
 
 	commits, writes, failed atomic.Uint64 // for Stats
 	commitNanos             atomic.Int64
-	done                    chan struct{} // closed when the committer has returned
 }
 
 var _ svs.Storage = (*Store)(nil)
