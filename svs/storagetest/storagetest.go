@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 		{"LargePublications", testLarge},
 		{"ConcurrentReadersAndWriters", testConcurrent},
 		{"Closed", testClosed},
+		{"CloseDuringWrites", testCloseDuringWrites},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &harness{t: t, open: newStore(t), clock: time.Unix(1_700_000_000, 0)}
@@ -756,4 +757,59 @@ func testClosed(t *testing.T, h *harness) {
 	if st.Boot != 1 || st.Reserved != 1 {
 		t.Fatalf("State after reopen = %+v", st)
 	}
+}
+
+// testCloseDuringWrites: writes racing Close either commit (and are there
+// after a reopen) or fail with ErrStorageClosed; none is half done.
+func testCloseDuringWrites(t *testing.T, h *harness) {
+	s := h.unbounded()
+	const writers, perWriter = 8, 200
+	mustNil(t, "Reserve", s.Reserve(1, writers*perWriter))
+	var mu sync.Mutex
+	var stored []uint64
+	var wg sync.WaitGroup
+	started := make(chan struct{}, writers)
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				q := uint64(w*perWriter + i + 1)
+				err := s.PutOwn(pub("", 1, q, 32))
+				if i == 0 {
+					started <- struct{}{}
+				}
+				if errors.Is(err, svs.ErrStorageClosed) {
+					return
+				}
+				if err != nil {
+					errs <- fmt.Errorf("PutOwn %d: %w", q, err)
+					return
+				}
+				mu.Lock()
+				stored = append(stored, q)
+				mu.Unlock()
+			}
+		}()
+	}
+	for range writers {
+		<-started
+	}
+	mustNil(t, "Close", s.Close())
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	s = h.unbounded()
+	for _, q := range stored {
+		p, err := s.Own(1, q)
+		mustNil(t, fmt.Sprintf("Own %d acknowledged before Close", q), err)
+		checkPub(t, p, pub("", 1, q, 32))
+	}
+	if got := ownSeqs(t, s, 1); len(got) != len(stored) {
+		t.Fatalf("%d own publications stored, %d acknowledged", len(got), len(stored))
+	}
+	t.Logf("%d of %d writes acknowledged before Close", len(stored), writers*perWriter)
 }
