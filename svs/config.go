@@ -156,6 +156,16 @@ type Config struct {
 	// goroutine; beyond it they are dropped and counted in
 	// Stats.InboxDropped. 0 means DefaultInboxSize.
 	InboxSize int
+
+	// Data, if set, gives the member a publication layer: PublishData of
+	// payloads, stored in a Storage and served; other members'
+	// publications fetched, delivered to OnMessage and subscriptions
+	// (Subscribe); the boot, reservation and vector resumed from the
+	// Storage after a restart. nil keeps the vector alone (Update
+	// ranges). See DataConfig. Signer then also signs the publications'
+	// Data, and Validator checks the fetched ones; both are called from
+	// several goroutines.
+	Data *DataConfig
 }
 
 // Update tells the application that sequence numbers Low through High

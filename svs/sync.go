@@ -73,6 +73,10 @@ type Sync struct {
 	phase    atomic.Uint32 // the engine's core.Phase after the last event, for Status
 	heard    lastHeard     // when each pair was last raised, for Members (observer.go)
 
+	// data is the publication layer (Config.Data), nil without one
+	// (data_layer.go).
+	data *dataLayer
+
 	// hook, if set (tests only), is called on the Run goroutine after each
 	// received packet has been processed.
 	hook func()
@@ -180,6 +184,14 @@ func newSync(cfg Config) (*Sync, error) {
 	// Nonces come from a generator of their own, seeded from Rand before
 	// the engine takes Rand over.
 	nonces := rand.New(rand.NewPCG(r.Uint64(), r.Uint64()))
+	// The publication layer resumes the boot and vector kept in its
+	// Storage, so it comes before the engine.
+	var data *dataLayer
+	if cfg.Data != nil {
+		if data, err = prepareData(&cfg, r.Uint64); err != nil {
+			return nil, err
+		}
+	}
 
 	origin := time.Now()
 	boot := cfg.Boot
@@ -250,6 +262,10 @@ func newSync(cfg Config) (*Sync, error) {
 		up:        make(chan struct{}, 1),
 		closing:   make(chan struct{}),
 		done:      make(chan struct{}),
+		data:      data,
+	}
+	if data != nil {
+		s.buildData()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -347,8 +363,13 @@ func (s *Sync) Close() error {
 // starts it blocks until Run does, ctx ends (ctx's error) or the Sync is
 // closed (ErrClosed). Once Run has taken the request the publication
 // happens and Publish returns its result whatever ctx does. Must not be
-// called from OnUpdate or OnPersist.
+// called from OnUpdate or OnPersist. With Config.Data it is PublishData
+// of an empty payload.
 func (s *Sync) Publish(ctx context.Context) (uint64, error) {
+	if s.data != nil {
+		p, err := s.PublishData(ctx, nil)
+		return p.Seq, err
+	}
 	return s.request(ctx, 0)
 }
 
@@ -359,6 +380,9 @@ func (s *Sync) Publish(ctx context.Context) (uint64, error) {
 func (s *Sync) SetSeq(ctx context.Context, seq uint64) error {
 	if seq == 0 {
 		return fmt.Errorf("svs: %w: 0", core.ErrSeqNotIncreasing)
+	}
+	if s.data != nil {
+		return ErrDataOwnsSeq
 	}
 	_, err := s.request(ctx, seq)
 	return err
@@ -441,6 +465,13 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 	s.timer = time.NewTimer(time.Hour)
 	defer s.timer.Stop()
 	s.armed = -1
+	if s.data != nil {
+		stop, err := s.runData(ctx)
+		defer stop()
+		if err != nil {
+			return err
+		}
+	}
 	// Announce at once, so that the group learns about a new or restarted
 	// member (and it about the group) within a round trip.
 	s.handle(s.eng.Announce(s.now()), nil, result{}, SentAnnounce)
@@ -470,6 +501,14 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			s.handle(s.eng.Tick(s.now()), nil, result{}, why)
 		case <-s.up:
 			s.faceUp()
+		case <-s.dataWake():
+			s.onDataEvents()
+		case <-s.fetchTimer():
+			s.onFetchTimer()
+		case r := <-s.seqReqs():
+			s.assignSeq(r)
+		case r := <-s.commitReqs():
+			s.commitSeq(r)
 		}
 	}
 }
@@ -509,9 +548,10 @@ func (s *Sync) openFace() error {
 	return nil
 }
 
-// onFrame receives every frame of a bare face. It never blocks: it drops
-// what is not a Sync Interest of the group, copies the Interest into a
-// spare buffer and hands it to Run.
+// onFrame receives every frame of a bare face. It never blocks: it copies
+// a Sync Interest of the group into a spare buffer and hands it to Run,
+// gives what the publication layer serves or fetches to it (dataFrame),
+// and drops the rest.
 func (s *Sync) onFrame(frame []byte) {
 	intr, ok, err := s.codec.SyncInterestOf(frame)
 	switch {
@@ -521,6 +561,9 @@ func (s *Sync) onFrame(frame []byte) {
 		s.ctr.received.Add(1)
 		s.ctr.malformed.Add(1)
 	case !ok:
+		if s.data != nil && s.dataFrame(frame) {
+			return
+		}
 		s.ctr.ignored.Add(1)
 	default:
 		s.enqueue(enc.Wire{intr})
@@ -605,18 +648,26 @@ func (s *Sync) publish(r *request) {
 	s.handle(rd, r, res, SentPublication)
 }
 
-// handle carries out a Ready: persist, deliver updates, re-arm the timer,
+// handle carries out a Ready: deliver updates, persist, re-arm the timer,
 // answer the publication request r (if any) with res, and send, last; a
 // send is counted under why.
 // Sending last matters for latency: Express hands the packet to the
 // forwarder's goroutine, which then runs as soon as this goroutine parks,
 // before the woken publisher and after all the bookkeeping.
 func (s *Sync) handle(rd core.Ready, r *request, res result, why SendReason) {
+	s.carryOut(rd, r, res, nil, why)
+}
+
+// carryOut is handle with one more way to answer: reply, if not nil, is
+// called where r would be answered.
+//
+// Updates go to the application before the vector is persisted: a member
+// killed between the two resumes from the older vector and is told again
+// (at least once), instead of resuming knowing sequence numbers its
+// application never heard of.
+func (s *Sync) carryOut(rd core.Ready, r *request, res result, reply func(), why SendReason) {
 	if rd.Persist != nil {
 		s.snapshot.Store(rd.Persist)
-		if s.onPersist != nil {
-			s.onPersist(rd.Persist)
-		}
 	}
 	if len(rd.Updates) > 0 {
 		if s.onUpdate != nil {
@@ -625,6 +676,17 @@ func (s *Sync) handle(rd core.Ready, r *request, res result, why SendReason) {
 			}
 		}
 		s.ctr.updates.Add(uint64(len(rd.Updates)))
+		if s.data != nil {
+			s.dataUpdates(rd.Updates)
+		}
+	}
+	if rd.Persist != nil {
+		if s.onPersist != nil {
+			s.onPersist(rd.Persist)
+		}
+		if s.data != nil {
+			s.data.persist.saveVector(rd.Persist)
+		}
 	}
 	// Nearly every received vector moves the deadline later (the
 	// periodic timer restarts). A later deadline is left to the armed
@@ -640,6 +702,9 @@ func (s *Sync) handle(rd core.Ready, r *request, res result, why SendReason) {
 	s.warn(rd, st)
 	if r != nil {
 		r.reply <- res
+	}
+	if reply != nil {
+		reply()
 	}
 	if rd.Send != nil {
 		s.send(rd.Send, why)

@@ -1,0 +1,109 @@
+package svs
+
+import (
+	"fmt"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+)
+
+// dataFrame takes a frame of a bare face that is not a Sync Interest, on
+// the face's goroutine (a forwarding thread for an fw.Face), and reports
+// whether the publication layer took it: an Interest for a publication
+// (to the server), a Data or a Nack (to the fetch worker). It never
+// blocks; the frame is copied, since the face may reuse it.
+func (s *Sync) dataFrame(frame []byte) bool {
+	d := s.data
+	kind, l3, name := classify(frame)
+	switch kind {
+	case frameInterest:
+		if !d.names.prefix.IsPrefix(name) && !d.names.perNodePrefix().IsPrefix(name) {
+			return false
+		}
+		d.server.offer(serveReq{interest: clone(l3), reply: s.face.Send})
+		return true
+	case frameData:
+		d.worker.in.put(workerEvent{data: clone(l3)})
+		return true
+	case frameNack:
+		d.worker.in.put(workerEvent{nacked: name.Clone()})
+		return true
+	}
+	return false
+}
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// dataSend returns how the fetch worker expresses a segment Interest: with
+// face.Send on a bare face (the reply comes back as a frame, dataFrame),
+// or with the engine's Express, whose outcome it posts to the worker. It
+// looks at s.e when called: New sets it after newSync built the worker.
+func (s *Sync) dataSend() func(enc.Name, *ndn.EncodedInterest) error {
+	return func(name enc.Name, intr *ndn.EncodedInterest) error {
+		if s.e == nil {
+			return s.face.Send(intr.Wire)
+		}
+		w := s.data.worker
+		return s.e.Express(intr, func(args ndn.ExpressCallbackArgs) {
+			switch args.Result {
+			case ndn.InterestResultData:
+				w.in.put(workerEvent{data: args.RawData.Join()})
+			case ndn.InterestResultNack:
+				w.in.put(workerEvent{nacked: name})
+			default:
+				w.in.put(workerEvent{timedOut: name})
+			}
+		})
+	}
+}
+
+// attachData routes what the publication layer serves to this member, from
+// Run: the per-node prefix (and a shared prefix outside the group's route)
+// through Config.Register, and, on an engine, handlers on the shared and
+// per-node prefixes (the engine picks the longest prefix, so Sync
+// Interests still reach the handler on /<group>/v=3). The returned
+// function detaches the handlers.
+func (s *Sync) attachData() (func(), error) {
+	d := s.data
+	prefixes := []enc.Name{d.names.perNodePrefix()}
+	if !s.route.IsPrefix(d.names.prefix) {
+		prefixes = append(prefixes, d.names.prefix)
+	}
+	var attached []enc.Name
+	detach := func() {
+		for _, p := range attached {
+			_ = s.e.DetachHandler(p)
+		}
+	}
+	if s.e != nil {
+		handler := func(args ndn.InterestHandlerArgs) {
+			d.server.offer(serveReq{interest: args.RawInterest.Join(), reply: args.Reply})
+		}
+		for _, p := range append(prefixes, d.names.prefix) {
+			if containsName(attached, p) {
+				continue
+			}
+			if err := s.e.AttachHandler(p, handler); err != nil {
+				detach()
+				return nil, fmt.Errorf("svs: attach handler on %s: %w", p, err)
+			}
+			attached = append(attached, p)
+		}
+	}
+	for _, p := range prefixes {
+		if err := s.register(p.Clone()); err != nil {
+			detach()
+			return nil, fmt.Errorf("svs: register %s: %w", p, err)
+		}
+	}
+	return detach, nil
+}
+
+func containsName(l []enc.Name, n enc.Name) bool {
+	for _, o := range l {
+		if o.Equal(n) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,518 @@
+package svs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/named-data/ndnd/std/ndn"
+	sig "github.com/named-data/ndnd/std/security/signer"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
+)
+
+// dataLayer is a member's publication layer: the state Run owns (the fetch
+// scheduler, the in-order release, the own sequence numbers handed out and
+// announced, the reservation) and the four goroutines it feeds without
+// ever waiting for them: the fetch worker, the server, the persister and
+// the delivery. docs/svs-driver.md, "Publications".
+type dataLayer struct {
+	cfg       DataConfig
+	names     dataNames
+	store     Storage
+	signer    ndn.Signer
+	validator wire.Validator
+	boot      uint64
+
+	// Owned by Run.
+	fetcher *core.Fetcher
+	order   *core.InOrder[*Message]
+	ftimer  *time.Timer
+	farmed  time.Duration // -1: not armed
+	next    uint64        // next own sequence number to hand out
+	mark    uint64        // durable reservation: next may go up to it
+	asked   bool          // a reservation write is in flight
+	waiting []*pubReq     // seq requests waiting for the reservation
+	stored  map[uint64]*pubReq
+	held    map[core.Key][2]uint64 // Wants held back while delivery is full
+	full    bool
+
+	announced atomic.Uint64 // highest own seq announced (read by the server)
+
+	// Inputs of Run, written by any goroutine.
+	results  *mailbox[fetchResult]
+	reserves *mailbox[reserveResult]
+	wake     chan struct{} // one slot: results, reserves or drained
+	seqReqs  chan *pubReq
+	commits  chan *pubReq
+
+	worker    *fetchWorker
+	server    *dataServer
+	persist   *persister
+	deliv     *delivery
+	progress  *progress
+	subs      subscriptions
+	ctr       dataCounters
+	fstats    atomic.Pointer[core.FetchStats]
+	stop      chan struct{} // closed when Run returns: the goroutines end
+	wg        sync.WaitGroup
+	bootWait  time.Duration // before the first announcement (NewBoot)
+	resumeSeq uint64        // own seq to resume at (the reservation)
+}
+
+// ErrDataOwnsSeq is returned by SetSeq on a member with a publication
+// layer, whose sequence numbers PublishData hands out.
+var ErrDataOwnsSeq = errors.New("svs: SetSeq on a member with Config.Data: PublishData numbers its publications")
+
+// dataCounters count what the publication layer did; see DataStats.
+type dataCounters struct {
+	published, publishErrors                     atomic.Uint64
+	fetched, fetchFailures, badData, unavailable atomic.Uint64
+	missed, delivered, subDropped                atomic.Uint64
+	served, serveDropped, storeErrors            atomic.Uint64
+	heldWants                                    atomic.Uint64
+}
+
+// DataStats are the publication layer's counters.
+type DataStats struct {
+	// Published counts own publications stored and announced;
+	// PublishErrors those that failed (store error, Sync stopped).
+	Published, PublishErrors uint64
+	// Fetched counts publications fetched whole; FetchFailures failed
+	// attempts (timeouts, Nacks, bad Data; each may be retried); BadData
+	// the attempts failed by a Data that did not decode, had another name,
+	// failed validation or did not add up with its other segments;
+	// Unavailable publications their producer no longer held.
+	Fetched, FetchFailures, BadData, Unavailable uint64
+	// Missed counts publications reported to OnMissed (a range counts its
+	// size, saturating); Delivered the Messages released in order.
+	Missed, Delivered uint64
+	// SubDropped counts Messages a full subscription channel dropped.
+	SubDropped uint64
+	// Served counts Data sent in answer to Interests; ServeDropped the
+	// Interests dropped because the server fell ServeQueue behind.
+	Served, ServeDropped uint64
+	// StoreErrors counts failed Storage calls (other than not found).
+	StoreErrors uint64
+	// HeldBack counts announced ranges whose fetching waited because
+	// the delivery queue was full (a slow OnMessage).
+	HeldBack uint64
+	// Fetcher are the scheduler's counters and gauges (outstanding,
+	// retries, give-ups, ...).
+	Fetcher core.FetchStats
+}
+
+// DataStats returns the publication layer's counters (zero without
+// Config.Data).
+func (s *Sync) DataStats() DataStats {
+	d := s.data
+	if d == nil {
+		return DataStats{}
+	}
+	st := DataStats{
+		Published:     d.ctr.published.Load(),
+		PublishErrors: d.ctr.publishErrors.Load(),
+		Fetched:       d.ctr.fetched.Load(),
+		FetchFailures: d.ctr.fetchFailures.Load(),
+		BadData:       d.ctr.badData.Load(),
+		Unavailable:   d.ctr.unavailable.Load(),
+		Missed:        d.ctr.missed.Load(),
+		Delivered:     d.ctr.delivered.Load(),
+		SubDropped:    d.ctr.subDropped.Load(),
+		Served:        d.ctr.served.Load(),
+		ServeDropped:  d.ctr.serveDropped.Load(),
+		StoreErrors:   d.ctr.storeErrors.Load(),
+		HeldBack:      d.ctr.heldWants.Load(),
+	}
+	if p := d.fstats.Load(); p != nil {
+		st.Fetcher = *p
+	}
+	return st
+}
+
+// prepareData opens the publication layer's state before the engine is
+// made: the boot and vector to resume from the Storage. It changes cfg's
+// Boot and InitialState accordingly.
+func prepareData(cfg *Config, seed func() uint64) (*dataLayer, error) {
+	dc, err := cfg.Data.withDefaults(seed)
+	if err != nil {
+		return nil, err
+	}
+	d := &dataLayer{cfg: dc, signer: cfg.Signer, validator: cfg.Validator, farmed: -1}
+	if d.signer == nil {
+		d.signer = sig.NewSha256Signer()
+	}
+	if d.validator == wire.AcceptAll {
+		d.validator = nil
+	}
+	d.store = dc.Storage
+	if d.store == nil {
+		ms, err := NewMemoryStorage(StorageConfig{Own: DefaultMemoryRetention, Fetched: DefaultMemoryRetention})
+		if err != nil {
+			return nil, err
+		}
+		d.store = ms
+	}
+	prefix := dc.Prefix
+	if prefix == nil {
+		prefix = cfg.Group
+	}
+	d.names = dataNames{prefix: prefix.Clone(), group: cfg.Group.Clone(), self: cfg.Node.Clone()}
+	if n := nameSize(d.names.shared(cfg.Node, 1<<62, 1<<62)) + 12; n > MaxDataNameSize {
+		return nil, fmt.Errorf("%w: publication names of %d bytes, over %d", ErrInvalidConfig, n, MaxDataNameSize)
+	}
+	if n := nameSize(d.names.perNode(1<<62, 1<<62)) + 12; n > MaxDataNameSize {
+		return nil, fmt.Errorf("%w: publication names of %d bytes, over %d", ErrInvalidConfig, n, MaxDataNameSize)
+	}
+
+	st, err := d.store.State()
+	if err != nil {
+		return nil, fmt.Errorf("svs: read storage: %w", err)
+	}
+	switch {
+	case cfg.Boot != 0:
+		// The caller chose; resume its reservation if it is the stored one.
+		if cfg.Boot == st.Boot {
+			d.resumeSeq = st.Reserved
+			d.mark = st.Reserved
+		}
+	case st.Boot != 0:
+		cfg.Boot = st.Boot
+		d.resumeSeq, d.mark = st.Reserved, st.Reserved
+	default:
+		// No state: a new incarnation, at a second no earlier start can
+		// have taken (NewBoot), waited for in Run before announcing.
+		cfg.Boot, d.bootWait = NewBoot(0, time.Now())
+	}
+	if cfg.InitialState == nil && st.Vector != nil {
+		v, err := wire.DecodeStateVector(st.Vector)
+		if err != nil {
+			// A vector that does not decode is not trusted; the group
+			// teaches the member again.
+			d.ctr.storeErrors.Add(1)
+		} else {
+			cfg.InitialState = v
+		}
+	}
+	d.boot = cfg.Boot
+	d.fetcher, err = core.NewFetcher(dc.Fetch, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	d.order = core.NewInOrder[*Message](dc.Fetch.Window)
+	d.results = newMailbox[fetchResult]()
+	d.reserves = newMailbox[reserveResult]()
+	d.wake = make(chan struct{}, 1)
+	d.seqReqs = make(chan *pubReq)
+	d.commits = make(chan *pubReq)
+	d.stored = map[uint64]*pubReq{}
+	d.held = map[core.Key][2]uint64{}
+	d.progress = &progress{delivered: map[core.Key]uint64{}}
+	d.stop = make(chan struct{})
+	return d, nil
+}
+
+func newRandFrom(u func() uint64) *rand.Rand { return rand.New(rand.NewPCG(u(), u())) }
+
+func (d *dataLayer) notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// buildData makes the layer's parts, from newSync: frames may reach them
+// (through their mailboxes) as soon as the face is open, before Run
+// starts their goroutines.
+func (s *Sync) buildData() {
+	d := s.data
+	d.persist = &persister{
+		store: d.store, log: s.log, ctr: &d.ctr, progress: d.progress,
+		in:       newMailbox[persistOp](),
+		reserved: func(r reserveResult) { d.reserves.put(r); d.notify() },
+	}
+	d.deliv = &delivery{
+		onMessage: d.cfg.OnMessage, onMissed: d.cfg.OnMissed,
+		progress: d.progress, persist: d.persist, limit: d.cfg.DeliveryQueue,
+		in:      newMailbox[deliverItem](),
+		drained: d.notify,
+	}
+	d.server = &dataServer{
+		names: &d.names, store: d.store, signer: d.signer, boot: d.boot,
+		limit: d.cfg.ServeQueue, announced: &d.announced, ctr: &d.ctr,
+		in: newMailbox[serveReq](),
+	}
+	d.worker = &fetchWorker{
+		cfg: &d.cfg, names: &d.names, validator: d.validator, send: s.dataSend(),
+		nonces:  rand.New(rand.NewPCG(s.nonces.Uint64(), s.nonces.Uint64())),
+		results: func(r fetchResult) { d.results.put(r); d.notify() },
+		in:      newMailbox[workerEvent](),
+		jobs:    map[string]*fetchJob{},
+	}
+	d.ftimer = time.NewTimer(time.Hour)
+	d.ftimer.Stop()
+}
+
+// runData starts the layer from Run, before the first announcement: its
+// routes, its goroutines, the own sequence numbers, and the wait for a new
+// bootstrap time (NewBoot). The returned function, always set, stops the
+// goroutines, answers what Run still holds, and closes the subscriptions.
+func (s *Sync) runData(ctx context.Context) (func(), error) {
+	d := s.data
+	stop := func() {
+		close(d.stop)
+		d.wg.Wait()
+		d.ftimer.Stop()
+		s.failPending()
+		for _, sub := range d.subs.snapshot() {
+			sub.Close()
+		}
+	}
+	for _, run := range []func(<-chan struct{}){d.persist.run, d.deliv.run, d.server.run, d.worker.run} {
+		d.wg.Add(1)
+		go func() { defer d.wg.Done(); run(d.stop) }()
+	}
+	detach, err := s.attachData()
+	if err != nil {
+		return stop, err
+	}
+	stopAll := func() { detach(); stop() }
+	if d.bootWait > 0 {
+		t := time.NewTimer(d.bootWait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return stopAll, ctx.Err()
+		case <-s.closing:
+			return stopAll, nil
+		}
+	}
+	// Own sequence numbers: resume above the reservation (numbers handed
+	// out before a crash may have been used), or from the engine's.
+	d.next = max(d.resumeSeq, s.eng.Seq()) + 1
+	d.announced.Store(s.eng.Seq())
+	if d.resumeSeq > s.eng.Seq() {
+		// Announce the reservation: the numbers up to it are spent, and
+		// the member answers for the unstored ones that it holds nothing.
+		rd, err := s.eng.SetSeq(s.now(), d.resumeSeq)
+		if err == nil {
+			d.announced.Store(d.resumeSeq)
+			s.carryOut(rd, nil, result{}, nil, SentAnnounce)
+		}
+	}
+	d.askReserve()
+	return stopAll, nil
+}
+
+func (s *Sync) seqReqs() <-chan *pubReq {
+	if s.data == nil {
+		return nil
+	}
+	return s.data.seqReqs
+}
+
+func (s *Sync) commitReqs() <-chan *pubReq {
+	if s.data == nil {
+		return nil
+	}
+	return s.data.commits
+}
+
+// askReserve asks the persister to extend the reservation if next comes
+// near it (core's ReserveAhead rule) and no write is in flight.
+func (d *dataLayer) askReserve() {
+	if d.asked {
+		return
+	}
+	mark, ok := ReserveAhead(d.next, d.mark, 0)
+	if !ok {
+		return
+	}
+	d.asked = true
+	d.persist.in.put(persistOp{reserve: &reserveResult{boot: d.boot, mark: mark}})
+}
+
+// fetchWake is Run's channel for the data layer's events (nil without one,
+// which a select never picks).
+func (s *Sync) dataWake() <-chan struct{} {
+	if s.data == nil {
+		return nil
+	}
+	return s.data.wake
+}
+
+func (s *Sync) fetchTimer() <-chan time.Time {
+	if s.data == nil || s.data.ftimer == nil {
+		return nil
+	}
+	return s.data.ftimer.C
+}
+
+// onDataEvents runs on Run: fetch results, reservations, a drained
+// delivery queue.
+func (s *Sync) onDataEvents() {
+	d := s.data
+	for _, r := range d.reserves.take() {
+		d.asked = false
+		if r.err != nil {
+			for _, w := range d.waiting {
+				w.err = fmt.Errorf("svs: reserve sequence numbers: %w", r.err)
+				w.reply <- struct{}{}
+			}
+			d.waiting = nil
+			continue
+		}
+		d.mark = max(d.mark, r.mark)
+		waiting := d.waiting
+		d.waiting = nil
+		for _, w := range waiting {
+			s.assignSeq(w)
+		}
+		d.askReserve()
+	}
+	now := s.now()
+	for _, r := range d.results.take() {
+		s.fetchDone(now, r)
+	}
+	if d.full && d.deliv.in.len() <= d.cfg.DeliveryQueue/2 {
+		d.full = false
+		for k, r := range d.held {
+			delete(d.held, k)
+			s.want(now, k, r[0], r[1])
+		}
+	}
+	d.storeStats()
+}
+
+// onFetchTimer runs on Run when the fetch scheduler's deadline passed.
+func (s *Sync) onFetchTimer() {
+	d := s.data
+	d.farmed = -1
+	s.fetchReady(d.fetcher.Tick(s.now()))
+	d.storeStats()
+}
+
+// onUpdates feeds the engine's updates (other members' new sequence
+// numbers) to the fetch scheduler, on Run.
+func (s *Sync) dataUpdates(ups []core.Update) {
+	now := s.now()
+	for _, u := range ups {
+		if u.Node == s.self {
+			continue // our own earlier incarnation: we hold it already
+		}
+		s.want(now, core.Key{Node: u.Node, Boot: u.Boot}, u.Low, u.High)
+	}
+	s.data.storeStats()
+}
+
+func (s *Sync) want(now time.Duration, k core.Key, low, high uint64) {
+	d := s.data
+	if d.full {
+		if h, ok := d.held[k]; ok {
+			low = min(low, h[0])
+			high = max(high, h[1])
+		}
+		d.held[k] = [2]uint64{low, high}
+		d.ctr.heldWants.Add(1)
+		return
+	}
+	d.progress.owe(k, low)
+	d.order.Want(k.Node, k.Boot, low, high)
+	s.fetchReady(d.fetcher.Want(now, k.Node, k.Boot, low, high))
+}
+
+// fetchReady carries out a FetchReady: attempts to the worker, give-ups
+// to the in-order release, the timer.
+func (s *Sync) fetchReady(rd core.FetchReady) {
+	d := s.data
+	for i := range rd.Start {
+		f := rd.Start[i]
+		d.worker.in.put(workerEvent{start: &f})
+	}
+	for _, g := range rd.GiveUps {
+		s.release(d.order.GaveUp(g))
+	}
+	if rd.Deadline != core.NoDeadline && (d.farmed < 0 || rd.Deadline < d.farmed) {
+		d.farmed = rd.Deadline
+		d.ftimer.Reset(max(rd.Deadline-s.now(), 0))
+	}
+}
+
+// fetchDone takes an attempt's outcome from the worker.
+func (s *Sync) fetchDone(now time.Duration, r fetchResult) {
+	d := s.data
+	switch {
+	case r.err == nil:
+		d.ctr.fetched.Add(1)
+		s.fetchReady(d.fetcher.Succeeded(now, r.f))
+		pub := r.pub
+		d.persist.in.put(persistOp{fetched: &pub})
+		m := &Message{Node: r.node, Boot: r.f.Boot, Seq: r.f.Seq,
+			Name: wire.PublicationName(r.node, d.names.group, r.f.Boot, r.f.Seq), Payload: r.payload}
+		for _, sub := range d.subs.snapshot() {
+			if !sub.opts.InOrder {
+				sub.offer(*m)
+			}
+		}
+		rel, err := d.order.Arrived(r.f.Node, r.f.Boot, r.f.Seq, m)
+		if err != nil {
+			s.log.Debug("svs: publication not released in order", "err", err)
+		}
+		s.release(rel)
+	case r.err == errUnavailable:
+		d.ctr.unavailable.Add(1)
+		s.fetchReady(d.fetcher.Succeeded(now, r.f))
+		g := core.GiveUp{Node: r.f.Node, Boot: r.f.Boot, Low: r.f.Seq, High: r.f.Seq, Attempts: r.f.Attempt}
+		s.release(d.order.GaveUp(g))
+	default:
+		d.ctr.fetchFailures.Add(1)
+		if r.kind == core.FetchInvalid {
+			d.ctr.badData.Add(1)
+			s.log.Debug("svs: bad publication data", "node", r.node, "boot", r.f.Boot, "seq", r.f.Seq, "err", r.err)
+		}
+		s.fetchReady(d.fetcher.Failed(now, r.f, r.kind))
+	}
+}
+
+// release hands what the in-order layer released to the delivery
+// goroutine and to in-order subscriptions. A gap with no give-up reason
+// is a publication its producer no longer holds (fetchDone).
+func (s *Sync) release(rel []core.Release[*Message]) {
+	d := s.data
+	for _, it := range rel {
+		k := core.Key{Node: it.Node, Boot: it.Boot}
+		if it.Gap != nil {
+			node, _ := wire.CoreToName(it.Node)
+			why := it.Gap.Reason.String()
+			if it.Gap.Reason == 0 {
+				why = "unavailable"
+			}
+			m := &Missed{Node: node, Boot: it.Boot, Low: it.Gap.Low, High: it.Gap.High,
+				Reason: why, Attempts: it.Gap.Attempts, Last: it.Gap.Last}
+			d.ctr.missed.Add(it.Gap.Count())
+			d.deliv.in.put(deliverItem{key: k, missed: m})
+			continue
+		}
+		d.ctr.delivered.Add(1)
+		for _, sub := range d.subs.snapshot() {
+			if sub.opts.InOrder {
+				sub.offer(*it.Value)
+			}
+		}
+		d.deliv.in.put(deliverItem{key: k, msg: it.Value})
+	}
+	if d.deliv.in.len() > d.cfg.DeliveryQueue {
+		d.full = true
+	}
+}
+
+func (d *dataLayer) storeStats() {
+	st := d.fetcher.Stats()
+	d.fstats.Store(&st)
+}

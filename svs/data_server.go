@@ -1,0 +1,104 @@
+package svs
+
+import (
+	"errors"
+	"sync/atomic"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
+)
+
+// dataServer answers Interests for publications from the Storage, on a
+// goroutine of its own: Storage reads may wait for a lock, which neither
+// a forwarding thread nor Run may do. Interests wait in a mailbox of at
+// most DataConfig.ServeQueue; beyond it they are dropped and counted (the
+// fetcher asks again).
+type dataServer struct {
+	names  *dataNames
+	store  Storage
+	signer ndn.Signer
+	boot   uint64
+	limit  int
+	// announced is the highest own sequence number announced in this
+	// incarnation: an own publication at or below it that the store does
+	// not hold was lost or removed, and is answered with an application
+	// Nack; above it, not yet published, and left unanswered.
+	announced *atomic.Uint64
+	ctr       *dataCounters
+
+	in *mailbox[serveReq]
+}
+
+// serveReq is one Interest to answer; reply sends a Data back the way the
+// Interest came (the bare face's Send, or the engine's Reply).
+type serveReq struct {
+	interest []byte
+	reply    func(enc.Wire) error
+}
+
+// offer queues an Interest; it never blocks.
+func (d *dataServer) offer(r serveReq) {
+	if !d.in.putBounded(r, d.limit) {
+		d.ctr.serveDropped.Add(1)
+	}
+}
+
+func (d *dataServer) run(done <-chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case <-d.in.wake:
+			for _, r := range d.in.take() {
+				d.serve(r)
+			}
+		}
+	}
+}
+
+func (d *dataServer) serve(r serveReq) {
+	intr, _, err := spec.Spec{}.ReadInterest(enc.NewBufferView(r.interest))
+	if err != nil {
+		return
+	}
+	name := intr.Name()
+	req, ok := d.names.parseShared(name, intr.CanBePrefix())
+	if !ok {
+		if req, ok = d.names.parsePerNode(name, intr.CanBePrefix()); !ok {
+			return
+		}
+	}
+	own := req.node.Equal(d.names.self)
+	var pub Publication
+	if own {
+		pub, err = d.store.Own(req.boot, req.seq)
+	} else {
+		pub, err = d.store.Fetched(wire.NameToCore(req.node), req.boot, req.seq)
+	}
+	var out []byte
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if !own || req.boot > d.boot || (req.boot == d.boot && req.seq > d.announced.Load()) {
+			return // a cacher that lacks it, or not published yet: silence
+		}
+		out, err = unavailableData(name, d.signer)
+	case err != nil:
+		d.ctr.storeErrors.Add(1)
+		return
+	case req.seg >= uint64(len(pub.Segments)):
+		return
+	case req.shared:
+		out = pub.Segments[req.seg]
+	default:
+		out, err = reencode(pub.Segments[req.seg], d.names.perNode(req.boot, req.seq), req.seg, d.signer)
+	}
+	if err != nil {
+		return
+	}
+	if r.reply(enc.Wire{out}) == nil {
+		d.ctr.served.Add(1)
+	}
+}

@@ -1,0 +1,273 @@
+package svs
+
+import (
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+	"github.com/named-data/ndnd/std/types/optional"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
+)
+
+// fetchWorker carries out the attempts the Run goroutine's core.Fetcher
+// starts: one goroutine that expresses the segment Interests of each
+// attempt, matches the Data that come back, validates and reassembles
+// them, and hands each attempt's outcome back to Run as a fetchResult.
+// What an attempt is, when to retry it and when to give up is the
+// Fetcher's (pure, scripted in svs/svstest); the worker only retries a
+// segment within an attempt (DataConfig.SegmentRetries) so that one lost
+// packet of a 1 MiB publication does not cost the whole attempt.
+//
+// Bounds: at most Fetch.MaxOutstanding attempts (the Fetcher's cap), each
+// with at most SegmentWindow segment Interests out and MaxPayloadSize
+// bytes.
+type fetchWorker struct {
+	cfg       *DataConfig
+	names     *dataNames
+	validator wire.Validator
+	send      func(name enc.Name, intr *ndn.EncodedInterest) error // bare face or engine
+	nonces    *rand.Rand
+	results   func(fetchResult) // to Run; never blocks
+
+	in   *mailbox[workerEvent]
+	jobs map[string]*fetchJob // by base name (TlvStr)
+
+	timer *time.Timer
+	armed time.Time
+}
+
+// workerEvent is one input of the worker: an attempt to start, a frame
+// from the face (Data or Nack), or an engine's Express outcome.
+type workerEvent struct {
+	start  *core.Fetch
+	data   []byte // a Data packet (owned)
+	nacked enc.Name
+	// timedOut is an engine's timeout of the segment Interest named.
+	timedOut enc.Name
+}
+
+// fetchJob is one attempt in progress.
+type fetchJob struct {
+	f        core.Fetch
+	node     enc.Name
+	base     enc.Name // /<prefix>/<node>/t=<boot>/seq=<n>/v=0
+	key      string
+	last     int64 // -1 until a segment told
+	next     uint64
+	got      int
+	segs     [][]byte // raw packets, as stored
+	contents [][]byte
+	out      map[uint64]*segAsk
+}
+
+type segAsk struct {
+	deadline time.Time
+	tries    int
+}
+
+// fetchResult is an attempt's outcome, for Run.
+type fetchResult struct {
+	f       core.Fetch
+	node    enc.Name
+	pub     Publication // Segments set on success
+	payload []byte
+	err     error
+	kind    core.FetchError // 0 on success
+}
+
+func (w *fetchWorker) run(done <-chan struct{}) {
+	w.timer = time.NewTimer(time.Hour)
+	defer w.timer.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-w.in.wake:
+			for _, ev := range w.in.take() {
+				w.handle(ev)
+			}
+		case <-w.timer.C:
+			w.armed = time.Time{}
+			w.expire(time.Now())
+		}
+		w.rearm()
+	}
+}
+
+func (w *fetchWorker) handle(ev workerEvent) {
+	switch {
+	case ev.start != nil:
+		w.begin(*ev.start)
+	case ev.data != nil:
+		w.onData(ev.data)
+	case ev.nacked != nil:
+		if j, seg, ok := w.lookup(ev.nacked); ok && j.out[seg] != nil {
+			w.finish(j, fetchResult{err: errors.New("svs: fetch Interest nacked"), kind: core.FetchNack})
+		}
+	case ev.timedOut != nil:
+		if j, seg, ok := w.lookup(ev.timedOut); ok {
+			if a := j.out[seg]; a != nil {
+				a.deadline = time.Time{} // expire now
+				w.expire(time.Now())
+			}
+		}
+	}
+}
+
+func (w *fetchWorker) begin(f core.Fetch) {
+	node, err := wire.CoreToName(f.Node)
+	if err != nil {
+		w.results(fetchResult{f: f, err: err, kind: core.FetchOther})
+		return
+	}
+	base := w.names.shared(node, f.Boot, f.Seq)
+	key := base.TlvStr()
+	if old, ok := w.jobs[key]; ok {
+		// A retry of an attempt still running here (the Fetcher timed
+		// it out first): continue the old one under the new attempt.
+		old.f = f
+		return
+	}
+	j := &fetchJob{f: f, node: node, base: base, key: key, last: -1, out: map[uint64]*segAsk{}}
+	w.jobs[key] = j
+	w.ask(j, 0, 0)
+}
+
+// ask expresses segment seg of j (tries counts earlier tries).
+func (w *fetchWorker) ask(j *fetchJob, seg uint64, tries int) {
+	name := append(j.base[:len(j.base):len(j.base)], enc.NewSegmentComponent(seg))
+	cfg := &ndn.InterestConfig{
+		Lifetime: optional.Some(w.cfg.SegmentLifetime),
+		Nonce:    optional.Some(w.nonces.Uint32()),
+	}
+	intr, err := spec.Spec{}.MakeInterest(name, cfg, nil, nil)
+	if err == nil {
+		err = w.send(name, intr)
+	}
+	if err != nil {
+		w.finish(j, fetchResult{err: err, kind: core.FetchOther})
+		return
+	}
+	j.out[seg] = &segAsk{deadline: time.Now().Add(w.cfg.SegmentLifetime), tries: tries}
+	if seg >= j.next {
+		j.next = seg + 1
+	}
+}
+
+// lookup finds the job and segment number of a segment name.
+func (w *fetchWorker) lookup(name enc.Name) (*fetchJob, uint64, bool) {
+	if len(name) == 0 || name[len(name)-1].Typ != enc.TypeSegmentNameComponent {
+		return nil, 0, false
+	}
+	j, ok := w.jobs[name[:len(name)-1].TlvStr()]
+	if !ok {
+		return nil, 0, false
+	}
+	return j, name[len(name)-1].NumberVal(), true
+}
+
+func (w *fetchWorker) onData(raw []byte) {
+	data, _, err := spec.Spec{}.ReadData(enc.NewBufferView(raw))
+	if err != nil {
+		return // not ours to judge: the face counted what it could not read
+	}
+	j, seg, ok := w.lookup(data.Name())
+	if !ok || j.out[seg] == nil {
+		return // late, duplicate (a cacher answered too) or not asked for
+	}
+	sg, err := readSegment(raw, j.base, seg, w.validator)
+	switch {
+	case errors.Is(err, errUnavailable):
+		w.finish(j, fetchResult{err: err})
+		return
+	case err != nil:
+		w.finish(j, fetchResult{err: err, kind: core.FetchInvalid})
+		return
+	}
+	if j.last < 0 {
+		j.last = int64(sg.last)
+		j.segs = make([][]byte, sg.last+1)
+		j.contents = make([][]byte, sg.last+1)
+	} else if uint64(j.last) != sg.last {
+		w.finish(j, fetchResult{err: ErrBadData, kind: core.FetchInvalid})
+		return
+	}
+	delete(j.out, seg)
+	if j.segs[seg] == nil {
+		j.segs[seg] = raw
+		j.contents[seg] = sg.content
+		j.got++
+	}
+	if j.got == len(j.segs) {
+		size := 0
+		for _, c := range j.contents {
+			size += len(c)
+		}
+		payload := make([]byte, 0, size)
+		for _, c := range j.contents {
+			payload = append(payload, c...)
+		}
+		w.finish(j, fetchResult{
+			pub:     Publication{Node: j.f.Node, Boot: j.f.Boot, Seq: j.f.Seq, Segments: j.segs},
+			payload: payload,
+		})
+		return
+	}
+	for len(j.out) < w.cfg.SegmentWindow && j.next <= uint64(j.last) {
+		if j.segs[j.next] != nil {
+			j.next++
+			continue
+		}
+		w.ask(j, j.next, 0)
+		if w.jobs[j.key] != j {
+			return // the send failed and finished the job
+		}
+	}
+}
+
+// expire asks again for the segments whose Interest expired, or fails
+// their attempt with FetchTimeout once SegmentRetries are spent.
+func (w *fetchWorker) expire(now time.Time) {
+	for _, j := range w.jobs {
+		for seg, a := range j.out {
+			if a.deadline.After(now) {
+				continue
+			}
+			if a.tries >= w.cfg.SegmentRetries {
+				w.finish(j, fetchResult{err: errors.New("svs: no answer"), kind: core.FetchTimeout})
+				break
+			}
+			w.ask(j, seg, a.tries+1)
+			if w.jobs[j.key] != j {
+				break
+			}
+		}
+	}
+}
+
+func (w *fetchWorker) rearm() {
+	var next time.Time
+	for _, j := range w.jobs {
+		for _, a := range j.out {
+			if next.IsZero() || a.deadline.Before(next) {
+				next = a.deadline
+			}
+		}
+	}
+	if next.IsZero() || (!w.armed.IsZero() && !next.Before(w.armed)) {
+		return
+	}
+	w.armed = next
+	w.timer.Reset(max(time.Until(next), 0))
+}
+
+func (w *fetchWorker) finish(j *fetchJob, r fetchResult) {
+	delete(w.jobs, j.key)
+	r.f, r.node = j.f, j.node
+	w.results(r)
+}

@@ -1,0 +1,548 @@
+package svs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	sig "github.com/named-data/ndnd/std/security/signer"
+	"github.com/named-data/ndnd/std/types/optional"
+
+	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
+)
+
+// Tests of the publication layer with the real forwarder: members on
+// in-process faces of the test forwarder, as the node runs them.
+
+// pubMember is a member with a publication layer, recording every Message
+// and Missed its OnMessage and OnMissed see.
+type pubMember struct {
+	name  enc.Name
+	group enc.Name
+	s     *Sync
+	face  *fw.Face
+
+	mu     sync.Mutex
+	msgs   map[core.Key][]Message
+	missed []Missed
+	errs   []string
+}
+
+// newPubMember starts a member of group named node with a publication
+// layer (on a bare face if bare, else on an ndn engine) and waits until
+// its routes are in place. changed is notified after every delivery.
+func newPubMember(t testing.TB, group enc.Name, node string, changed signal, bare bool, mod func(*Config)) *pubMember {
+	t.Helper()
+	var e ndn.Engine
+	var af *fw.Face
+	if bare {
+		af = fwtest.BareFace(t, testFwd)
+	} else {
+		e, af = newEngine(t)
+	}
+	m := &pubMember{name: mustName(node), group: group, face: af, msgs: map[core.Key][]Message{}}
+	var routes sync.Mutex
+	var routed []enc.Name
+	registered := make(chan struct{})
+	cfg := Config{
+		Group: group,
+		Node:  m.name,
+		Register: func(p enc.Name) error {
+			err := testFwd.AddRoute(p, af.FaceID(), 0, fw.OriginApp)
+			routes.Lock()
+			defer routes.Unlock()
+			if routed = append(routed, p); len(routed) == 2 {
+				close(registered)
+			}
+			return err
+		},
+		Rand: rand.New(rand.NewPCG(uint64(len(node)), uint64(time.Now().UnixNano()))),
+		Data: &DataConfig{
+			OnMessage: func(msg Message) { m.onMessage(msg); changed.Notify() },
+			OnMissed:  func(ms Missed) { m.onMissed(ms); changed.Notify() },
+		},
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	var s *Sync
+	var err error
+	if bare {
+		s, err = NewOnFace(af, cfg)
+	} else {
+		s, err = New(e, cfg)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.s = s
+	s.hook = changed.Notify
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-runErr; err != nil && err != context.Canceled {
+			t.Errorf("%s: Run: %v", node, err)
+		}
+	})
+	// Run registers the group, then the per-node prefix.
+	select {
+	case <-registered:
+	case err := <-runErr:
+		t.Fatalf("%s: Run returned early: %v", node, err)
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: routes %v, want the group and /<node>/<group>", node, routed)
+	}
+	return m
+}
+
+func (m *pubMember) onMessage(msg Message) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := keyOf(msg.Node, msg.Boot)
+	prev := m.msgs[k]
+	if n := len(prev); n > 0 && msg.Seq <= prev[n-1].Seq {
+		m.errs = append(m.errs, fmt.Sprintf("%s: seq %d after %d", msg.Node, msg.Seq, prev[n-1].Seq))
+	}
+	if want := wire.PublicationName(msg.Node, m.group, msg.Boot, msg.Seq); !msg.Name.Equal(want) {
+		m.errs = append(m.errs, fmt.Sprintf("name %s for seq %d", msg.Name, msg.Seq))
+	}
+	m.msgs[k] = append(prev, msg)
+}
+
+func (m *pubMember) onMissed(ms Missed) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.missed = append(m.missed, ms)
+}
+
+func (m *pubMember) received(k core.Key) []Message {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.msgs[k])
+}
+
+func (m *pubMember) missedCopy() []Missed {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.missed)
+}
+
+func (m *pubMember) key() core.Key { return core.Key{Node: m.s.Node(), Boot: m.s.Boot()} }
+
+func (m *pubMember) checkErrs(t testing.TB) {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.errs {
+		t.Errorf("%s: %s", m.name, e)
+	}
+}
+
+// payload returns n deterministic bytes that differ per (seed, n).
+func payload(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, uint64(n)))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func publishOK(t testing.TB, m *pubMember, p []byte) Published {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pub, err := m.s.PublishData(ctx, p)
+	if err != nil {
+		t.Fatalf("%s: PublishData(%d bytes): %v", m.name, len(p), err)
+	}
+	return pub
+}
+
+// Publications of 1 byte to 1 MiB, from every member of a group of four
+// (two on bare faces as the node runs them, two on ndn engines), reach
+// every other member intact, each producer's in order, with their v3
+// names; and each producer serves them under its per-node v3 name too.
+func TestPublishDeliversPayloadsIntact(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	var ms []*pubMember
+	for i, bare := range []bool{true, true, false, false} {
+		ms = append(ms, newPubMember(t, group, fmt.Sprintf("/pub/m%d", i), changed, bare, nil))
+	}
+	sizes := []int{1, 0, 100, SegmentSize, SegmentSize + 1, 3*SegmentSize - 7, 64 << 10, 1 << 20}
+	sums := map[core.Key][][32]byte{}
+	for i, size := range sizes {
+		m := ms[i%len(ms)]
+		p := payload(uint64(i), size)
+		pub := publishOK(t, m, p)
+		want := wire.PublicationName(m.name, group, m.s.Boot(), pub.Seq)
+		if !pub.Name.Equal(want) || pub.Boot != m.s.Boot() {
+			t.Errorf("Published %+v, want boot %d and name %s", pub, m.s.Boot(), want)
+		}
+		sums[m.key()] = append(sums[m.key()], sha256.Sum256(p))
+	}
+	complete := func() bool {
+		for _, m := range ms {
+			for k, want := range sums {
+				if k != m.key() && len(m.received(k)) < len(want) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	waitUntil(t, changed, 30*time.Second, complete, func() string {
+		var b strings.Builder
+		for _, m := range ms {
+			fmt.Fprintf(&b, "\n%s: %+v missed %v", m.name, m.s.DataStats(), m.missedCopy())
+		}
+		return b.String()
+	})
+	for _, m := range ms {
+		m.checkErrs(t)
+		for k, want := range sums {
+			if k == m.key() {
+				continue
+			}
+			got := m.received(k)
+			if len(got) != len(want) {
+				t.Errorf("%s: %d publications of %q, want %d", m.name, len(got), k.Node, len(want))
+				continue
+			}
+			for i, msg := range got {
+				if msg.Seq != uint64(i+1) || sha256.Sum256(msg.Payload) != want[i] {
+					t.Errorf("%s: publication %d of %s: seq %d, %d bytes, payload differs", m.name, i+1, msg.Node, msg.Seq, len(msg.Payload))
+				}
+			}
+		}
+		if mi := m.missedCopy(); len(mi) > 0 {
+			t.Errorf("%s: missed %v", m.name, mi)
+		}
+		if st := m.s.DataStats(); st.BadData != 0 || st.StoreErrors != 0 {
+			t.Errorf("%s: %+v", m.name, st)
+		}
+	}
+
+	// The per-node layer: the 1 MiB publication by its v3 name, segment
+	// by segment, from an application on its own face.
+	big := ms[(len(sizes)-1)%len(ms)]
+	seq := uint64(len(sums[big.key()]))
+	e, _ := newEngine(t)
+	base := wire.PublicationName(big.name, group, big.s.Boot(), seq)
+	var got []byte
+	for i, last := uint64(0), uint64(0); i <= last; i++ {
+		raw := expressData(t, e, base.Append(enc.NewSegmentComponent(i)), false)
+		sg, err := readSegment(raw, base, i, wire.DigestSha256)
+		if err != nil {
+			t.Fatalf("per-node segment %d: %v", i, err)
+		}
+		last = sg.last
+		got = append(got, sg.content...)
+	}
+	if sha256.Sum256(got) != sums[big.key()][seq-1] {
+		t.Errorf("per-node layer: %d bytes, payload differs", len(got))
+	}
+}
+
+// expressData sends an Interest for name on e and returns the Data's wire.
+func expressData(t testing.TB, e ndn.Engine, name enc.Name, canBePrefix bool) []byte {
+	t.Helper()
+	intr, err := e.Spec().MakeInterest(name, &ndn.InterestConfig{
+		CanBePrefix: canBePrefix,
+		Lifetime:    optionalDuration(2 * time.Second),
+		Nonce:       optionalNonce(),
+	}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan ndn.ExpressCallbackArgs, 1)
+	if err := e.Express(intr, func(a ndn.ExpressCallbackArgs) { res <- a }); err != nil {
+		t.Fatal(err)
+	}
+	a := <-res
+	if a.Result != ndn.InterestResultData {
+		t.Fatalf("%s: %v (nack %d, err %v)", name, a.Result, a.NackReason, a.Error)
+	}
+	return a.RawData.Join()
+}
+
+// A subscriber and an OnMessage callback may publish: a member that echoes
+// every message it gets, from a subscription and from its callback, does
+// not deadlock, and the echoes come back.
+func TestPublishFromSubscriberAndCallback(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	var echoer *pubMember
+	echoed := make(chan error, 64)
+	echoer = newPubMember(t, group, "/echo/e", changed, true, func(c *Config) {
+		c.Data.OnMessage = func(msg Message) {
+			if bytes.HasPrefix(msg.Payload, []byte("ping")) {
+				_, err := echoer.s.PublishData(context.Background(), append([]byte("cb-echo:"), msg.Payload...))
+				echoed <- err
+			}
+		}
+	})
+	sub, err := echoer.s.Subscribe(SubscribeOptions{InOrder: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for msg := range sub.C {
+			_, err := echoer.s.PublishData(context.Background(), append([]byte("sub-echo:"), msg.Payload...))
+			echoed <- err
+		}
+	}()
+	asker := newPubMember(t, group, "/echo/a", changed, false, nil)
+	const n = 5
+	for i := range n {
+		publishOK(t, asker, fmt.Appendf(nil, "ping %d", i))
+	}
+	for range 2 * n {
+		select {
+		case err := <-echoed:
+			if err != nil {
+				t.Fatalf("publish from a subscriber or callback: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("echoes not published: deadlock?")
+		}
+	}
+	waitUntil(t, changed, 10*time.Second, func() bool { return len(asker.received(echoer.key())) == 2*n },
+		func() string {
+			return fmt.Sprintf("asker got %d echoes: %+v", len(asker.received(echoer.key())), asker.s.DataStats())
+		})
+	cb, sb := 0, 0
+	for _, msg := range asker.received(echoer.key()) {
+		switch {
+		case bytes.HasPrefix(msg.Payload, []byte("cb-echo:ping")):
+			cb++
+		case bytes.HasPrefix(msg.Payload, []byte("sub-echo:ping")):
+			sb++
+		}
+	}
+	if cb != n || sb != n || sub.Dropped() != 0 {
+		t.Errorf("%d callback and %d subscriber echoes (%d dropped), want %d each", cb, sb, sub.Dropped(), n)
+	}
+	sub.Close()
+	sub.Close()
+	if _, ok := <-sub.C; ok {
+		t.Error("C still open after Close")
+	}
+	asker.checkErrs(t)
+	echoer.checkErrs(t)
+}
+
+// fastGiveUp makes a member give up quickly: short segment lifetime, two
+// attempts, small backoff.
+func fastGiveUp(c *Config) {
+	c.Data.SegmentLifetime = 100 * time.Millisecond
+	c.Data.SegmentRetries = 1
+	c.Data.Fetch = core.FetchConfig{MaxAttempts: 2, AttemptTimeout: 2 * time.Second,
+		BackoffBase: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond, StallAfter: 2}
+}
+
+// A producer that announces publications but never serves them (a member
+// without a publication layer) is given up on: OnMissed reports every
+// number, in order, and sync and the fetching of others go on.
+func TestFetchGivesUpOnSilentProducer(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	m := newPubMember(t, group, "/silent/m", changed, true, fastGiveUp)
+	silent := newMember(t, group, "/silent/producer", changed, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	const n = 6
+	for range n {
+		if _, err := silent.s.Publish(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sk := silent.key()
+	missedAll := func() bool {
+		var c uint64
+		for _, ms := range m.missedCopy() {
+			if keyOf(ms.Node, ms.Boot) == sk {
+				c += ms.High - ms.Low + 1
+			}
+		}
+		return c == n
+	}
+	waitUntil(t, changed, 20*time.Second, missedAll, func() string {
+		return fmt.Sprintf("missed %v, %+v", m.missedCopy(), m.s.DataStats())
+	})
+	next := uint64(1)
+	for _, ms := range m.missedCopy() {
+		if ms.Low != next || ms.Reason == "" {
+			t.Errorf("missed %+v, want from %d with a reason", ms, next)
+		}
+		next = ms.High + 1
+	}
+	st := m.s.DataStats()
+	if st.FetchFailures == 0 || st.Missed != n || st.Fetched != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	// Sync and fetching go on.
+	other := newPubMember(t, group, "/silent/other", changed, false, nil)
+	publishOK(t, other, []byte("still here"))
+	waitUntil(t, changed, 10*time.Second, func() bool { return len(m.received(other.key())) == 1 },
+		func() string { return fmt.Sprintf("%+v", m.s.DataStats()) })
+	m.checkErrs(t)
+}
+
+// Bad Data from a producer (a wrong signature under a DigestSha256
+// validator, another name, a segment past its FinalBlockId, a truncated
+// packet) are counted, fail their attempt, and end in OnMissed; the
+// member keeps syncing and fetching.
+func TestFetchRejectsBadData(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	m := newPubMember(t, group, "/bad/m", changed, true, func(c *Config) {
+		fastGiveUp(c)
+		c.Validator = wire.DigestSha256
+	})
+	liar := newMember(t, group, "/bad/liar", changed, nil)
+	// The liar's publications are answered by a raw face with bad Data.
+	e, af := newEngine(t)
+	liarPrefix := group.Append(mustName("/bad/liar")...)
+	// encodeSegments with a nil signer would not sign: use DigestSha256.
+	encodeSegments := func(base enc.Name, p []byte, _ ndn.Signer) ([][]byte, error) {
+		return encodeSegments(base, p, sig.NewSha256Signer())
+	}
+	if err := testFwd.AddRoute(liarPrefix, af.FaceID(), 0, fw.OriginApp); err != nil {
+		t.Fatal(err)
+	}
+	var served sync.Map
+	err := e.AttachHandler(liarPrefix, func(args ndn.InterestHandlerArgs) {
+		name := args.Interest.Name()
+		seq := name[len(name)-3].NumberVal()
+		base := name[:len(name)-1]
+		var raw []byte
+		switch seq {
+		case 1: // wrong signature value
+			segs, _ := encodeSegments(base, []byte("forged"), nil)
+			raw = segs[0]
+			raw[len(raw)-1] ^= 0xff
+		case 2: // no segment FinalBlockId
+			d, err := e.Spec().MakeData(name, &ndn.DataConfig{
+				FinalBlockID: optional.Some(enc.NewGenericComponent("last")),
+			}, enc.Wire{[]byte("x")}, sig.NewSha256Signer())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			raw = d.Wire.Join()
+		case 3: // truncated: the forwarder drops it, the fetch times out
+			segs, _ := encodeSegments(base, payload(3, 2*SegmentSize), nil)
+			raw = segs[0][:len(segs[0])/2]
+		}
+		served.Store(seq, true)
+		_ = args.Reply(enc.Wire{raw})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 3 {
+		if _, err := liar.s.Publish(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lk := liar.key()
+	waitUntil(t, changed, 20*time.Second, func() bool {
+		var c uint64
+		for _, ms := range m.missedCopy() {
+			if keyOf(ms.Node, ms.Boot) == lk {
+				c += ms.High - ms.Low + 1
+			}
+		}
+		return c == 3
+	}, func() string { return fmt.Sprintf("missed %v, %+v", m.missedCopy(), m.s.DataStats()) })
+	st := m.s.DataStats()
+	if st.BadData < 2 || st.Fetched != 0 {
+		t.Errorf("stats %+v: want bad data counted and nothing fetched", st)
+	}
+	for _, ms := range m.missedCopy() {
+		if ms.Last != core.FetchInvalid && ms.Last != core.FetchTimeout {
+			t.Errorf("missed %+v: want invalid or timeout", ms)
+		}
+	}
+	other := newPubMember(t, group, "/bad/other", changed, false, nil)
+	publishOK(t, other, []byte("good"))
+	waitUntil(t, changed, 10*time.Second, func() bool { return len(m.received(other.key())) == 1 },
+		func() string { return fmt.Sprintf("%+v", m.s.DataStats()) })
+}
+
+// A producer answers for its own publications that it no longer holds
+// (retention removed them) with an application Nack, and the fetcher
+// reports them missed as unavailable at once instead of retrying.
+func TestFetchUnavailable(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	store, err := NewMemoryStorage(StorageConfig{Own: Retention{MaxCount: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := newPubMember(t, group, "/gone/p", changed, true, func(c *Config) { c.Data.Storage = store })
+	for i := range 3 {
+		publishOK(t, prod, []byte{byte(i)})
+	}
+	m := newPubMember(t, group, "/gone/m", changed, true, nil)
+	waitUntil(t, changed, 10*time.Second, func() bool { return len(m.received(prod.key())) == 1 && len(m.missedCopy()) > 0 },
+		func() string {
+			return fmt.Sprintf("got %d, missed %v, %+v", len(m.received(prod.key())), m.missedCopy(), m.s.DataStats())
+		})
+	var c uint64
+	for _, ms := range m.missedCopy() {
+		if ms.Reason != "unavailable" {
+			t.Errorf("missed %+v, want unavailable", ms)
+		}
+		c += ms.High - ms.Low + 1
+	}
+	if got := m.received(prod.key()); c != 2 || got[0].Seq != 3 || m.s.DataStats().Unavailable != 2 {
+		t.Errorf("missed %d, got seq %d, %+v", c, got[0].Seq, m.s.DataStats())
+	}
+}
+
+// Errors of PublishData and Subscribe without a publication layer, and
+// a payload over the bound.
+func TestPublishErrors(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	plain := newMember(t, group, "/err/plain", changed, nil)
+	if _, err := plain.s.PublishData(context.Background(), nil); !errors.Is(err, ErrNoData) {
+		t.Errorf("PublishData without Data: %v", err)
+	}
+	if _, err := plain.s.Subscribe(SubscribeOptions{}); !errors.Is(err, ErrNoData) {
+		t.Errorf("Subscribe without Data: %v", err)
+	}
+	m := newPubMember(t, group, "/err/m", changed, true, nil)
+	if _, err := m.s.PublishData(context.Background(), make([]byte, MaxPayloadSize+1)); !errors.Is(err, ErrPayloadTooLarge) {
+		t.Errorf("oversized payload: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.s.PublishData(ctx, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled ctx: %v", err)
+	}
+}
+
+func optionalDuration(d time.Duration) optional.Optional[time.Duration] { return optional.Some(d) }
+
+func optionalNonce() optional.Optional[uint32] { return optional.Some(rand.Uint32()) }
