@@ -2,15 +2,26 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/svs"
+	"github.com/ndnsvs/ndnsvs-node/svs/boltstore"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
+
+// groupRetention bounds each class (own, fetched) of a group's store until
+// the configuration has keys for it: at most 100,000 publications and
+// 256 MiB of segments, the older ones removed first.
+var groupRetention = svs.Retention{MaxCount: 100_000, MaxBytes: 256 << 20}
 
 // startGroup makes the node a member of a sync group: an SVS v3 member named
 // after the node, on a bare in-process face of its own (svs.NewOnFace: no
@@ -19,17 +30,29 @@ import (
 // /<group> with Capture and without ChildInherit, and a /<group>/v=3 route
 // would hide them (docs/interop.md). What else arrives under /<group> is
 // counted in the member's Stats.Ignored.
+//
+// The member has a publication layer whose Storage is a bbolt file of the
+// group in the node's state directory (groupStorePath): its bootstrap time
+// and reservation, publications and vector survive a restart, so a
+// restarted node resumes its incarnation and serves what it published. A
+// store that is locked (another process with the same node name and
+// group) or corrupt fails the start with the file's path.
 func (n *Node) startGroup(prefix string) error {
 	group, err := enc.NameFromStr(prefix)
 	if err != nil {
 		return fmt.Errorf("node: group %q: %w", prefix, err)
 	}
 	name := n.name
-	af, err := n.fwd.NewFace()
+	lg := n.log.With("group", prefix)
+	store, path, err := n.openGroupStore(group)
 	if err != nil {
 		return fmt.Errorf("node: group %s: %w", prefix, err)
 	}
-	lg := n.log.With("group", prefix)
+	af, err := n.fwd.NewFace()
+	if err != nil {
+		_ = store.Close()
+		return fmt.Errorf("node: group %s: %w", prefix, err)
+	}
 	s, err := svs.NewOnFace(af, svs.Config{
 		Group:               group,
 		Node:                name,
@@ -44,18 +67,82 @@ func (n *Node) startGroup(prefix string) error {
 				lg.Debug("update", "member", member, "boot", u.Boot, "low", u.Low, "high", u.High)
 			}
 		},
-		Register: func(enc.Name) error {
-			return n.fwd.AddRoute(group, af.FaceID(), 0, fw.OriginApp)
+		// The group prefix, and /<node>/<group> for the member's own
+		// publications under their v3 names.
+		Register: func(p enc.Name) error {
+			return n.fwd.AddRoute(p, af.FaceID(), 0, fw.OriginApp)
+		},
+		Data: &svs.DataConfig{
+			Storage: store,
+			OnMessage: func(m svs.Message) {
+				if lg.Enabled(context.Background(), slog.LevelDebug) {
+					lg.Debug("publication", "member", m.Node, "boot", m.Boot, "seq", m.Seq, "bytes", len(m.Payload))
+				}
+			},
+			OnMissed: func(m svs.Missed) {
+				lg.Warn("publications given up", "member", m.Node, "boot", m.Boot, "low", m.Low, "high", m.High,
+					"reason", m.Reason, "attempts", m.Attempts, "last_error", m.Last.String())
+			},
 		},
 	})
 	if err != nil {
 		_ = af.Close()
+		_ = store.Close()
 		return err
 	}
-	n.sup.Go("group "+prefix, s.Run)
+	n.sup.Go("group "+prefix, func(ctx context.Context) error {
+		// Run has stopped the member's writers when it returns.
+		err := s.Run(ctx)
+		if cerr := store.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close %s: %w", path, cerr)
+		}
+		return err
+	})
 	n.syncs = append(n.syncs, groupMember{prefix: prefix, sync: s})
-	lg.Info("joined sync group", "member", name, "boot", s.Boot())
+	lg.Info("joined sync group", "member", name, "boot", s.Boot(), "store", path)
 	return nil
+}
+
+// openGroupStore opens the group's store, creating the directory.
+func (n *Node) openGroupStore(group enc.Name) (*boltstore.Store, string, error) {
+	dir, err := n.cfg.StateDir()
+	if err != nil {
+		return nil, "", err
+	}
+	path := groupStorePath(dir, n.name, group)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, "", fmt.Errorf("state directory: %w", err)
+	}
+	st, err := boltstore.Open(path, boltstore.Options{StorageConfig: svs.StorageConfig{Own: groupRetention, Fetched: groupRetention}})
+	if err != nil {
+		return nil, "", fmt.Errorf("open store %s: %w", path, err)
+	}
+	return st, path, nil
+}
+
+// groupStorePath is <state_dir>/groups/<node>/<group>.db: one file per
+// node name and group, so two nodes with different names sharing a state
+// directory never share a store, and two processes with the same name and
+// group (which would reuse sequence numbers) are stopped by the file's
+// lock. Each part is the name made file-safe and cut to 80 bytes, then a
+// hash of the whole name, so different names never meet.
+func groupStorePath(stateDir string, node, group enc.Name) string {
+	return filepath.Join(stateDir, "groups", fileSafe(node), fileSafe(group)+".db")
+}
+
+func fileSafe(n enc.Name) string {
+	readable := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.':
+			return r
+		}
+		return '_'
+	}, strings.TrimPrefix(n.String(), "/"))
+	if len(readable) > 80 {
+		readable = readable[:80]
+	}
+	sum := sha256.Sum256(n.Bytes())
+	return readable + "-" + hex.EncodeToString(sum[:6])
 }
 
 // Syncs returns the node's own member of each sync group, by group prefix.
