@@ -7,12 +7,10 @@ package svs
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
 // An ndnd member "restarts" (its node name comes back under a new
@@ -121,6 +119,3 @@ func publishUntilHeard(t *testing.T, n *ndndMember, ours *member, changed signal
 	}
 }
 
-func describeKey(m *member, k core.Key) string {
-	return fmt.Sprintf("%s state %v stats %+v", m.name, m.s.State().Entries(), m.s.Stats())
-}

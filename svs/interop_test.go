@@ -55,20 +55,6 @@ func (m *ndndMember) onUpdate(u ndnsync.SvSyncUpdate) {
 	m.learned[k] = max(m.learned[k], u.High)
 }
 
-// heard waits up to timeout for cond, re-checking it when sig fires.
-func heard(sig signal, timeout time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for !cond() {
-		select {
-		case <-sig:
-		case <-deadline.C:
-			return cond()
-		}
-	}
-	return true
-}
-
 func (m *ndndMember) key() core.Key { return keyOf(m.name, m.sv.GetBootTime()) }
 
 func (m *ndndMember) get(k core.Key) uint64 {

@@ -237,3 +237,22 @@ func describe(ms []*member, published map[core.Key]uint64) string {
 func keyOf(node enc.Name, boot uint64) core.Key {
 	return core.Key{Node: wire.NameToCore(node), Boot: boot}
 }
+
+// heard waits up to timeout for cond, re-checking it when sig fires.
+func heard(sig signal, timeout time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case <-sig:
+		case <-deadline.C:
+			return cond()
+		}
+	}
+	return true
+}
+
+// describeKey says what member m knows, for a failure message about k.
+func describeKey(m *member, k core.Key) string {
+	return fmt.Sprintf("%s state %v stats %+v", m.name, m.s.State().Entries(), m.s.Stats())
+}
