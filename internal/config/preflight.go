@@ -18,7 +18,8 @@ import (
 
 // Preflight checks what the configuration asks of this machine, which
 // Validate cannot know: that the unix socket's directory can be created
-// and its path is not a file or another live socket, that the socket's
+// (and, for the default path, is this user's alone) and its path is not a
+// file or another live socket, that the socket's
 // group exists and may be given, that the state directory can be written
 // (when the node name is the default one), that the named multicast
 // interfaces exist and are usable, that the WebSocket TLS certificate and
@@ -45,6 +46,8 @@ func (c Config) preflightUnix(ch *checker) {
 	path := c.UnixSocketPath()
 	if err := canCreateIn(filepath.Dir(path)); err != nil {
 		ch.add("faces.unix.path", "%s: cannot create the socket: %v", quote(path), err)
+	} else if err := ownDefaultDir(c.Faces.Unix.Path, filepath.Dir(path)); err != nil {
+		ch.add("faces.unix.path", "%s: %v", quote(path), err)
 	} else if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
 			ch.add("faces.unix.path", "%s: file exists and is not a socket", quote(path))
@@ -64,6 +67,29 @@ func (c Config) preflightUnix(ch *checker) {
 		ch.add("faces.unix.group", "%s: this process (uid %d) is not a member of group %d, and only root may give a file to a group it is not in",
 			quote(c.Faces.Unix.Group), os.Geteuid(), gid)
 	}
+}
+
+// ownDefaultDir refuses a default socket directory (configured is "") that
+// exists and that another user owns or may write into: the user fallback
+// is in /tmp under a name anyone can guess, and whoever controls the
+// directory can put a socket of their own in the node's place.
+func ownDefaultDir(configured, dir string) error {
+	if configured != "" {
+		return nil // the operator chose it
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil // made by the node, mode 0755
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if int(st.Uid) != os.Geteuid() || fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("directory %s belongs to uid %d with mode %#o: another user could put a socket in the node's place; remove it, or set faces.unix.path",
+			dir, st.Uid, fi.Mode().Perm())
+	}
+	return nil
 }
 
 // inGroup reports whether the process belongs to group gid.

@@ -110,6 +110,41 @@ func TestPreflightUnixSocket(t *testing.T) {
 	wantPreflight(t, c)
 }
 
+// The default socket directory, when it exists, must be this user's and
+// writable by no one else: /tmp/ndnsvs-node-<uid> can be made by anyone.
+func TestOwnDefaultDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sockdir")
+	if err := ownDefaultDir("", dir); err != nil {
+		t.Errorf("missing directory: %v", err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := ownDefaultDir("", dir); err != nil {
+		t.Errorf("own 0755 directory: %v", err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := ownDefaultDir("", dir); err == nil || !strings.Contains(err.Error(), "another user could") {
+		t.Errorf("0777 directory: %v", err)
+	}
+	if err := ownDefaultDir("/configured/nfd.sock", dir); err != nil {
+		t.Errorf("a configured path is the operator's choice: %v", err)
+	}
+	if os.Geteuid() == 0 {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(dir, 4242, 4242); err != nil {
+			t.Fatal(err)
+		}
+		if err := ownDefaultDir("", dir); err == nil || !strings.Contains(err.Error(), "uid 4242") {
+			t.Errorf("another user's directory: %v", err)
+		}
+	}
+}
+
 func TestPreflightUnwritableDirectories(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("root may write into any directory: run as a user to check the refusal")
