@@ -9,6 +9,7 @@
 //	ndnsvs-node config                  print the default configuration
 //	ndnsvs-node version                 print the version (also --version)
 //	ndnsvs-node help [COMMAND]          print help (also -h, --help)
+//	ndnsvs-node alive|count|chat ...    the seed's example applications
 //
 // This is the only package that exits the process.
 package main
@@ -146,6 +147,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case a == "help":
 			return help(args[1:], stdout, stderr)
 		case !strings.HasPrefix(a, "-"):
+			if ap := lookupApp(a); ap != nil && lookup(a) == nil {
+				return appMain(ap, args[1:], appIO{stdin: os.Stdin, stdout: stdout, stderr: stderr})
+			}
 			if cmd = lookup(a); cmd == nil {
 				fmt.Fprintf(stderr, "ndnsvs-node: unknown command %q\n\n", a)
 				topUsage(stderr)
@@ -200,6 +204,14 @@ func help(args []string, stdout, stderr io.Writer) int {
 	case lookup(args[0]) != nil:
 		lookup(args[0]).usage(stdout)
 		return exitOK
+	case lookupApp(args[0]) != nil:
+		a := lookupApp(args[0])
+		fs := flag.NewFlagSet(a.name, flag.ContinueOnError)
+		var f appFlags
+		f.register(fs)
+		a.bind(fs)
+		a.usage(stdout, fs)
+		return exitOK
 	default:
 		fmt.Fprintf(stderr, "ndnsvs-node help: unknown command %q\n\n", args[0])
 	}
@@ -220,6 +232,12 @@ Commands:
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s  %s\n", c.name, c.summary)
 	}
+	if len(apps) > 0 {
+		fmt.Fprint(w, "\nApplications (sync members of their own, on a running node or a forwarder of their own):\n")
+		for _, a := range apps {
+			fmt.Fprintf(w, "  %-8s  %s\n", a.name, a.summary)
+		}
+	}
 	fmt.Fprint(w, `
 Flags:
   -h, --help     print this help
@@ -227,7 +245,7 @@ Flags:
 
 Without a command, ndnsvs-node runs the node: "ndnsvs-node --config FILE" is
 "ndnsvs-node run --config FILE". Use "ndnsvs-node COMMAND --help" for the help
-of a command. The configuration is documented in config.toml.example
+of a command or application. The configuration is documented in config.toml.example
 ("ndnsvs-node config") and docs/configuration.md.
 `)
 }

@@ -128,6 +128,22 @@ func TestHelpEverywhere(t *testing.T) {
 	}
 }
 
+// The applications are listed in the help and answer -h as commands do.
+func TestHelpOfApplications(t *testing.T) {
+	_, top, _ := runCmd(t, "--help")
+	for _, a := range apps {
+		if !strings.Contains(top, "\n  "+a.name+" ") {
+			t.Errorf("help lacks the application %s:\n%s", a.name, top)
+		}
+		for _, args := range [][]string{{"help", a.name}, {a.name, "-h"}, {a.name, "--help"}} {
+			code, out, errOut := runCmd(t, args...)
+			if code != 0 || errOut != "" || !strings.Contains(out, a.name) || !strings.Contains(out, "-gp") {
+				t.Errorf("%q: exit %d, stderr %q, stdout:\n%s", args, code, errOut, out)
+			}
+		}
+	}
+}
+
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
 		code, out, errOut := runCmd(t, args...)
