@@ -29,9 +29,14 @@ const (
 	metricsIdleTimeout = 2 * time.Minute
 	// metricsScrapeTimeout bounds gathering the metrics of one scrape.
 	metricsScrapeTimeout = 10 * time.Second
-	// metricsMaxInFlight scrapes are served at once; more get 503 at once
-	// (a scrape storm costs the node no more than this many gatherings).
+	// metricsMaxInFlight scrapes are served at once; more get 503 at once.
 	metricsMaxInFlight = 4
+	// metricsRate scrapes a second on average, in bursts of up to
+	// metricsBurst, are served; more get 503 before anything is gathered,
+	// so that a client scraping in a loop does not take the group
+	// members' CPU (a scrape of hundreds of faces takes milliseconds).
+	// Prometheus scrapes every 15 s by default.
+	metricsRate, metricsBurst = 5, 10
 	// metricsShutdownTimeout bounds the wait for scrapes in flight when
 	// the node stops; then their connections are closed.
 	metricsShutdownTimeout = 2 * time.Second
@@ -104,7 +109,7 @@ func (n *Node) startMetrics() error {
 	}
 	n.met.addr = ln.Addr()
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", reg.Handler(metricsMaxInFlight, metricsScrapeTimeout))
+	mux.Handle("GET /metrics", metrics.RateLimit(reg.Handler(metricsMaxInFlight, metricsScrapeTimeout), metricsRate, metricsBurst))
 	h := health{fwd: n.fwd, sup: n.sup, groups: groups, want: len(n.cfg.Groups)}
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
