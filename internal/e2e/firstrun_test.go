@@ -178,7 +178,7 @@ func TestSocketGroupAndClientTransport(t *testing.T) {
 	cmd := exec.Command(bin, "fw", "status")
 	cmd.Env = append(os.Environ(), "NDN_CLIENT_TRANSPORT="+strings.TrimPrefix(want, "client_transport="))
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "nNameTreeEntries") && !strings.Contains(string(out), "version") {
+	if err != nil || !strings.Contains(string(out), "uptime=") { // the forwarder's status dataset answered
 		t.Errorf("ndnd fw status through the printed transport: %v\n%s", err, out)
 	}
 }
