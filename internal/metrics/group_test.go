@@ -3,12 +3,15 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -36,6 +39,9 @@ var testFwd *fw.Forwarder
 const testRoot = "/metrics-test"
 
 func TestMain(m *testing.M) {
+	if _, ok := os.LookupEnv(stormEnv); ok {
+		os.Exit(m.Run()) // the storm's clients need no forwarder
+	}
 	cfg := fw.DefaultConfig()
 	cfg.ForwarderLogLevel = slog.LevelError
 	if raceEnabled {
@@ -358,44 +364,128 @@ func TestHistogramMedianAgrees(t *testing.T) {
 }
 
 // BenchmarkMetricsCost runs 20 members with the node's metrics off (no
-// Observer, no registry) and on (every member's Observer feeding the
+// Observer, no registry), on (every member's Observer feeding the
 // histogram, a member registered with per-member series, and a scrape
-// every second, 15 times Prometheus's default rate), in alternating rounds
-// in one process, and reports for each the median publish-to-learn latency
-// and the process CPU time per publication (every member's work, the
-// scrapes included). What one scrape costs is BenchmarkScrape's.
+// every second, 15 times Prometheus's default rate) and under a scrape
+// storm (on, plus a child process whose 8 clients scrape a loopback HTTP
+// listener in a loop, at most 4000 requests a round, through the node's
+// rate limit), in rotating rounds, and reports for each the median
+// publish-to-learn latency and this process's CPU time per publication
+// (every member's work, the scrapes served included; the storm's clients
+// are in the other process). What one scrape costs is BenchmarkScrape's.
 // go test -run '^$' -bench MetricsCost -benchtime 4x ./internal/metrics/
 func BenchmarkMetricsCost(b *testing.B) {
 	const n, pubs = 20, 400
 	const interval = 5 * time.Millisecond
-	var p2l, cpu [2][]time.Duration // [off, on]
+	modes := []string{"off", "on", "storm"}
+	p2l := make([][]time.Duration, len(modes))
+	cpu := make([][]time.Duration, len(modes))
+	var storm stormCount
 	for it := 0; b.Loop(); it++ {
-		for j := range 2 {
-			on := j == 1
-			if it%2 == 1 {
-				on = !on // alternate which goes first
-			}
-			m, c := costRound(b, n, pubs, interval, on)
-			idx := 0
-			if on {
-				idx = 1
-			}
-			p2l[idx] = append(p2l[idx], m)
-			cpu[idx] = append(cpu[idx], c/pubs)
+		for j := range modes {
+			mode := (j + it) % len(modes) // rotate which goes first
+			m, c := costRound(b, n, pubs, interval, mode, &storm)
+			p2l[mode] = append(p2l[mode], m)
+			cpu[mode] = append(cpu[mode], c/pubs)
 		}
 	}
 	b.StopTimer()
-	for idx, name := range []string{"off", "on"} {
-		b.ReportMetric(float64(median(p2l[idx]).Microseconds()), "µs-p2l-median-metrics-"+name)
-		b.ReportMetric(float64(median(cpu[idx]).Microseconds()), "µs-cpu/pub-metrics-"+name)
+	for i, name := range modes {
+		b.ReportMetric(float64(median(p2l[i]).Microseconds()), "µs-p2l-median-"+name)
+		b.ReportMetric(float64(median(cpu[i]).Microseconds()), "µs-cpu/pub-"+name)
 	}
-	b.Logf("rounds: p2l off %v on %v; cpu/pub off %v on %v", p2l[0], p2l[1], cpu[0], cpu[1])
+	b.Logf("rounds: p2l off %v on %v storm %v; cpu/pub off %v on %v storm %v; storm requests %d, served %d",
+		p2l[0], p2l[1], p2l[2], cpu[0], cpu[1], cpu[2], storm.sent, storm.served)
 }
 
-func costRound(b *testing.B, n, pubs int, interval time.Duration, on bool) (time.Duration, time.Duration) {
+// stormCount counts the requests of scrape storms.
+type stormCount struct{ sent, served int }
+
+const stormEnv = "NDNSVS_METRICS_STORM"
+
+// TestStormChild is the scrape storm of BenchmarkMetricsCost, in a process
+// of its own: 8 clients GET the URL in the environment in a loop, at most
+// 4000 times in all, until stdin closes; it prints how many requests it
+// sent and how many were served.
+func TestStormChild(t *testing.T) {
+	url, ok := os.LookupEnv(stormEnv)
+	if !ok {
+		t.Skip("helper process of BenchmarkMetricsCost")
+	}
+	stop := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(stop) }()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}, Timeout: 10 * time.Second}
+	var left, sent, served atomic.Int64
+	left.Store(4000)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for left.Add(-1) >= 0 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sent.Add(1)
+				resp, err := client.Get(url)
+				if err != nil {
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					served.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-stop
+	fmt.Printf("STORM %d %d\n", sent.Load(), served.Load())
+}
+
+// startStorm runs TestStormChild against url; the returned function ends
+// it and adds its counts to c.
+func startStorm(b *testing.B, url string, c *stormCount) func() {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStormChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), stormEnv+"="+url)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("storm: %v\n%s", err, out.String())
+		}
+		var sent, served int
+		if i := strings.Index(out.String(), "STORM "); i < 0 {
+			b.Fatalf("storm: no counts\n%s", out.String())
+		} else if _, err := fmt.Sscanf(out.String()[i:], "STORM %d %d", &sent, &served); err != nil {
+			b.Fatal(err)
+		}
+		c.sent += sent
+		c.served += served
+	}
+}
+
+const (
+	modeOff = iota
+	modeOn
+	modeStorm
+)
+
+func costRound(b *testing.B, n, pubs int, interval time.Duration, mode int, storm *stormCount) (time.Duration, time.Duration) {
 	var r *Registry
 	var observe func(string, int) svs.Observer
-	if on {
+	if mode != modeOff {
 		var err error
 		if r, err = New(Options{PerMember: true, Forwarder: testFwd}); err != nil {
 			b.Fatal(err)
@@ -406,12 +496,13 @@ func costRound(b *testing.B, n, pubs int, interval time.Duration, on bool) (time
 	defer g.close()
 	g.warmUp(b, interval)
 	stop := make(chan struct{})
-	scraped := make(chan struct{})
-	if on {
+	var wg sync.WaitGroup
+	if mode != modeOff {
 		r.AddGroup(g.prefix, g.members[0])
 		h := r.Handler(4, 10*time.Second)
+		wg.Add(1)
 		go func() {
-			defer close(scraped)
+			defer wg.Done()
 			tick := time.NewTicker(time.Second)
 			defer tick.Stop()
 			for {
@@ -423,12 +514,17 @@ func costRound(b *testing.B, n, pubs int, interval time.Duration, on bool) (time
 				}
 			}
 		}()
-	} else {
-		close(scraped)
+		if mode == modeStorm {
+			// The node's limits: 4 at once, 5 a second in bursts of 10.
+			srv := httptest.NewServer(RateLimit(h, 5, 10))
+			defer srv.Close()
+			end := startStorm(b, srv.URL+"/metrics", storm)
+			defer end()
+		}
 	}
 	c := g.publish(b, interval)
 	close(stop)
-	<-scraped
+	wg.Wait()
 	return median(g.deliveries()), c
 }
 
