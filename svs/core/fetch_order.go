@@ -60,7 +60,7 @@ type InOrder[T any] struct {
 type orderQueue[T any] struct {
 	horizon uint64
 	owed    []seqRange // wanted, not released; sorted, disjoint
-	gaps    []GiveUp   // given up, not reached; sorted, disjoint
+	gaps    []GiveUp   // given up, not reached; sorted by Low
 	buf     map[uint64]T
 }
 
@@ -150,12 +150,7 @@ func (o *InOrder[T]) GaveUp(g GiveUp) []Release[T] {
 	if !ok || g.Low == 0 || g.Low > g.High {
 		return nil
 	}
-	for s := range q.buf {
-		if g.Low <= s && s <= g.High {
-			delete(q.buf, s)
-			o.stats.Duplicates++
-		}
-	}
+	o.dropBuffered(q, g.Low, g.High)
 	i, _ := slices.BinarySearchFunc(q.gaps, g.Low, func(x GiveUp, s uint64) int { return cmpUint(x.Low, s) })
 	q.gaps = slices.Insert(q.gaps, i, g)
 	return o.release(k, q)
@@ -181,6 +176,7 @@ func (o *InOrder[T]) release(k Key, q *orderQueue[T]) []Release[T] {
 			break
 		}
 		end := min(q.gaps[0].High, q.owed[0].high)
+		o.dropBuffered(q, next, end)
 		gap := q.gaps[0]
 		gap.Low, gap.High = next, end
 		out = append(out, Release[T]{Node: k.Node, Boot: k.Boot, Gap: &gap})
@@ -199,6 +195,17 @@ func (o *InOrder[T]) release(k Key, q *orderQueue[T]) []Release[T] {
 	return out
 }
 
+// dropBuffered drops the publications buffered in low..high, which a gap
+// covers, as duplicates.
+func (o *InOrder[T]) dropBuffered(q *orderQueue[T], low, high uint64) {
+	for s := range q.buf {
+		if low <= s && s <= high {
+			delete(q.buf, s)
+			o.stats.Duplicates++
+		}
+	}
+}
+
 // consume removes the owed numbers up to and including through, which lies
 // in the first owed range.
 func (q *orderQueue[T]) consume(through uint64) {
@@ -209,15 +216,21 @@ func (q *orderQueue[T]) consume(through uint64) {
 	q.owed[0].low = through + 1
 }
 
-// inGap reports whether s lies in one of the sorted disjoint gaps.
+// inGap reports whether s lies in one of the gaps, sorted by Low. Gaps
+// from one Fetcher are disjoint, but a caller may add its own (a producer
+// that says it holds none of a range) that overlap them, so this does not
+// assume it; a producer has few gaps (its numbers in progress, and the
+// ranges given up whole).
 func inGap(gs []GiveUp, s uint64) bool {
-	i, _ := slices.BinarySearchFunc(gs, s, func(g GiveUp, s uint64) int { return cmpUint(g.Low, s) })
-	// gs[i] is the first gap starting at or after s; the one before may
-	// hold s.
-	if i < len(gs) && gs[i].Low == s {
-		return true
+	for _, g := range gs {
+		if g.Low > s {
+			return false
+		}
+		if s <= g.High {
+			return true
+		}
 	}
-	return i > 0 && gs[i-1].High >= s
+	return false
 }
 
 // contains reports whether s lies in one of the sorted disjoint ranges rs.

@@ -143,3 +143,26 @@ func TestInOrderBufferIsBounded(t *testing.T) {
 		t.Error("forgotten producer still owes")
 	}
 }
+
+// TestInOrderOverlappingGaps: a caller may add gaps of its own that overlap
+// the Fetcher's; every number is still released once.
+func TestInOrderOverlappingGaps(t *testing.T) {
+	o := NewInOrder[string](8)
+	b := nm("b")
+	o.Want(b, 1, 1, 12)
+	o.GaveUp(GiveUp{Node: b, Boot: 1, Low: 7, High: 12, Reason: GaveUpStalled})
+	o.GaveUp(GiveUp{Node: b, Boot: 1, Low: 5, High: 10, Reason: GaveUpAttempts})
+	if rs, _ := o.Arrived(b, 1, 11, "11"); len(rs) != 0 {
+		t.Fatalf("11 is in a gap, released %q", fmtReleases(rs))
+	}
+	o.Arrived(b, 1, 2, "2")
+	o.Arrived(b, 1, 3, "3")
+	o.Arrived(b, 1, 4, "4")
+	rs, _ := o.Arrived(b, 1, 1, "1")
+	if got := fmtReleases(rs); got != "1 2 3 4 [5-10 attempts] [11-12 stalled]" {
+		t.Fatalf("released %q", got)
+	}
+	if s := o.Stats(); s.Released != 4 || s.Skipped != 8 || s.Buffered != 0 || s.Duplicates != 1 {
+		t.Errorf("stats = %+v", s)
+	}
+}
