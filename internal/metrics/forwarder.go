@@ -141,16 +141,28 @@ func collectFaces(ch chan<- prometheus.Metric, faces []fw.FaceInfo) {
 		fs[i] = face{f, labelPair("face", strconv.FormatUint(f.ID, 10))}
 	}
 	slices.SortFunc(fs, func(a, b face) int { return strings.Compare(a.id.GetValue(), b.id.GetValue()) })
+
+	// Every series and label list of the scrape in two allocations: their
+	// number is fixed, so the slices never grow and the pointers sent stay
+	// valid.
+	const seriesPerFace, labelsPerFace = 1 + 4 + 2 + 1 + 1, 5 + 4*3 + 2*2 + 1 + 1
+	ms := make([]faceMetric, 0, seriesPerFace*len(fs))
+	ls := make([]*dto.LabelPair, 0, labelsPerFace*len(fs))
+	send := func(d *prometheus.Desc, typ dto.MetricType, v float64, labels ...*dto.LabelPair) {
+		at := len(ls)
+		ls = append(ls, labels...)
+		ms = append(ms, faceMetric{desc: d, typ: typ, value: v, labels: ls[at:len(ls):len(ls)]})
+		ch <- &ms[len(ms)-1]
+	}
 	for _, f := range fs {
-		ch <- &faceMetric{desc: faceInfo, typ: dto.MetricType_GAUGE, value: 1, labels: []*dto.LabelPair{
-			f.id, labelPair("link_type", f.LinkType), labelPair("local", f.Local), labelPair("remote", f.Remote), labelPair("scope", f.Scope),
-		}}
+		send(faceInfo, dto.MetricType_GAUGE, 1, f.id, labelPair("link_type", f.LinkType),
+			labelPair("local", f.Local), labelPair("remote", f.Remote), labelPair("scope", f.Scope))
 	}
 	for d, dir := range dirs {
 		for _, f := range fs {
 			vals := [2][2]uint64{{f.InData, f.InInterests}, {f.OutData, f.OutInterests}}
 			for t, typ := range packetTypes {
-				ch <- &faceMetric{desc: facePackets, value: float64(vals[d][t]), labels: []*dto.LabelPair{dir, f.id, typ}}
+				send(facePackets, dto.MetricType_COUNTER, float64(vals[d][t]), dir, f.id, typ)
 			}
 		}
 	}
@@ -160,19 +172,19 @@ func collectFaces(ch chan<- prometheus.Metric, faces []fw.FaceInfo) {
 			if d == 1 {
 				v = f.OutBytes
 			}
-			ch <- &faceMetric{desc: faceBytes, value: float64(v), labels: []*dto.LabelPair{dir, f.id}}
+			send(faceBytes, dto.MetricType_COUNTER, float64(v), dir, f.id)
 		}
 	}
 	for _, f := range fs {
-		ch <- &faceMetric{desc: faceDropped, value: float64(f.Dropped), labels: []*dto.LabelPair{f.id}}
+		send(faceDropped, dto.MetricType_COUNTER, float64(f.Dropped), f.id)
 	}
 	for _, f := range fs {
-		ch <- &faceMetric{desc: faceMalformed, value: float64(f.Malformed), labels: []*dto.LabelPair{f.id}}
+		send(faceMalformed, dto.MetricType_COUNTER, float64(f.Malformed), f.id)
 	}
 }
 
-// faceMetric is one face series: a counter (the zero typ) or a gauge,
-// with its label pairs already in name order.
+// faceMetric is one face series, a counter or a gauge, with its label pairs
+// already in name order.
 type faceMetric struct {
 	desc   *prometheus.Desc
 	typ    dto.MetricType

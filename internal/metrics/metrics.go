@@ -142,7 +142,7 @@ func (r *Registry) Gatherer() prometheus.Gatherer { return r.reg }
 // node_exporter's settings: at most maxInFlight scrapes at once (more get
 // 503), each bounded by timeout (then 503), and a collector's error logged
 // and counted (promhttp_metric_handler_errors_total) while the rest is
-// still served. The scrapes themselves are counted in
+// still served; gzip for clients that accept it. The scrapes themselves are counted in
 // promhttp_metric_handler_requests_total.
 func (r *Registry) Handler(maxInFlight int, timeout time.Duration) http.Handler {
 	h := promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{
@@ -151,8 +151,9 @@ func (r *Registry) Handler(maxInFlight int, timeout time.Duration) http.Handler 
 		Registry:            r.reg,
 		MaxRequestsInFlight: maxInFlight,
 		Timeout:             timeout,
+		DisableCompression:  true, // withGzip compresses, faster
 	})
-	return promhttp.InstrumentMetricHandler(r.reg, h)
+	return promhttp.InstrumentMetricHandler(r.reg, withGzip(h))
 }
 
 // slogPrinter adapts a slog.Logger to promhttp's Logger.

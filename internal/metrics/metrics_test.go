@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -509,4 +510,41 @@ func grep(body, prefix string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A client that accepts gzip gets the page compressed, and the same page.
+func TestGzip(t *testing.T) {
+	r, _ := newTestRegistry(t, false)
+	h := r.Handler(2, 5*time.Second)
+	plain := httptest.NewRecorder()
+	h.ServeHTTP(plain, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "deflate, gzip;q=0.8")
+	zipped := httptest.NewRecorder()
+	h.ServeHTTP(zipped, req)
+	if zipped.Header().Get("Content-Encoding") != "gzip" || plain.Header().Get("Content-Encoding") != "" {
+		t.Fatalf("Content-Encoding: %q with gzip accepted, %q without", zipped.Header().Get("Content-Encoding"), plain.Header().Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Go and process collectors change between two scrapes: compare
+	// this package's own series.
+	ours := func(page string) string { return grep(page, "ndnsvs_") }
+	if ours(string(body)) != ours(plain.Body.String()) || !strings.Contains(string(body), "ndnsvs_forwarder_pit_entries 3") {
+		t.Errorf("the gzipped page differs:\n%.400s", body)
+	}
+	for _, c := range []struct {
+		header string
+		want   bool
+	}{{"gzip", true}, {"GZIP", true}, {"br, gzip", true}, {"gzip;q=0", false}, {"gzip; q=0.0", false}, {"deflate", false}, {"", false}} {
+		if got := acceptsGzip([]string{c.header}); got != c.want {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", c.header, got, c.want)
+		}
+	}
 }
