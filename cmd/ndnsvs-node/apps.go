@@ -11,16 +11,22 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
+	"unicode"
+	"unicode/utf8"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/engine"
@@ -53,7 +59,7 @@ type app struct {
 type appBody func(ctx context.Context, h *appHost, stdio appIO) error
 
 // apps are the examples, in the order help lists them.
-var apps = []*app{aliveApp}
+var apps = []*app{aliveApp, countApp, chatApp}
 
 // lookupApp returns the app called name, or nil.
 func lookupApp(name string) *app {
@@ -68,6 +74,9 @@ func lookupApp(name string) *app {
 type appIO struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// tty says that stdout is a terminal: the chat then redraws lines
+	// with ANSI escapes, as the seed's did.
+	tty bool
 }
 
 // appFlags are the flags every app takes. -n and -gp are the seed's.
@@ -84,7 +93,7 @@ func (f *appFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.node, "n", "", "this member's node `NAME` (required), e.g. /alice")
 	fs.StringVar(&f.group, "gp", defaultAppGroup, "sync group `PREFIX`")
 	fs.StringVar(&f.attach, "attach", "auto", "`auto`: attach to a node running on this machine if its socket answers, else run a forwarder of the app's own; yes: attach or fail; no: always run an own forwarder")
-	fs.StringVar(&f.config, "config", "", "configuration `FILE` of the app's own forwarder (TOML, as the node's; its [[group]] tables are ignored); without it the node's defaults, unix socket off")
+	fs.StringVar(&f.config, "config", "", "configuration `FILE` of the app's own forwarder (TOML, as the node's; its [[group]] tables are ignored); without it the node's defaults with the unix socket and metrics off")
 	fs.StringVar(&f.state, "state", "", "`DIR` where the app keeps what it must remember across restarts; default: the node's state directory")
 	fs.BoolVar(&f.verbose, "v", false, "log sync and forwarder events (info) on stderr")
 }
@@ -94,6 +103,11 @@ func (f *appFlags) register(fs *flag.FlagSet) {
 func appMain(a *app, args []string, stdio appIO) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if f, ok := stdio.stdout.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			stdio.tty = true
+		}
+	}
 	return runApp(ctx, a, args, stdio)
 }
 
@@ -220,9 +234,10 @@ func openHost(ctx context.Context, appName string, f appFlags, nodeName, group e
 			return nil, exitUsage, err
 		}
 	} else {
-		// The socket is the running node's: an app's own forwarder
-		// serves the app alone.
+		// The socket and the metrics port are the running node's: an
+		// app's own forwarder serves the app alone.
 		cfg.Faces.Unix.Enabled = false
+		cfg.Metrics.Enabled = false
 	}
 	if err := h.embed(ctx, cfg, f, logw); err != nil {
 		return nil, exitFailure, err
@@ -351,4 +366,57 @@ func runAll(ctx context.Context, fns ...func(context.Context) error) error {
 		}
 	}
 	return first
+}
+
+// storePath returns the file of the app's store for its node name and
+// group, <state>/<app>/<node>/<group>.db, and creates its directory. Each
+// part is the name made file-safe, then a hash of the whole name, so
+// different names never share a file; a second app with the same name and
+// group finds the file locked.
+func (h *appHost) storePath() (string, error) {
+	dir := filepath.Join(h.state, fileSafe(h.node))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("state directory: %w", err)
+	}
+	return filepath.Join(dir, fileSafe(h.group)+".db"), nil
+}
+
+func fileSafe(n enc.Name) string {
+	readable := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.':
+			return r
+		}
+		return '_'
+	}, strings.TrimPrefix(n.String(), "/"))
+	if len(readable) > 80 {
+		readable = readable[:80]
+	}
+	sum := sha256.Sum256(n.Bytes())
+	return readable + "-" + hex.EncodeToString(sum[:6])
+}
+
+// printable makes text from another member safe to print on a terminal:
+// control characters (escape sequences could rewrite the screen) become
+// U+FFFD, and so do bytes that are not UTF-8.
+func printable(b []byte) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(string(b), string(utf8.RuneError)))
+}
+
+// lines serialises whole lines from the app's goroutines (the publisher,
+// the member's delivery goroutine) onto one writer.
+type lines struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lines) printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, format, args...)
 }

@@ -43,6 +43,9 @@ func attachTestNode(t *testing.T) {
 		c.Faces.UDP.Enabled = false
 		c.Faces.Multicast.Enabled = false
 		c.Metrics.Enabled = false
+		// ndnd v1.5.3's forwarding threads race on shared PIT-CS tree
+		// nodes (see svs's TestMain); one thread keeps -race about ours.
+		c.Forwarder.Threads = 1
 		n, err := node.New(c, slog.New(slog.DiscardHandler), io.Discard)
 		if err != nil {
 			testNodeErr = err

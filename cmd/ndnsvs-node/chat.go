@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+
+	"github.com/ndnsvs/ndnsvs-node/svs"
+	"github.com/ndnsvs/ndnsvs-node/svs/boltstore"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
+)
+
+// chatRetention bounds each class (own, fetched) of a chat's store: the
+// history a restarted chat can show and serve.
+var chatRetention = svs.Retention{MaxCount: 10_000, MaxBytes: 64 << 20}
+
+// maxChatLine bounds one typed line: what one publication carries.
+const maxChatLine = 64 << 10
+
+var chatApp = &app{
+	name:    "chat",
+	summary: "an interactive terminal chat over the group's shared layer, with history after a restart",
+	about: `The seed's chat example. Each line typed is published on -gp (empty lines are
+not) and shown as "YOU: <line>"; the lines of the others are shown as
+"<name>: <line>", each member's in order. Publications go through the
+shared layer: any member that fetched one serves it too, so a message
+reaches a member that joins after its author left.
+
+What the chat published and fetched is kept in a store in the state
+directory (--state; one file per name and group), so a chat started again
+with the same -n shows the last --history messages, goes on with the same
+incarnation, and still serves what it published. Two chats with the same
+-n and -gp on one machine are refused (the store is locked).
+
+Ctrl-D or Ctrl-C quits.`,
+	bind: func(fs *flag.FlagSet) appBody {
+		history := fs.Int("history", 20, "messages of the history to show at start (0: none)")
+		return func(ctx context.Context, h *appHost, stdio appIO) error {
+			if *history < 0 {
+				return fmt.Errorf("--history %d: want 0 or more", *history)
+			}
+			return runChat(ctx, h, stdio, *history)
+		}
+	},
+}
+
+// runChat is the chat app: a member of the group with a publication layer
+// on a bbolt store of its own.
+func runChat(ctx context.Context, h *appHost, stdio appIO, history int) error {
+	path, err := h.storePath()
+	if err != nil {
+		return err
+	}
+	store, err := boltstore.Open(path, boltstore.Options{StorageConfig: svs.StorageConfig{Own: chatRetention, Fetched: chatRetention}})
+	if err != nil {
+		return fmt.Errorf("chat store %s: %w", path, err)
+	}
+	defer store.Close()
+
+	out := &lines{w: stdio.stdout}
+	out.printf("chat: %s in %s (%s); type a line and Enter to send, Ctrl-D to quit\n", h.node, h.group, h.where)
+	if history > 0 {
+		past, err := chatHistory(store, h.node, history)
+		if err != nil {
+			return fmt.Errorf("chat store %s: %w", path, err)
+		}
+		if len(past) > 0 {
+			out.printf("-- the last %d messages --\n", len(past))
+			for _, m := range past {
+				out.printf("%s\n", m)
+			}
+			out.printf("-- now --\n")
+		}
+	}
+
+	// Each run is a new incarnation. Resuming the stored one would start
+	// above its reservation mark (up to 1024 numbers past the last
+	// message, for restart safety after a crash), and every peer would
+	// fetch the gap and deliver nothing after it until each number is
+	// answered as unavailable or given up: seconds of silence after every
+	// restart. A new bootstrap time costs one more vector entry, pruned
+	// by peers once superseded (svs.Config.SupersededGrace).
+	st, err := store.State()
+	if err != nil {
+		return fmt.Errorf("chat store %s: %w", path, err)
+	}
+	boot, wait := svs.NewBoot(st.Boot, time.Now())
+	if wait > 0 {
+		// The clock must pass the second claimed (svs.NewBoot).
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
+	s, err := svs.New(h.engine, svs.Config{
+		Group:    h.group,
+		Node:     h.node,
+		Boot:     boot,
+		Register: h.register,
+		Logger:   h.log,
+		Data: &svs.DataConfig{
+			Storage: store,
+			OnMessage: func(m svs.Message) {
+				out.incoming(stdio.tty, fmt.Sprintf("%s: %s", m.Node, printable(m.Payload)))
+			},
+			OnMissed: func(m svs.Missed) {
+				if m.Reason == "unavailable" {
+					// The author says it holds nothing there (a
+					// number it skipped): no message was lost.
+					h.log.Info("chat: numbers without a message", "member", m.Node, "boot", m.Boot, "low", m.Low, "high", m.High)
+					return
+				}
+				out.incoming(stdio.tty, fmt.Sprintf("[MISSED] %s %d-%d (%s)", m.Node, m.Low, m.High, m.Reason))
+			},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	return runAll(ctx, s.Run, func(ctx context.Context) error { return chatInput(ctx, s, stdio, out) })
+}
+
+// chatInput publishes each line typed until stdin ends (nil: the chat
+// quits) or ctx does.
+func chatInput(ctx context.Context, s *svs.Sync, stdio appIO, out *lines) error {
+	typed := make(chan string)
+	readErr := make(chan error, 1)
+	go func() {
+		// It stops at the end of stdin; if ctx ends first it stays
+		// blocked in Read until the process exits (a terminal read
+		// cannot be interrupted).
+		sc := bufio.NewScanner(stdio.stdin)
+		sc.Buffer(make([]byte, 4096), maxChatLine)
+		for sc.Scan() {
+			select {
+			case typed <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		readErr <- sc.Err()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-readErr:
+			if err != nil {
+				return fmt.Errorf("reading the terminal: %w", err)
+			}
+			return nil
+		case line := <-typed:
+			text := strings.TrimRight(line, "\r")
+			if strings.TrimSpace(text) == "" {
+				continue
+			}
+			// The terminal echoed the line as it was typed: it is
+			// replaced by the published form.
+			out.own(stdio.tty, "YOU: "+printable([]byte(text)))
+			if _, err := s.PublishData(ctx, []byte(text)); err != nil {
+				if errors.Is(err, svs.ErrFaceDown) {
+					out.printf("[NOT SENT] the node is away; type it again once it is back\n")
+					continue
+				}
+				return err
+			}
+		}
+	}
+}
+
+// incoming prints a line from the group. On a terminal it first clears the
+// line the cursor is on, where a line may be half typed (the seed's
+// behaviour: what was typed stays in the terminal's buffer).
+func (l *lines) incoming(tty bool, text string) {
+	if tty {
+		l.printf("\r\x1b[2K%s\n", text)
+		return
+	}
+	l.printf("%s\n", text)
+}
+
+// own prints an own line. On a terminal it replaces the line the terminal
+// echoed, just above the cursor.
+func (l *lines) own(tty bool, text string) {
+	if tty {
+		l.printf("\x1b[1A\x1b[2K%s\n", text)
+		return
+	}
+	l.printf("%s\n", text)
+}
+
+// chatMessage is one message of the history.
+type chatMessage struct {
+	from string // "YOU" or the author's name
+	text string
+	at   int64 // when the store wrote it, Unix nanoseconds
+}
+
+func (m chatMessage) String() string { return m.from + ": " + m.text }
+
+// chatHistory returns the last limit messages the store holds, oldest
+// first, by the time they were stored (when this chat published or
+// fetched them, which is the order it showed them in). What is read is
+// bounded by the saved vector: a message fetched but not yet shown when
+// the chat stopped is not history, it is fetched and shown again.
+func chatHistory(store svs.Storage, self enc.Name, limit int) ([]chatMessage, error) {
+	st, err := store.State()
+	if err != nil {
+		return nil, err
+	}
+	if st.Vector == nil {
+		return nil, nil
+	}
+	v, err := wire.DecodeStateVector(st.Vector)
+	if err != nil {
+		return nil, fmt.Errorf("saved vector: %w", err)
+	}
+	me := wire.NameToCore(self)
+	var msgs []chatMessage
+	for _, e := range v.Entries() {
+		lo := uint64(1)
+		if e.Seq > uint64(limit) {
+			lo = e.Seq - uint64(limit) + 1 // older ones cannot be among the last limit
+		}
+		var pubs []svs.Publication
+		from := "YOU"
+		if e.Node == me {
+			pubs, err = store.OwnRange(e.Boot, lo, e.Seq, 0)
+		} else {
+			pubs, err = store.FetchedRange(e.Node, e.Boot, lo, e.Seq, 0)
+			if n, nerr := wire.CoreToName(e.Node); nerr == nil {
+				from = n.String()
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pubs {
+			payload, err := publicationPayload(p)
+			if err != nil {
+				continue // a stored packet that does not decode is no message
+			}
+			msgs = append(msgs, chatMessage{from: from, text: printable(payload), at: p.Stored.UnixNano()})
+		}
+	}
+	slices.SortStableFunc(msgs, func(a, b chatMessage) int {
+		switch {
+		case a.at < b.at:
+			return -1
+		case a.at > b.at:
+			return 1
+		}
+		return 0
+	})
+	if len(msgs) > limit {
+		msgs = msgs[len(msgs)-limit:]
+	}
+	return msgs, nil
+}
+
+// publicationPayload reassembles a stored publication's payload from its
+// segments (the Content of each Data, in order). svs keeps packets, not
+// payloads (docs/storage.md, "What is stored"), and exports no decoder.
+func publicationPayload(p svs.Publication) ([]byte, error) {
+	var payload []byte
+	for _, seg := range p.Segments {
+		data, _, err := spec.Spec{}.ReadData(enc.NewBufferView(seg))
+		if err != nil {
+			return nil, err
+		}
+		payload = append(payload, data.Content().Join()...)
+	}
+	return payload, nil
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// chatter is a chat app whose keyboard is a pipe.
+type chatter struct {
+	*runningApp
+	keys *io.PipeWriter
+}
+
+func startChat(t *testing.T, name, state string) *chatter {
+	t.Helper()
+	r, w := io.Pipe()
+	t.Cleanup(func() { w.Close() })
+	a := startApp(t, "chat", r, "-n", name, "--attach", "yes", "-gp", "/ndn/svs/chat-test", "--state", state)
+	a.out.waitFor(t, name, "chat: "+name+" in /ndn/svs/chat-test", 10*time.Second)
+	return &chatter{runningApp: a, keys: w}
+}
+
+func (c *chatter) say(t *testing.T, line string) {
+	t.Helper()
+	if _, err := io.WriteString(c.keys, line+"\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Two chats attached to one node see each other's lines in order; a line
+// with escape sequences is shown defused; a chat started again with its
+// state shows the history (its own lines and the other's) once, and goes
+// on; Ctrl-D (the end of stdin) quits with status 0.
+func TestChatAttached(t *testing.T) {
+	attachTestNode(t)
+	stateA, stateB := t.TempDir(), t.TempDir()
+	a := startChat(t, "/erin", stateA)
+	b := startChat(t, "/frank", stateB)
+	for i, line := range []string{"hello frank", "how are you", "bye"} {
+		a.say(t, line)
+		a.out.waitFor(t, "erin", "YOU: "+line+"\n", 10*time.Second)
+		if i == 1 {
+			b.out.waitFor(t, "frank", "/erin: how are you\n", 15*time.Second)
+			b.say(t, "fine")
+			b.out.waitFor(t, "frank", "YOU: fine\n", 10*time.Second)
+		}
+	}
+	b.out.waitFor(t, "frank", "/erin: bye\n", 15*time.Second)
+	a.out.waitFor(t, "erin", "/frank: fine\n", 15*time.Second)
+	if !inOrderLines(b.out.String(), "/erin: hello frank", "/erin: how are you", "/erin: bye") {
+		t.Errorf("frank saw erin's lines out of order:\n%s", b.out.String())
+	}
+	a.say(t, "\x1b[2Jgone")
+	b.out.waitFor(t, "frank", "/erin: \uFFFD[2Jgone\n", 15*time.Second)
+
+	// frank quits with Ctrl-D and comes back with his state.
+	b.keys.Close()
+	if code := <-b.code; code != exitOK {
+		t.Fatalf("frank exit %d after the end of stdin:\n%s", code, b.errs.String())
+	}
+	close(b.code)
+	shown := b.out.String()
+	b2 := startChat(t, "/frank", stateB)
+	b2.out.waitFor(t, "frank again", "-- now --", 5*time.Second)
+	// The history holds what frank showed (nothing else), his own line,
+	// and each member's lines in order. It is in the order the store
+	// wrote them: a fetched line counts from when it was stored, which
+	// may be a little after it was shown.
+	hist := b2.out.String()
+	hist = hist[strings.Index(hist, "\n-- the last")+1 : strings.Index(hist, "-- now --")]
+	for _, l := range strings.Split(strings.TrimSpace(hist), "\n")[1:] {
+		if !strings.Contains(shown, l+"\n") {
+			t.Errorf("frank's history shows %q, which he never showed", l)
+		}
+	}
+	if !inOrderLines(hist, "/erin: hello frank", "/erin: how are you") || !strings.Contains(hist, "YOU: fine\n") {
+		t.Errorf("frank's history after a restart:\n%s", hist)
+	}
+	a.say(t, "welcome back")
+	b2.out.waitFor(t, "frank again", "/erin: welcome back\n", 15*time.Second)
+	// Erin's last line before the restart may have been shown after
+	// frank's vector was last saved: then it is fetched and shown again,
+	// before what came next (at least once, in order), and never twice.
+	if strings.Count(b2.out.String(), "/erin: \uFFFD[2Jgone\n") > 1 {
+		t.Errorf("frank after the restart shows erin's last line twice:\n%s", b2.out.String())
+	}
+	b2.say(t, "thanks")
+	a.out.waitFor(t, "erin", "/frank: thanks\n", 15*time.Second)
+	if n := strings.Count(b2.out.String(), "/erin: bye\n"); n > 1 {
+		t.Errorf("frank shows erin's bye %d times after the restart:\n%s", n, b2.out.String())
+	}
+	// frank came back as a new incarnation: erin fetched nothing in vain.
+	if strings.Contains(a.out.String(), "[MISSED]") {
+		t.Errorf("erin missed publications of frank's:\n%s", a.out.String())
+	}
+}
+
+// A second chat with the same name and group on the machine is refused:
+// its store is locked.
+func TestChatSameNameIsRefused(t *testing.T) {
+	attachTestNode(t)
+	state := t.TempDir()
+	startChat(t, "/gina", state)
+	r, _ := io.Pipe()
+	second := startApp(t, "chat", r, "-n", "/gina", "--attach", "yes", "-gp", "/ndn/svs/chat-test", "--state", state)
+	select {
+	case code := <-second.code:
+		close(second.code)
+		if code != exitFailure || !strings.Contains(second.errs.String(), "chat store") {
+			t.Errorf("second chat: exit %d, stderr %q; want 1 and the store's error", code, second.errs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("second chat with the same name still running")
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"hello":          "hello",
+		"héllo wörld":    "héllo wörld",
+		"\x1b[31mred":    "\uFFFD[31mred",
+		"a\rb\nc\td":     "a\uFFFDb\uFFFDc\uFFFDd",
+		"bad \xff utf-8": "bad \uFFFD utf-8",
+		"\u0085next":     "\uFFFDnext",
+	} {
+		if got := printable([]byte(in)); got != want || !utf8.ValidString(got) {
+			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// inOrderLines reports whether screen has lines equal to want, in want's
+// order (other lines between them allowed).
+func inOrderLines(screen string, want ...string) bool {
+	i := 0
+	for _, l := range strings.Split(screen, "\n") {
+		if i < len(want) && l == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
