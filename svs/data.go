@@ -1,6 +1,7 @@
 package svs
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -195,17 +196,34 @@ func encodeSegments(base enc.Name, payload []byte, signer ndn.Signer) ([][]byte,
 // that it does not hold: a Data of ContentType Nack (an application-level
 // Nack, as NDN's ContentType registry defines it) under the Interest's
 // name, so that fetchers stop asking at once instead of retrying until
-// they give up.
-func unavailableData(name enc.Name, signer ndn.Signer) ([]byte, error) {
+// they give up. A run from..through (through not 0) of numbers the
+// producer knows it holds none of (the reservation it resumed above after
+// a restart) is the content, two 8-byte big-endian numbers: a fetcher
+// skips the whole run with one Interest.
+func unavailableData(name enc.Name, from, through uint64, signer ndn.Signer) ([]byte, error) {
+	var content enc.Wire
+	if through > 0 {
+		content = enc.Wire{binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, from), through)}
+	}
 	d, err := spec.Spec{}.MakeData(name, &ndn.DataConfig{
 		ContentType: optional.Some(ndn.ContentTypeNack),
 		Freshness:   optional.Some(time.Second),
-	}, nil, signer)
+	}, content, signer)
 	if err != nil {
 		return nil, err
 	}
 	return d.Wire.Join(), nil
 }
+
+// unavailableError is the producer's application Nack, read: the
+// publication is not held, nor any of from..through (0, 0 if unknown).
+type unavailableError struct{ from, through uint64 }
+
+func (e unavailableError) Error() string {
+	return fmt.Sprintf("%v (%d..%d)", errUnavailable, e.from, e.through)
+}
+
+func (e unavailableError) Is(target error) bool { return target == errUnavailable }
 
 // segment is one fetched segment, read and checked.
 type segment struct {
@@ -232,7 +250,14 @@ func readSegment(raw []byte, base enc.Name, idx uint64, v wire.Validator) (segme
 		}
 	}
 	if ct, ok := data.ContentType().Get(); ok && ct == ndn.ContentTypeNack {
-		return segment{}, errUnavailable
+		var ue unavailableError
+		if c := data.Content().Join(); len(c) == 16 {
+			ue.from, ue.through = binary.BigEndian.Uint64(c), binary.BigEndian.Uint64(c[8:])
+			if ue.from > idxSeq(name) || ue.through < idxSeq(name) {
+				ue = unavailableError{} // a run that does not hold the number asked: ignored
+			}
+		}
+		return segment{}, ue
 	}
 	fb, ok := data.FinalBlockID().Get()
 	if !ok || fb.Typ != enc.TypeSegmentNameComponent {
@@ -253,6 +278,17 @@ func readSegment(raw []byte, base enc.Name, idx uint64, v wire.Validator) (segme
 		return segment{}, fmt.Errorf("%w: %s carries %d bytes, over %d", ErrBadData, name, len(content), SegmentSize)
 	}
 	return segment{content: content, last: last}, nil
+}
+
+// idxSeq returns the sequence number of a segment name
+// .../seq=<n>/v=0/seg=<i> or .../seq=<n>/seg=<i>, 0 if none.
+func idxSeq(name enc.Name) uint64 {
+	for i := len(name) - 1; i >= 0 && i >= len(name)-3; i-- {
+		if name[i].Typ == enc.TypeSequenceNumNameComponent {
+			return name[i].NumberVal()
+		}
+	}
+	return 0
 }
 
 // reencode turns a stored shared-layer segment into the same segment under

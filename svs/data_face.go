@@ -65,10 +65,7 @@ func (s *Sync) dataSend() func(enc.Name, *ndn.EncodedInterest) error {
 // function detaches the handlers.
 func (s *Sync) attachData() (func(), error) {
 	d := s.data
-	prefixes := []enc.Name{d.names.perNodePrefix()}
-	if !s.route.IsPrefix(d.names.prefix) {
-		prefixes = append(prefixes, d.names.prefix)
-	}
+	prefixes := s.dataRoutes()
 	var attached []enc.Name
 	detach := func() {
 		for _, p := range attached {
@@ -97,6 +94,18 @@ func (s *Sync) attachData() (func(), error) {
 		}
 	}
 	return detach, nil
+}
+
+// dataRoutes returns the prefixes the publication layer needs routed to
+// the member besides the group's: /<node>/<group>, and the shared prefix
+// when the group's route does not cover it.
+func (s *Sync) dataRoutes() []enc.Name {
+	d := s.data
+	prefixes := []enc.Name{d.names.perNodePrefix()}
+	if !s.route.IsPrefix(d.names.prefix) {
+		prefixes = append(prefixes, d.names.prefix.Clone())
+	}
+	return prefixes
 }
 
 func containsName(l []enc.Name, n enc.Name) bool {

@@ -41,6 +41,8 @@ type dataLayer struct {
 	stored  map[uint64]*pubReq
 	held    map[core.Key][2]uint64 // Wants held back while delivery is full
 	full    bool
+	wanted  map[core.Key]uint64 // highest number handed to the Fetcher
+	skip    map[core.Key]run // a run of numbers the producer holds none of
 
 	announced atomic.Uint64 // highest own seq announced (read by the server)
 
@@ -212,10 +214,17 @@ func prepareData(cfg *Config, seed func() uint64) (*dataLayer, error) {
 	d.commits = make(chan *pubReq)
 	d.stored = map[uint64]*pubReq{}
 	d.held = map[core.Key][2]uint64{}
+	d.wanted = map[core.Key]uint64{}
+	d.skip = map[core.Key]run{}
 	d.progress = &progress{delivered: map[core.Key]uint64{}}
 	d.stop = make(chan struct{})
 	return d, nil
 }
+
+// run is an inclusive range of sequence numbers; the zero run holds none.
+type run struct{ from, through uint64 }
+
+func (r run) holds(seq uint64) bool { return r.through > 0 && r.from <= seq && seq <= r.through }
 
 func newRandFrom(u func() uint64) *rand.Rand { return rand.New(rand.NewPCG(u(), u())) }
 
@@ -273,6 +282,17 @@ func (s *Sync) runData(ctx context.Context) (func(), error) {
 			sub.Close()
 		}
 	}
+	if d.resumeSeq > 0 {
+		// The numbers between the last stored one and the reservation
+		// were never published: the server answers for them as a run.
+		h, err := highestOwn(d.store, d.boot, d.resumeSeq)
+		if err != nil {
+			d.ctr.storeErrors.Add(1)
+			s.log.Warn("svs: read own publications", "err", err)
+		} else if h < d.resumeSeq {
+			d.server.holeLow, d.server.holeHigh = h+1, d.resumeSeq
+		}
+	}
 	for _, run := range []func(<-chan struct{}){d.persist.run, d.deliv.run, d.server.run, d.worker.run} {
 		d.wg.Add(1)
 		go func() { defer d.wg.Done(); run(d.stop) }()
@@ -306,8 +326,41 @@ func (s *Sync) runData(ctx context.Context) (func(), error) {
 			s.carryOut(rd, nil, result{}, nil, SentAnnounce)
 		}
 	}
-	d.askReserve()
+	// The first reservation is asked for by the first publication: a
+	// member that never publishes never reserves, so a restart of it
+	// announces nothing it did not publish.
+	if d.mark > 0 {
+		d.askReserve()
+	}
 	return stopAll, nil
+}
+
+// highestOwn returns the highest own sequence number of boot stored at or
+// below top (0 if none): a binary search on "some publication is stored in
+// [x, top]", which holds for every x up to the answer and for none above,
+// whatever holes retention or failed writes left.
+func highestOwn(st Storage, boot, top uint64) (uint64, error) {
+	some := func(x uint64) (bool, error) {
+		p, err := st.OwnRange(boot, x, top, 1)
+		return len(p) > 0, err
+	}
+	if ok, err := some(1); err != nil || !ok {
+		return 0, err
+	}
+	lo, hi := uint64(1), top
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		ok, err := some(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo, nil
 }
 
 func (s *Sync) seqReqs() <-chan *pubReq {
@@ -423,24 +476,51 @@ func (s *Sync) want(now time.Duration, k core.Key, low, high uint64) {
 		return
 	}
 	d.progress.owe(k, low)
+	d.wanted[k] = max(d.wanted[k], high)
 	d.order.Want(k.Node, k.Boot, low, high)
+	if sk, ok := d.skip[k]; ok && sk.from <= high && low <= sk.through {
+		// The producer said it holds none of these: one gap now; the
+		// Fetcher's attempts for them are skipped (fetchReady).
+		g := core.GiveUp{Node: k.Node, Boot: k.Boot, Low: max(low, sk.from), High: min(high, sk.through)}
+		d.ctr.unavailable.Add(g.Count())
+		s.release(d.order.GaveUp(g))
+	}
 	s.fetchReady(d.fetcher.Want(now, k.Node, k.Boot, low, high))
 }
 
 // fetchReady carries out a FetchReady: attempts to the worker, give-ups
-// to the in-order release, the timer.
+// to the in-order release, the timer. An attempt for a number its producer
+// said it holds none of (skip) is not sent: it succeeds at once (its gap
+// was released with the producer's answer), which may start more.
 func (s *Sync) fetchReady(rd core.FetchReady) {
 	d := s.data
-	for i := range rd.Start {
-		f := rd.Start[i]
-		d.worker.in.put(workerEvent{start: &f})
+	for {
+		var skipped []core.Fetch
+		for i := range rd.Start {
+			f := rd.Start[i]
+			if d.skip[core.Key{Node: f.Node, Boot: f.Boot}].holds(f.Seq) {
+				skipped = append(skipped, f)
+				continue
+			}
+			d.worker.in.put(workerEvent{start: &f})
+		}
+		for _, g := range rd.GiveUps {
+			s.release(d.order.GaveUp(g))
+		}
+		if len(skipped) == 0 {
+			break
+		}
+		now := s.now()
+		rd = core.FetchReady{}
+		for _, f := range skipped {
+			r := d.fetcher.Succeeded(now, f)
+			rd.Start = append(rd.Start, r.Start...)
+			rd.GiveUps = append(rd.GiveUps, r.GiveUps...)
+		}
 	}
-	for _, g := range rd.GiveUps {
-		s.release(d.order.GaveUp(g))
-	}
-	if rd.Deadline != core.NoDeadline && (d.farmed < 0 || rd.Deadline < d.farmed) {
-		d.farmed = rd.Deadline
-		d.ftimer.Reset(max(rd.Deadline-s.now(), 0))
+	if dl := d.fetcher.Deadline(); dl != core.NoDeadline && (d.farmed < 0 || dl < d.farmed) {
+		d.farmed = dl
+		d.ftimer.Reset(max(dl-s.now(), 0))
 	}
 }
 
@@ -465,11 +545,26 @@ func (s *Sync) fetchDone(now time.Duration, r fetchResult) {
 			s.log.Debug("svs: publication not released in order", "err", err)
 		}
 		s.release(rel)
-	case r.err == errUnavailable:
-		d.ctr.unavailable.Add(1)
-		s.fetchReady(d.fetcher.Succeeded(now, r.f))
-		g := core.GiveUp{Node: r.f.Node, Boot: r.f.Boot, Low: r.f.Seq, High: r.f.Seq, Attempts: r.f.Attempt}
+	case errors.Is(r.err, errUnavailable):
+		// The gap is released first, then the scheduler told: what it
+		// starts next within the run is skipped (fetchReady).
+		k := core.Key{Node: r.f.Node, Boot: r.f.Boot}
+		if d.skip[k].holds(r.f.Seq) {
+			// Within a run already released as a gap.
+			s.fetchReady(d.fetcher.Succeeded(now, r.f))
+			return
+		}
+		low, high := r.f.Seq, r.f.Seq
+		if ue, ok := r.err.(unavailableError); ok && ue.through > 0 {
+			d.skip[k] = run(ue)
+			// The run's part that was wanted; InOrder starts a gap at
+			// the first number still owed.
+			low, high = max(ue.from, 1), min(ue.through, max(d.wanted[k], r.f.Seq))
+		}
+		d.ctr.unavailable.Add(high - low + 1)
+		g := core.GiveUp{Node: r.f.Node, Boot: r.f.Boot, Low: low, High: high, Attempts: r.f.Attempt}
 		s.release(d.order.GaveUp(g))
+		s.fetchReady(d.fetcher.Succeeded(now, r.f))
 	default:
 		d.ctr.fetchFailures.Add(1)
 		if r.kind == core.FetchInvalid {

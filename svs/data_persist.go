@@ -75,6 +75,8 @@ func (p *persister) run(done <-chan struct{}) {
 	for {
 		select {
 		case <-done:
+			// What Run handed over before it stopped is written still.
+			p.apply(p.in.take())
 			p.flush(last)
 			return
 		case <-prune.C:
@@ -89,26 +91,32 @@ func (p *persister) run(done <-chan struct{}) {
 			p.mu.Unlock()
 			last = p.flush(last)
 		case <-p.in.wake:
-			var batch []Publication
-			for _, op := range p.in.take() {
-				switch {
-				case op.reserve != nil:
-					r := *op.reserve
-					r.err = p.store.Reserve(r.boot, r.mark)
-					if r.err != nil {
-						p.fail("reserve", r.err)
-					}
-					p.reserved(r)
-				case op.fetched != nil:
-					batch = append(batch, *op.fetched)
-				}
-			}
-			if len(batch) > 0 {
-				if err := p.store.PutFetched(batch...); err != nil {
-					p.fail("store fetched publications", err)
-				}
-			}
+			p.apply(p.in.take())
 			last = p.flush(last)
+		}
+	}
+}
+
+// apply carries out reservations and stores fetched publications, one
+// PutFetched for the batch.
+func (p *persister) apply(ops []persistOp) {
+	var batch []Publication
+	for _, op := range ops {
+		switch {
+		case op.reserve != nil:
+			r := *op.reserve
+			r.err = p.store.Reserve(r.boot, r.mark)
+			if r.err != nil {
+				p.fail("reserve", r.err)
+			}
+			p.reserved(r)
+		case op.fetched != nil:
+			batch = append(batch, *op.fetched)
+		}
+	}
+	if len(batch) > 0 {
+		if err := p.store.PutFetched(batch...); err != nil {
+			p.fail("store fetched publications", err)
 		}
 	}
 }

@@ -27,7 +27,11 @@ type dataServer struct {
 	// not hold was lost or removed, and is answered with an application
 	// Nack; above it, not yet published, and left unanswered.
 	announced *atomic.Uint64
-	ctr       *dataCounters
+	// holeLow..holeHigh (this incarnation) are the numbers a restart
+	// resumed above: reserved before the crash, never stored. Set before
+	// the goroutine starts.
+	holeLow, holeHigh uint64
+	ctr               *dataCounters
 
 	in *mailbox[serveReq]
 }
@@ -84,7 +88,11 @@ func (d *dataServer) serve(r serveReq) {
 		if !own || req.boot > d.boot || (req.boot == d.boot && req.seq > d.announced.Load()) {
 			return // a cacher that lacks it, or not published yet: silence
 		}
-		out, err = unavailableData(name, d.signer)
+		var from, through uint64
+		if req.boot == d.boot && req.seq >= d.holeLow && req.seq <= d.holeHigh {
+			from, through = d.holeLow, d.holeHigh
+		}
+		out, err = unavailableData(name, from, through, d.signer)
 	case err != nil:
 		d.ctr.storeErrors.Add(1)
 		return

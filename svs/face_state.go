@@ -3,6 +3,8 @@ package svs
 import (
 	"errors"
 	"fmt"
+
+	enc "github.com/named-data/ndnd/std/encoding"
 )
 
 // ErrFaceDown is returned by Publish and SetSeq while the member's face is
@@ -51,8 +53,14 @@ func (s *Sync) refuseDown(r *request) bool {
 // announced so that the group learns what was published before the face
 // went down, and the member what the group published meanwhile.
 func (s *Sync) faceUp() {
-	if err := s.register(s.route.Clone()); err != nil {
-		s.log.Warn("svs: register again after the face came back", "prefix", s.route.String(), "err", fmt.Errorf("svs: %w", err))
+	routes := []enc.Name{s.route.Clone()}
+	if s.data != nil {
+		routes = append(routes, s.dataRoutes()...)
+	}
+	for _, p := range routes {
+		if err := s.register(p); err != nil {
+			s.log.Warn("svs: register again after the face came back", "prefix", p.String(), "err", fmt.Errorf("svs: %w", err))
+		}
 	}
 	s.handle(s.eng.Announce(s.now()), nil, result{}, SentAnnounce)
 }

@@ -34,6 +34,7 @@ type pubMember struct {
 	group enc.Name
 	s     *Sync
 	face  *fw.Face
+	stop  func() // stops Run and waits; idempotent
 
 	mu     sync.Mutex
 	msgs   map[core.Key][]Message
@@ -93,16 +94,21 @@ func newPubMember(t testing.TB, group enc.Name, node string, changed signal, bar
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
 	go func() { runErr <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-runErr; err != nil && err != context.Canceled {
-			t.Errorf("%s: Run: %v", node, err)
-		}
-	})
+	var once sync.Once
+	m.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-runErr; err != nil && err != context.Canceled {
+				t.Errorf("%s: Run: %v", node, err)
+			}
+		})
+	}
+	t.Cleanup(m.stop)
 	// Run registers the group, then the per-node prefix.
 	select {
 	case <-registered:
 	case err := <-runErr:
+		runErr <- err // for stop
 		t.Fatalf("%s: Run returned early: %v", node, err)
 	case <-time.After(5 * time.Second):
 		t.Fatalf("%s: routes %v, want the group and /<node>/<group>", node, routed)

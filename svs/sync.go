@@ -264,11 +264,11 @@ func newSync(cfg Config) (*Sync, error) {
 		done:      make(chan struct{}),
 		data:      data,
 	}
-	if data != nil {
-		s.buildData()
-	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if data != nil {
+		s.buildData()
 	}
 	s.snapshot.Store(eng.State())
 	s.ctr.setEngine(eng.Stats())
