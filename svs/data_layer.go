@@ -42,7 +42,7 @@ type dataLayer struct {
 	held    map[core.Key][2]uint64 // Wants held back while delivery is full
 	full    bool
 	wanted  map[core.Key]uint64 // highest number handed to the Fetcher
-	skip    map[core.Key]run // a run of numbers the producer holds none of
+	skip    map[core.Key]run    // a run of numbers the producer holds none of
 
 	announced atomic.Uint64 // highest own seq announced (read by the server)
 
