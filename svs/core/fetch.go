@@ -40,7 +40,8 @@ const (
 )
 
 // NoDeadline is FetchReady.Deadline when nothing in the Fetcher is timed:
-// no attempt is on the network and no retry is waiting.
+// no attempt is on the network and no retry waits for its time (a due
+// retry held back by MaxOutstanding waits for a result, not for time).
 const NoDeadline = time.Duration(math.MaxInt64)
 
 // ErrInvalidFetchConfig is wrapped by every error of FetchConfig.Validate
