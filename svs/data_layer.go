@@ -39,8 +39,10 @@ type dataLayer struct {
 	asked   bool          // a reservation write is in flight
 	waiting []*pubReq     // seq requests waiting for the reservation
 	stored  map[uint64]*pubReq
-	held    map[core.Key][2]uint64 // Wants held back while delivery is full
-	full    bool
+	wants   map[core.Key]*prodWant // per producer: known and handed to the Fetcher
+	dirty   map[core.Key]struct{}  // producers to pump at the end of the event
+	full    bool                   // the delivery queue is over DeliveryQueue
+	outbox  []deliverItem          // released in this event, for flush
 	wanted  map[core.Key]uint64 // highest number handed to the Fetcher
 	skip    map[core.Key]run    // a run of numbers the producer holds none of
 
@@ -101,8 +103,9 @@ type DataStats struct {
 	Served, ServeDropped uint64
 	// StoreErrors counts failed Storage calls (other than not found).
 	StoreErrors uint64
-	// HeldBack counts announced ranges whose fetching waited because
-	// the delivery queue was full (a slow OnMessage).
+	// HeldBack counts times a producer's numbers were not handed to the
+	// fetch scheduler because the delivery queue was full (a slow
+	// OnMessage).
 	HeldBack uint64
 	// Fetcher are the scheduler's counters and gauges (outstanding,
 	// retries, give-ups, ...).
@@ -213,7 +216,8 @@ func prepareData(cfg *Config, seed func() uint64) (*dataLayer, error) {
 	d.seqReqs = make(chan *pubReq)
 	d.commits = make(chan *pubReq)
 	d.stored = map[uint64]*pubReq{}
-	d.held = map[core.Key][2]uint64{}
+	d.wants = map[core.Key]*prodWant{}
+	d.dirty = map[core.Key]struct{}{}
 	d.wanted = map[core.Key]uint64{}
 	d.skip = map[core.Key]run{}
 	d.progress = &progress{delivered: map[core.Key]uint64{}}
@@ -435,11 +439,14 @@ func (s *Sync) onDataEvents() {
 	}
 	if d.full && d.deliv.in.len() <= d.cfg.DeliveryQueue/2 {
 		d.full = false
-		for k, r := range d.held {
-			delete(d.held, k)
-			s.want(now, k, r[0], r[1])
+		for k, w := range d.wants {
+			if w.handed < w.known {
+				d.dirty[k] = struct{}{}
+			}
 		}
 	}
+	s.pump(now)
+	s.flush()
 	d.storeStats()
 }
 
@@ -447,34 +454,100 @@ func (s *Sync) onDataEvents() {
 func (s *Sync) onFetchTimer() {
 	d := s.data
 	d.farmed = -1
-	s.fetchReady(d.fetcher.Tick(s.now()))
+	now := s.now()
+	s.fetchReady(d.fetcher.Tick(now))
+	s.pump(now)
+	s.flush()
 	d.storeStats()
 }
 
 // onUpdates feeds the engine's updates (other members' new sequence
 // numbers) to the fetch scheduler, on Run.
 func (s *Sync) dataUpdates(ups []core.Update) {
+	d := s.data
 	now := s.now()
 	for _, u := range ups {
 		if u.Node == s.self {
 			continue // our own earlier incarnation: we hold it already
 		}
-		s.want(now, core.Key{Node: u.Node, Boot: u.Boot}, u.Low, u.High)
+		k := core.Key{Node: u.Node, Boot: u.Boot}
+		w := d.wants[k]
+		if w == nil {
+			w = &prodWant{handed: u.Low - 1}
+			d.wants[k] = w
+		}
+		w.known = max(w.known, u.High)
+		d.dirty[k] = struct{}{}
 	}
-	s.data.storeStats()
+	s.pump(now)
+	s.flush()
+	d.storeStats()
+}
+
+// prodWant is what Run knows of one producer's numbers: known from sync,
+// handed to the Fetcher (and InOrder) so far.
+type prodWant struct {
+	known, handed uint64
+	// free: the producer had give-ups since its last success, so the
+	// rest is handed at once, for the Fetcher's stall rule to end it in
+	// one report (a peer announcing 10^12 costs a counter).
+	free bool
+}
+
+// pump hands each dirty producer's known numbers to the Fetcher, at most
+// 4·Window beyond the first one not yet released, and none while the
+// delivery queue is full: memory then stays bounded by the producers times
+// that, whatever a producer announced or a slow OnMessage left waiting.
+// A run the producer said it holds none of is handed whole (its gap is
+// released at once). Handing may release more (gaps), which marks the
+// producer dirty again: it loops until none is.
+func (s *Sync) pump(now time.Duration) {
+	d := s.data
+	for len(d.dirty) > 0 {
+		for k := range d.dirty {
+			delete(d.dirty, k)
+			w := d.wants[k]
+			if w == nil {
+				continue
+			}
+			if w.handed >= w.known {
+				if _, owed := d.order.Next(k.Node, k.Boot); !owed {
+					// All released: forget the producer (a later update
+					// starts it again from its Low).
+					delete(d.wants, k)
+					delete(d.wanted, k)
+					delete(d.skip, k)
+					d.order.Forget(k.Node, k.Boot)
+				}
+				continue
+			}
+			if d.full {
+				d.ctr.heldWants.Add(1)
+				continue
+			}
+			target := w.known
+			if !w.free {
+				front := w.handed + 1
+				if next, ok := d.order.Next(k.Node, k.Boot); ok {
+					front = next
+				}
+				target = min(target, front-1+4*uint64(d.cfg.Fetch.Window))
+				if sk := d.skip[k]; sk.holds(w.handed + 1) {
+					target = max(target, min(w.known, sk.through))
+				}
+			}
+			if target <= w.handed {
+				continue
+			}
+			low := w.handed + 1
+			w.handed = target
+			s.want(now, k, low, target)
+		}
+	}
 }
 
 func (s *Sync) want(now time.Duration, k core.Key, low, high uint64) {
 	d := s.data
-	if d.full {
-		if h, ok := d.held[k]; ok {
-			low = min(low, h[0])
-			high = max(high, h[1])
-		}
-		d.held[k] = [2]uint64{low, high}
-		d.ctr.heldWants.Add(1)
-		return
-	}
 	d.progress.owe(k, low)
 	d.wanted[k] = max(d.wanted[k], high)
 	d.order.Want(k.Node, k.Boot, low, high)
@@ -505,6 +578,9 @@ func (s *Sync) fetchReady(rd core.FetchReady) {
 			d.worker.in.put(workerEvent{start: &f})
 		}
 		for _, g := range rd.GiveUps {
+			if w := d.wants[core.Key{Node: g.Node, Boot: g.Boot}]; w != nil {
+				w.free = true
+			}
 			s.release(d.order.GaveUp(g))
 		}
 		if len(skipped) == 0 {
@@ -530,6 +606,9 @@ func (s *Sync) fetchDone(now time.Duration, r fetchResult) {
 	switch {
 	case r.err == nil:
 		d.ctr.fetched.Add(1)
+		if w := d.wants[core.Key{Node: r.f.Node, Boot: r.f.Boot}]; w != nil {
+			w.free = false
+		}
 		s.fetchReady(d.fetcher.Succeeded(now, r.f))
 		pub := r.pub
 		d.persist.in.put(persistOp{fetched: &pub})
@@ -582,16 +661,26 @@ func (s *Sync) release(rel []core.Release[*Message]) {
 	d := s.data
 	for _, it := range rel {
 		k := core.Key{Node: it.Node, Boot: it.Boot}
+		d.dirty[k] = struct{}{}
 		if it.Gap != nil {
 			node, _ := wire.CoreToName(it.Node)
 			why := it.Gap.Reason.String()
 			if it.Gap.Reason == 0 {
 				why = "unavailable"
 			}
+			d.ctr.missed.Add(it.Gap.Count())
+			if n := len(d.outbox); n > 0 {
+				// One report for adjacent gaps of one reason (a run
+				// released in parts within one event).
+				if last := d.outbox[n-1].missed; last != nil && d.outbox[n-1].key == k &&
+					last.Reason == why && last.High+1 == it.Gap.Low {
+					last.High = it.Gap.High
+					continue
+				}
+			}
 			m := &Missed{Node: node, Boot: it.Boot, Low: it.Gap.Low, High: it.Gap.High,
 				Reason: why, Attempts: it.Gap.Attempts, Last: it.Gap.Last}
-			d.ctr.missed.Add(it.Gap.Count())
-			d.deliv.in.put(deliverItem{key: k, missed: m})
+			d.outbox = append(d.outbox, deliverItem{key: k, missed: m})
 			continue
 		}
 		d.ctr.delivered.Add(1)
@@ -600,8 +689,19 @@ func (s *Sync) release(rel []core.Release[*Message]) {
 				sub.offer(*it.Value)
 			}
 		}
-		d.deliv.in.put(deliverItem{key: k, msg: it.Value})
+		d.outbox = append(d.outbox, deliverItem{key: k, msg: it.Value})
 	}
+}
+
+// flush hands what this event released to the delivery goroutine, at the
+// end of the event, and notes whether its queue is now full.
+func (s *Sync) flush() {
+	d := s.data
+	for i, it := range d.outbox {
+		d.deliv.in.put(it)
+		d.outbox[i] = deliverItem{}
+	}
+	d.outbox = d.outbox[:0]
 	if d.deliv.in.len() > d.cfg.DeliveryQueue {
 		d.full = true
 	}

@@ -552,3 +552,84 @@ func TestPublishErrors(t *testing.T) {
 func optionalDuration(d time.Duration) optional.Optional[time.Duration] { return optional.Some(d) }
 
 func optionalNonce() optional.Optional[uint32] { return optional.Some(rand.Uint32()) }
+
+// A slow application bounds what the member fetches ahead of it: with
+// OnMessage stuck on the first of 200 publications, the member fetches a
+// bounded number (DeliveryQueue, plus 4·Window handed to the scheduler)
+// and stops; released, it delivers all 200 in order. A subscription that
+// is never read drops what does not fit and counts it.
+func TestDeliveryBoundsASlowApplication(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	prod := newPubMember(t, group, "/slow/p", changed, true, nil)
+	const n = 200
+	for i := range n {
+		publishOK(t, prod, fmt.Appendf(nil, "%d", i+1))
+	}
+	gate := make(chan struct{})
+	var gateOnce sync.Once
+	openGate := func() { gateOnce.Do(func() { close(gate) }) }
+	cons := newPubMember(t, group, "/slow/c", changed, true, func(c *Config) {
+		c.Data.DeliveryQueue = 4
+		c.Data.Fetch.Window = 4
+		inner := c.Data.OnMessage
+		c.Data.OnMessage = func(m Message) {
+			if m.Seq == 1 {
+				<-gate
+			}
+			inner(m)
+		}
+	})
+	t.Cleanup(openGate)
+	stuck, err := cons.s.Subscribe(SubscribeOptions{Buffer: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Being held back is seen on a counter that nothing signals: look
+	// at it now and then.
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	ticks := newSignal()
+	go func() {
+		for range tick.C {
+			ticks.Notify()
+		}
+	}()
+	waitUntil(t, ticks, 10*time.Second, func() bool { return cons.s.DataStats().HeldBack > 0 },
+		func() string { return fmt.Sprintf("never held back: %+v", cons.s.DataStats()) })
+	// Fetching must stay stopped: nothing signals that nothing happens,
+	// so the scenario watches each fetch (an unordered subscription) for
+	// 300 ms of the application being stuck.
+	watch, err := cons.s.Subscribe(SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bound = 2*(4+4*4) + 1
+	quiet := time.NewTimer(300 * time.Millisecond)
+	defer quiet.Stop()
+watching:
+	for {
+		if st := cons.s.DataStats(); st.Fetched > bound {
+			t.Fatalf("fetched %d ahead of a stuck application, want at most %d", st.Fetched, bound)
+		}
+		select {
+		case <-watch.C:
+		case <-quiet.C:
+			break watching
+		}
+	}
+	watch.Close()
+	openGate()
+	pk := prod.key()
+	waitUntil(t, changed, 20*time.Second, func() bool { return len(cons.received(pk)) == n },
+		func() string { return fmt.Sprintf("%d delivered: %+v", len(cons.received(pk)), cons.s.DataStats()) })
+	for i, m := range cons.received(pk) {
+		if m.Seq != uint64(i+1) || string(m.Payload) != fmt.Sprint(i+1) {
+			t.Fatalf("delivery %d: seq %d %q", i, m.Seq, m.Payload)
+		}
+	}
+	if d := stuck.Dropped(); d != n-1 || cons.s.DataStats().SubDropped != n-1 {
+		t.Errorf("unread subscription dropped %d (stats %d), want %d", d, cons.s.DataStats().SubDropped, n-1)
+	}
+	cons.checkErrs(t)
+}
