@@ -43,8 +43,8 @@ type dataLayer struct {
 	dirty   map[core.Key]struct{}  // producers to pump at the end of the event
 	full    bool                   // the delivery queue is over DeliveryQueue
 	outbox  []deliverItem          // released in this event, for flush
-	wanted  map[core.Key]uint64 // highest number handed to the Fetcher
-	skip    map[core.Key]run    // a run of numbers the producer holds none of
+	wanted  map[core.Key]uint64    // highest number handed to the Fetcher
+	skip    map[core.Key]run       // a run of numbers the producer holds none of
 
 	announced atomic.Uint64 // highest own seq announced (read by the server)
 
