@@ -339,7 +339,17 @@ func (h *appHost) embed(ctx context.Context, cfg config.Config, f appFlags, logw
 	}
 	h.engine = e
 	h.register = func(p enc.Name) error { return fwd.AddRoute(p, af.FaceID(), 0, fw.OriginApp) }
-	h.where = fmt.Sprintf("own forwarder, %d network faces", len(fwd.NetworkFaces()))
+	switch nf := len(fwd.NetworkFaces()); nf {
+	case 0:
+		// Nothing leads off the machine: no multicast interface is up
+		// and no neighbour is configured. Say so, rather than wait in
+		// silence.
+		h.where = "own forwarder, no network face: no peer can be reached"
+	case 1:
+		h.where = "own forwarder, 1 network face"
+	default:
+		h.where = fmt.Sprintf("own forwarder, %d network faces", nf)
+	}
 	h.closeFn = func() error {
 		_ = e.Stop()
 		stopNode()

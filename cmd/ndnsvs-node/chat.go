@@ -2,12 +2,18 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	"math"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
@@ -15,6 +21,7 @@ import (
 
 	"github.com/ndnsvs/ndnsvs-node/svs"
 	"github.com/ndnsvs/ndnsvs-node/svs/boltstore"
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
@@ -65,20 +72,22 @@ func runChat(ctx context.Context, h *appHost, stdio appIO, history int) error {
 	}
 	defer store.Close()
 
+	ps, err := loadProducers(strings.TrimSuffix(path, ".db") + ".producers")
+	if err != nil {
+		return fmt.Errorf("chat history: %w", err)
+	}
+	past, shown, err := chatHistory(store, h.node, ps, history)
+	if err != nil {
+		return fmt.Errorf("chat store %s: %w", path, err)
+	}
 	out := &lines{w: stdio.stdout}
 	out.printf("chat: %s in %s (%s); type a line and Enter to send, Ctrl-D to quit\n", h.node, h.group, h.where)
-	if history > 0 {
-		past, err := chatHistory(store, h.node, history)
-		if err != nil {
-			return fmt.Errorf("chat store %s: %w", path, err)
+	if len(past) > 0 {
+		out.printf("-- the last %d messages --\n", len(past))
+		for _, m := range past {
+			out.printf("%s\n", m)
 		}
-		if len(past) > 0 {
-			out.printf("-- the last %d messages --\n", len(past))
-			for _, m := range past {
-				out.printf("%s\n", m)
-			}
-			out.printf("-- now --\n")
-		}
+		out.printf("-- now --\n")
 	}
 
 	// Each run is a new incarnation. Resuming the stored one would start
@@ -103,6 +112,9 @@ func runChat(ctx context.Context, h *appHost, stdio appIO, history int) error {
 		case <-timer.C:
 		}
 	}
+	if err := ps.add(core.Key{Node: wire.NameToCore(h.node), Boot: boot}); err != nil {
+		return fmt.Errorf("chat history: %w", err)
+	}
 	s, err := svs.New(h.engine, svs.Config{
 		Group:    h.group,
 		Node:     h.node,
@@ -112,6 +124,13 @@ func runChat(ctx context.Context, h *appHost, stdio appIO, history int) error {
 		Data: &svs.DataConfig{
 			Storage: store,
 			OnMessage: func(m svs.Message) {
+				k := core.Key{Node: wire.NameToCore(m.Node), Boot: m.Boot}
+				if m.Seq <= shown[k] {
+					return // stored before the restart: shown then, and in the history
+				}
+				if err := ps.add(k); err != nil {
+					h.log.Warn("chat: cannot record a member for the history", "member", m.Node, "err", err)
+				}
 				out.incoming(stdio.tty, fmt.Sprintf("%s: %s", m.Node, printable(m.Payload)))
 			},
 			OnMissed: func(m svs.Missed) {
@@ -209,44 +228,122 @@ type chatMessage struct {
 
 func (m chatMessage) String() string { return m.from + ": " + m.text }
 
-// chatHistory returns the last limit messages the store holds, oldest
-// first, by the time they were stored (when this chat published or
-// fetched them, which is the order it showed them in). What is read is
-// bounded by the saved vector: a message fetched but not yet shown when
-// the chat stopped is not history, it is fetched and shown again.
-func chatHistory(store svs.Storage, self enc.Name, limit int) ([]chatMessage, error) {
-	st, err := store.State()
+// producers is the list of the incarnations (node, boot) whose
+// publications a chat's store may hold, its own included: svs.Storage
+// can read a given incarnation's publications but cannot list the
+// incarnations, and the saved vector is no list of them either (it drops
+// what was not yet delivered, and superseded incarnations are pruned from
+// it). It is a file next to the store, one line per incarnation
+// ("<boot> <node TLV in hex>"), appended to, never rewritten: a line lost
+// in a crash loses history, never a message.
+type producers struct {
+	mu   sync.Mutex
+	path string
+	seen map[core.Key]bool
+}
+
+// loadProducers reads the list at path (none yet: empty).
+func loadProducers(path string) (*producers, error) {
+	p := &producers{path: path, seen: map[core.Key]bool{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return p, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	if st.Vector == nil {
-		return nil, nil
+	lines := strings.Split(string(b), "\n")
+	for _, line := range lines[:len(lines)-1] { // the last one, unterminated, was cut short by a crash
+		bootStr, nodeHex, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		boot, err1 := strconv.ParseUint(bootStr, 10, 64)
+		node, err2 := hex.DecodeString(nodeHex)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if n, err := wire.CoreToName(core.Name(node)); err != nil || len(n) == 0 {
+			continue
+		}
+		p.seen[core.Key{Node: core.Name(node), Boot: boot}] = true
 	}
-	v, err := wire.DecodeStateVector(st.Vector)
+	return p, nil
+}
+
+// add records k if it is new.
+func (p *producers) add(k core.Key) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.seen[k] {
+		return nil
+	}
+	f, err := os.OpenFile(p.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("saved vector: %w", err)
+		return err
+	}
+	_, err = fmt.Fprintf(f, "%d %s\n", k.Boot, hex.EncodeToString([]byte(k.Node)))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		p.seen[k] = true
+	}
+	return err
+}
+
+func (p *producers) keys() []core.Key {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]core.Key, 0, len(p.seen))
+	for k := range p.seen {
+		out = append(out, k)
+	}
+	return out
+}
+
+// chatHistory reads every message the store holds of the incarnations in
+// ps and in the saved vector, and returns the last limit of them, oldest
+// first, in the order the store wrote them (when this chat published or
+// fetched them), and the highest stored sequence number of each
+// incarnation: the member delivers those again after a restart (at least
+// once), and they were shown already.
+func chatHistory(store svs.Storage, self enc.Name, ps *producers, limit int) ([]chatMessage, map[core.Key]uint64, error) {
+	keys := ps.keys()
+	st, err := store.State()
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Vector != nil {
+		if v, err := wire.DecodeStateVector(st.Vector); err == nil {
+			for _, e := range v.Entries() {
+				keys = append(keys, core.Key{Node: e.Node, Boot: e.Boot})
+			}
+		}
 	}
 	me := wire.NameToCore(self)
 	var msgs []chatMessage
-	for _, e := range v.Entries() {
-		lo := uint64(1)
-		if e.Seq > uint64(limit) {
-			lo = e.Seq - uint64(limit) + 1 // older ones cannot be among the last limit
+	known := map[core.Key]uint64{}
+	for _, k := range keys {
+		if _, done := known[k]; done {
+			continue
 		}
+		known[k] = 0
 		var pubs []svs.Publication
 		from := "YOU"
-		if e.Node == me {
-			pubs, err = store.OwnRange(e.Boot, lo, e.Seq, 0)
+		if k.Node == me {
+			pubs, err = store.OwnRange(k.Boot, 1, math.MaxUint64, 0)
 		} else {
-			pubs, err = store.FetchedRange(e.Node, e.Boot, lo, e.Seq, 0)
-			if n, nerr := wire.CoreToName(e.Node); nerr == nil {
+			pubs, err = store.FetchedRange(k.Node, k.Boot, 1, math.MaxUint64, 0)
+			if n, nerr := wire.CoreToName(k.Node); nerr == nil {
 				from = n.String()
 			}
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, p := range pubs {
+			known[k] = max(known[k], p.Seq)
 			payload, err := publicationPayload(p)
 			if err != nil {
 				continue // a stored packet that does not decode is no message
@@ -254,19 +351,11 @@ func chatHistory(store svs.Storage, self enc.Name, limit int) ([]chatMessage, er
 			msgs = append(msgs, chatMessage{from: from, text: printable(payload), at: p.Stored.UnixNano()})
 		}
 	}
-	slices.SortStableFunc(msgs, func(a, b chatMessage) int {
-		switch {
-		case a.at < b.at:
-			return -1
-		case a.at > b.at:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(msgs, func(a, b chatMessage) int { return cmp.Compare(a.at, b.at) })
 	if len(msgs) > limit {
 		msgs = msgs[len(msgs)-limit:]
 	}
-	return msgs, nil
+	return msgs, known, nil
 }
 
 // publicationPayload reassembles a stored publication's payload from its

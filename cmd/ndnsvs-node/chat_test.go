@@ -1,11 +1,19 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
 // chatter is a chat app whose keyboard is a pipe.
@@ -76,7 +84,7 @@ func TestChatAttached(t *testing.T) {
 			t.Errorf("frank's history shows %q, which he never showed", l)
 		}
 	}
-	if !inOrderLines(hist, "/erin: hello frank", "/erin: how are you") || !strings.Contains(hist, "YOU: fine\n") {
+	if !inOrderLines(hist, "/erin: hello frank", "/erin: how are you", "/erin: bye") || !strings.Contains(hist, "YOU: fine\n") {
 		t.Errorf("frank's history after a restart:\n%s", hist)
 	}
 	a.say(t, "welcome back")
@@ -114,6 +122,40 @@ func TestChatSameNameIsRefused(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("second chat with the same name still running")
+	}
+}
+
+// The list of incarnations survives a line cut short by a crash, and
+// records each incarnation once.
+func TestProducersFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.producers")
+	ps, err := loadProducers(path)
+	if err != nil || len(ps.keys()) != 0 {
+		t.Fatalf("new list: %v, %d keys", err, len(ps.keys()))
+	}
+	a := core.Key{Node: wire.NameToCore(enc.Name{enc.NewGenericComponent("a")}), Boot: 7}
+	b := core.Key{Node: wire.NameToCore(enc.Name{enc.NewGenericComponent("b")}), Boot: 9}
+	for _, k := range []core.Key{a, b, a} {
+		if err := ps.add(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(f, "3 zz\n5 0801\n12 080161") // a bad line, a bad name, a torn line
+	f.Close()
+	raw, _ := os.ReadFile(path)
+	if n := strings.Count(string(raw), "\n"); n != 4 {
+		t.Errorf("%d lines, want 2 written for 2 incarnations and 2 bad ones:\n%s", n, raw)
+	}
+	again, err := loadProducers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := again.keys(); len(got) != 2 || !again.seen[a] || !again.seen[b] {
+		t.Errorf("reloaded %v, want a and b", got)
 	}
 }
 

@@ -136,7 +136,7 @@ func TestAliveOnALAN(t *testing.T) {
 		ps = append(ps, startAppProc(t, ns, names[i], "alive", "-n", names[i], "-i", "0.5", "--state", t.TempDir()))
 	}
 	for i, p := range ps {
-		p.waitFor("own forwarder, 1 network faces", 20*e2eSecond)
+		p.waitFor("own forwarder, 1 network face", 20*e2eSecond)
 		for j, other := range names {
 			if j != i {
 				p.waitFor("[ALIVE] "+other, 20*e2eSecond)

@@ -230,7 +230,7 @@ func TestChatOnALAN(t *testing.T) {
 		chats = append(chats, startChatTerm(t, ns, nobody, fmt.Sprintf("/user%d", i+1), states[i]))
 	}
 	for _, c := range chats {
-		if !strings.Contains(c.screen(), "(own forwarder, 1 network faces)") {
+		if !strings.Contains(c.screen(), "(own forwarder, 1 network face)") {
 			t.Fatalf("%s: not on its own forwarder with one multicast face:\n%s", c.name, c.screen())
 		}
 	}
