@@ -17,7 +17,8 @@ type Published struct {
 // pubReq is one PublishData on its way: first a sequence number from Run,
 // then, once stored, its announcement.
 type pubReq struct {
-	seq   uint64
+	seq   uint64 // the first of n
+	n     uint64
 	err   error
 	reply chan struct{} // one slot; Run answers each stage once
 }
@@ -42,55 +43,97 @@ type pubReq struct {
 // It is safe for concurrent use, also from OnMessage, OnMissed and
 // subscribers; not from OnUpdate or OnPersist (they run on Run).
 func (s *Sync) PublishData(ctx context.Context, payload []byte) (Published, error) {
-	d := s.data
-	if d == nil {
-		return Published{}, ErrNoData
-	}
-	if len(payload) > MaxPayloadSize {
-		return Published{}, fmt.Errorf("%w: %d bytes, over %d", ErrPayloadTooLarge, len(payload), MaxPayloadSize)
-	}
-	if err := ctx.Err(); err != nil {
+	out, err := s.publishData(ctx, [][]byte{payload})
+	if err != nil {
 		return Published{}, err
 	}
-	r := &pubReq{reply: make(chan struct{}, 1)}
+	return out[0], nil
+}
+
+// MaxBatch bounds the payloads of one PublishBatch: half a reservation
+// step, so that a batch never waits for more than one reservation write.
+const MaxBatch = DefaultReserveStep / 2
+
+// PublishBatch publishes payloads (at most MaxBatch) as consecutive
+// sequence numbers, stored with one Storage write (one disk commit) and
+// announced with one Sync Interest: what a single publisher that cannot
+// wait for a commit per publication uses. It succeeds or fails as a
+// whole, as PublishData; on a store error all its numbers are skipped.
+func (s *Sync) PublishBatch(ctx context.Context, payloads [][]byte) ([]Published, error) {
+	switch {
+	case len(payloads) == 0:
+		return nil, nil
+	case len(payloads) > MaxBatch:
+		return nil, fmt.Errorf("%w: batch of %d, over %d", ErrPayloadTooLarge, len(payloads), MaxBatch)
+	}
+	return s.publishData(ctx, payloads)
+}
+
+func (s *Sync) publishData(ctx context.Context, payloads [][]byte) ([]Published, error) {
+	d := s.data
+	if d == nil {
+		return nil, ErrNoData
+	}
+	for _, p := range payloads {
+		if len(p) > MaxPayloadSize {
+			return nil, fmt.Errorf("%w: %d bytes, over %d", ErrPayloadTooLarge, len(p), MaxPayloadSize)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r := &pubReq{n: uint64(len(payloads)), reply: make(chan struct{}, 1)}
 	select {
 	case d.seqReqs <- r:
 	case <-ctx.Done():
-		return Published{}, ctx.Err()
+		return nil, ctx.Err()
 	case <-s.closing:
-		return Published{}, ErrClosed
+		return nil, ErrClosed
 	case <-s.done:
-		return Published{}, ErrClosed
+		return nil, ErrClosed
 	}
 	<-r.reply
 	if r.err != nil {
-		d.ctr.publishErrors.Add(1)
-		return Published{}, r.err
+		d.ctr.publishErrors.Add(r.n)
+		return nil, r.err
 	}
-	segs, err := encodeSegments(d.names.shared(d.names.self, d.boot, r.seq), payload, d.signer)
+	pubs := make([]Publication, len(payloads))
+	var err error
+	for i, p := range payloads {
+		seq := r.seq + uint64(i)
+		var segs [][]byte
+		if segs, err = encodeSegments(d.names.shared(d.names.self, d.boot, seq), p, d.signer); err != nil {
+			break
+		}
+		pubs[i] = Publication{Boot: d.boot, Seq: seq, Segments: segs}
+	}
 	if err == nil {
-		err = d.store.PutOwn(Publication{Boot: d.boot, Seq: r.seq, Segments: segs})
-		if err != nil {
+		if err = d.store.PutOwn(pubs...); err != nil {
 			d.ctr.storeErrors.Add(1)
-			err = fmt.Errorf("svs: store publication %d: %w", r.seq, err)
+			err = fmt.Errorf("svs: store publications %d..%d: %w", r.seq, r.seq+r.n-1, err)
 		}
 	}
 	r.err = err
-	// The commit goes to Run even after a failure: the number is spent,
-	// and later ones wait for it.
+	// The commit goes to Run even after a failure: the numbers are spent,
+	// and later ones wait for them.
 	select {
 	case d.commits <- r:
 	case <-s.done:
-		d.ctr.publishErrors.Add(1)
-		return Published{}, ErrClosed
+		d.ctr.publishErrors.Add(r.n)
+		return nil, ErrClosed
 	}
 	<-r.reply
 	if r.err != nil {
-		d.ctr.publishErrors.Add(1)
-		return Published{}, r.err
+		d.ctr.publishErrors.Add(r.n)
+		return nil, r.err
 	}
-	d.ctr.published.Add(1)
-	return Published{Boot: d.boot, Seq: r.seq, Name: d.names.perNode(d.boot, r.seq)}, nil
+	d.ctr.published.Add(r.n)
+	out := make([]Published, r.n)
+	for i := range out {
+		seq := r.seq + uint64(i)
+		out[i] = Published{Boot: d.boot, Seq: seq, Name: d.names.perNode(d.boot, seq)}
+	}
+	return out, nil
 }
 
 // assignSeq hands r the next own sequence number, on Run, or keeps it
@@ -105,13 +148,13 @@ func (s *Sync) assignSeq(r *pubReq) {
 	// The engine may have learned a higher own number from the group
 	// (a member that lost its store): never hand out one below it.
 	d.next = max(d.next, s.eng.Seq()+1)
-	if d.next > d.mark {
+	if d.next+r.n-1 > d.mark {
 		d.waiting = append(d.waiting, r)
 		d.askReserve()
 		return
 	}
 	r.seq = d.next
-	d.next++
+	d.next += r.n
 	d.askReserve()
 	r.reply <- struct{}{}
 }
@@ -129,7 +172,7 @@ func (s *Sync) commitSeq(r *pubReq) {
 			break
 		}
 		delete(d.stored, high+1)
-		high++
+		high += nr.n
 		done = append(done, nr)
 	}
 	if len(done) == 0 {

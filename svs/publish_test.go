@@ -633,3 +633,62 @@ watching:
 	}
 	cons.checkErrs(t)
 }
+
+// PublishBatch numbers its payloads consecutively, stores them at once and
+// announces them together; a member receives them in order among single
+// publications made at the same time. An oversized batch is refused.
+func TestPublishBatch(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	prod := newPubMember(t, group, "/batch/p", changed, true, nil)
+	cons := newPubMember(t, group, "/batch/c", changed, false, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var batch [][]byte
+	for i := range 100 {
+		batch = append(batch, payload(uint64(i), i*10))
+	}
+	singles := make(chan Published, 10)
+	go func() {
+		for i := range 10 {
+			p, err := prod.s.PublishData(ctx, []byte{byte(i)})
+			if err != nil {
+				t.Error(err)
+			}
+			singles <- p
+		}
+	}()
+	pubs, err := prod.s.PublishBatch(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range pubs {
+		if p.Seq != pubs[0].Seq+uint64(i) {
+			t.Fatalf("batch numbers %d then %d", pubs[0].Seq, p.Seq)
+		}
+	}
+	bySeq := map[uint64][]byte{}
+	for i, p := range pubs {
+		bySeq[p.Seq] = batch[i]
+	}
+	for range 10 {
+		if p := <-singles; p.Seq >= pubs[0].Seq && p.Seq <= pubs[len(pubs)-1].Seq {
+			t.Errorf("a single publication took %d, inside the batch", p.Seq)
+		}
+	}
+	pk := prod.key()
+	waitUntil(t, changed, 10*time.Second, func() bool { return len(cons.received(pk)) == 110 },
+		func() string { return fmt.Sprintf("%d: %+v", len(cons.received(pk)), cons.s.DataStats()) })
+	for i, m := range cons.received(pk) {
+		if m.Seq != uint64(i+1) {
+			t.Fatalf("delivery %d has seq %d", i, m.Seq)
+		}
+		if want, ok := bySeq[m.Seq]; ok && !bytes.Equal(m.Payload, want) {
+			t.Errorf("seq %d: payload differs", m.Seq)
+		}
+	}
+	if _, err := prod.s.PublishBatch(ctx, make([][]byte, MaxBatch+1)); !errors.Is(err, ErrPayloadTooLarge) {
+		t.Errorf("oversized batch: %v", err)
+	}
+	cons.checkErrs(t)
+}
