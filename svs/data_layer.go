@@ -258,7 +258,8 @@ func (s *Sync) buildData() {
 	d.server = &dataServer{
 		names: &d.names, store: d.store, signer: d.signer, boot: d.boot,
 		limit: d.cfg.ServeQueue, announced: &d.announced, ctr: &d.ctr,
-		in: newMailbox[serveReq](),
+		ignored: &s.ctr.ignored,
+		in:      newMailbox[serveReq](),
 	}
 	d.worker = &fetchWorker{
 		cfg: &d.cfg, names: &d.names, validator: d.validator, send: s.dataSend(),

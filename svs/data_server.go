@@ -32,6 +32,7 @@ type dataServer struct {
 	// the goroutine starts.
 	holeLow, holeHigh uint64
 	ctr               *dataCounters
+	ignored           *atomic.Uint64 // Stats.Ignored: Interests under the prefixes that name no publication
 
 	in *mailbox[serveReq]
 }
@@ -66,16 +67,24 @@ func (d *dataServer) run(done <-chan struct{}) {
 func (d *dataServer) serve(r serveReq) {
 	intr, _, err := spec.Spec{}.ReadInterest(enc.NewBufferView(r.interest))
 	if err != nil {
+		d.ignored.Add(1)
 		return
 	}
 	name := intr.Name()
 	req, ok := d.names.parseShared(name, intr.CanBePrefix())
 	if !ok {
 		if req, ok = d.names.parsePerNode(name, intr.CanBePrefix()); !ok {
+			d.ignored.Add(1)
 			return
 		}
 	}
 	own := req.node.Equal(d.names.self)
+	if !own && !intr.CanBePrefix() {
+		// A cacher answers only a fetcher that asks again (CanBePrefix,
+		// fetchWorker.ask): the producer answers the first ask, and N−1
+		// cachers answering every Interest would multiply the traffic.
+		return
+	}
 	var pub Publication
 	if own {
 		pub, err = d.store.Own(req.boot, req.seq)

@@ -141,9 +141,13 @@ func (w *fetchWorker) begin(f core.Fetch) {
 // ask expresses segment seg of j (tries counts earlier tries).
 func (w *fetchWorker) ask(j *fetchJob, seg uint64, tries int) {
 	name := append(j.base[:len(j.base):len(j.base)], enc.NewSegmentComponent(seg))
+	// A first ask goes to the producer alone; asking again (CanBePrefix
+	// set) lets members that cached the publication answer too
+	// (dataServer.serve): no answer from every cacher to every fetch.
 	cfg := &ndn.InterestConfig{
-		Lifetime: optional.Some(w.cfg.SegmentLifetime),
-		Nonce:    optional.Some(w.nonces.Uint32()),
+		CanBePrefix: tries > 0 || j.f.Attempt > 1,
+		Lifetime:    optional.Some(w.cfg.SegmentLifetime),
+		Nonce:       optional.Some(w.nonces.Uint32()),
 	}
 	intr, err := spec.Spec{}.MakeInterest(name, cfg, nil, nil)
 	if err == nil {

@@ -692,3 +692,38 @@ func TestPublishBatch(t *testing.T) {
 	}
 	cons.checkErrs(t)
 }
+
+// The shared layer: a member that fetched a publication serves it when
+// its producer is gone. A late joiner learns the producer's numbers from
+// the one who stayed, asks the producer, hears nothing, asks again
+// (CanBePrefix) and gets the copies from the cacher, intact.
+func TestSharedLayerServesAfterTheProducerLeft(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	prod := newPubMember(t, group, "/shared/p", changed, true, nil)
+	cacher := newPubMember(t, group, "/shared/c", changed, true, nil)
+	var sums [][32]byte
+	for i, n := range []int{10, 3 * SegmentSize} {
+		p := payload(uint64(50+i), n)
+		publishOK(t, prod, p)
+		sums = append(sums, sha256.Sum256(p))
+	}
+	pk := prod.key()
+	waitUntil(t, changed, 10*time.Second, func() bool { return len(cacher.received(pk)) == 2 },
+		func() string { return fmt.Sprintf("%+v", cacher.s.DataStats()) })
+	prod.stop()
+	served := cacher.s.DataStats().Served
+
+	late := newPubMember(t, group, "/shared/late", changed, false, nil)
+	waitUntil(t, changed, 10*time.Second, func() bool { return len(late.received(pk)) == 2 },
+		func() string { return fmt.Sprintf("%+v missed %v", late.s.DataStats(), late.missedCopy()) })
+	for i, m := range late.received(pk) {
+		if sha256.Sum256(m.Payload) != sums[i] {
+			t.Errorf("publication %d from the cacher differs", i+1)
+		}
+	}
+	if got := cacher.s.DataStats().Served - served; got < 4 {
+		t.Errorf("cacher served %d segments, want the 4 of both publications", got)
+	}
+	late.checkErrs(t)
+}
