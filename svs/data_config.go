@@ -40,8 +40,10 @@ type DataConfig struct {
 	Fetch core.FetchConfig
 
 	// SegmentLifetime is the Interest lifetime of one segment; a segment
-	// not answered within it is asked again, up to SegmentRetries times
-	// within an attempt. 0 means 1 s.
+	// not answered within it (or within 600 ms, if longer: ndnd's
+	// multicast strategy drops a retransmission within 500 ms of the last
+	// one it forwarded) is asked again, up to SegmentRetries times within
+	// an attempt. 0 means 1 s.
 	SegmentLifetime time.Duration
 	// SegmentRetries is how many times one segment is asked again within
 	// an attempt before the attempt fails. 0 means 3; negative means none.

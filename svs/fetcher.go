@@ -14,6 +14,12 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
+// minRetrySpacing is the least time between two asks of one segment:
+// ndnd's multicast strategy (fw/fw/multicast.go, MulticastSuppressionTime)
+// drops a retransmission within 500 ms of the last Interest it forwarded
+// under the same name, so an earlier retry would be lost on the way.
+const minRetrySpacing = 600 * time.Millisecond
+
 // fetchWorker carries out the attempts the Run goroutine's core.Fetcher
 // starts: one goroutine that expresses the segment Interests of each
 // attempt, matches the Data that come back, validates and reassembles
@@ -157,7 +163,7 @@ func (w *fetchWorker) ask(j *fetchJob, seg uint64, tries int) {
 		w.finish(j, fetchResult{err: err, kind: core.FetchOther})
 		return
 	}
-	j.out[seg] = &segAsk{deadline: time.Now().Add(w.cfg.SegmentLifetime), tries: tries}
+	j.out[seg] = &segAsk{deadline: time.Now().Add(max(w.cfg.SegmentLifetime, minRetrySpacing)), tries: tries}
 	if seg >= j.next {
 		j.next = seg + 1
 	}
