@@ -92,9 +92,9 @@ type appFlags struct {
 func (f *appFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.node, "n", "", "this member's node `NAME` (required), e.g. /alice")
 	fs.StringVar(&f.group, "gp", defaultAppGroup, "sync group `PREFIX`")
-	fs.StringVar(&f.attach, "attach", "auto", "`auto`: attach to a node running on this machine if its socket answers, else run a forwarder of the app's own; yes: attach or fail; no: always run an own forwarder")
+	fs.StringVar(&f.attach, "attach", "auto", "`auto`: attach to the node running on this machine if its socket answers (NDN_CLIENT_TRANSPORT, client.conf, else the node's default socket), else run a forwarder of the app's own; yes: attach or fail; no: always run an own forwarder")
 	fs.StringVar(&f.config, "config", "", "configuration `FILE` of the app's own forwarder (TOML, as the node's; its [[group]] tables are ignored); without it the node's defaults with the unix socket and metrics off")
-	fs.StringVar(&f.state, "state", "", "`DIR` where the app keeps what it must remember across restarts; default: the node's state directory")
+	fs.StringVar(&f.state, "state", "", "`DIR` where the app keeps what it must remember across restarts; default: <the node's state directory>/<app>")
 	fs.BoolVar(&f.verbose, "v", false, "log sync and forwarder events (info) on stderr")
 }
 
