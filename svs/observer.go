@@ -206,7 +206,8 @@ func (s *Sync) observeNews(pkt []byte, arrival time.Time, updates []core.Update)
 const maxUnixMilli = uint64(1<<63-1) / uint64(time.Millisecond)
 
 // observeSent runs on the Run goroutine after a Sync Interest pkt was
-// handed to the face: it counts it under why, and counts it again if its
+// handed to the face: it counts it under why (and a publication as the
+// member's own pair heard of), and counts it again if its
 // SignatureTime is ahead of nowMs, the wall clock read after it was
 // encoded (the codec writes each SignatureTime after the last one). One
 // within the millisecond nowMs was read in is not counted: the codec may
@@ -214,6 +215,11 @@ const maxUnixMilli = uint64(1<<63-1) / uint64(time.Millisecond)
 func (s *Sync) observeSent(pkt []byte, why SendReason, nowMs int64) {
 	if why < NumSendReasons {
 		s.ctr.sentBy[why].Add(1)
+	}
+	if why == SentPublication {
+		// Every way of publishing (Publish, SetSeq, PublishData) ends
+		// here: the member's own pair was heard of now.
+		s.heard.mark(core.Key{Node: s.self, Boot: s.boot}, time.Now().UnixNano())
 	}
 	if ms, ok := signatureTime(pkt); ok && nowMs >= 0 && ms > uint64(nowMs) {
 		s.ctr.timeAhead.Add(1)

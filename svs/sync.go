@@ -642,8 +642,6 @@ func (s *Sync) publish(r *request) {
 	}
 	if res.err != nil {
 		res.err = fmt.Errorf("svs: %w", res.err)
-	} else {
-		s.heard.mark(core.Key{Node: s.self, Boot: s.boot}, time.Now().UnixNano())
 	}
 	s.handle(rd, r, res, SentPublication)
 }
