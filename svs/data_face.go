@@ -87,13 +87,25 @@ func (s *Sync) attachData() (func(), error) {
 			attached = append(attached, p)
 		}
 	}
-	for _, p := range prefixes {
-		if err := s.register(p.Clone()); err != nil {
-			detach()
-			return nil, fmt.Errorf("svs: register %s: %w", p, err)
+	var registered []enc.Name
+	undo := func() {
+		detach()
+		// With the engine's own registration (no Config.Register), the
+		// routes go when Run returns, as the group's does.
+		if s.unregister && s.e.IsRunning() {
+			for _, p := range registered {
+				_ = s.e.UnregisterRoute(p)
+			}
 		}
 	}
-	return detach, nil
+	for _, p := range prefixes {
+		if err := s.register(p.Clone()); err != nil {
+			undo()
+			return nil, fmt.Errorf("svs: register %s: %w", p, err)
+		}
+		registered = append(registered, p)
+	}
+	return undo, nil
 }
 
 // dataRoutes returns the prefixes the publication layer needs routed to
