@@ -180,6 +180,17 @@ type Update struct {
 	High uint64
 }
 
+// NodeName returns Node as an enc.Name, so that an application never
+// decodes a core.Name itself. It is nil only for a name that does not
+// parse, which the codec never lets into an Update.
+func (u Update) NodeName() enc.Name {
+	n, err := wire.CoreToName(u.Node)
+	if err != nil {
+		return nil
+	}
+	return n
+}
+
 // Errors returned by this package. Configuration problems wrap
 // ErrInvalidConfig.
 var (

@@ -794,3 +794,13 @@ func TestFetchRecoversLostSegments(t *testing.T) {
 	}
 	t.Logf("dropped %d of %d segment Interests; %+v", dropped, dropped+answered, m.s.DataStats())
 }
+
+func TestUpdateNodeName(t *testing.T) {
+	n := mustName("/a/b/c")
+	if got := (Update{Node: wire.NameToCore(n)}).NodeName(); !got.Equal(n) {
+		t.Errorf("NodeName %s, want %s", got, n)
+	}
+	if got := (Update{Node: core.Name("\x08\x05ab")}).NodeName(); got != nil {
+		t.Errorf("NodeName of a truncated name: %s, want nil", got)
+	}
+}

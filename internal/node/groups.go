@@ -15,7 +15,6 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/svs"
 	"github.com/ndnsvs/ndnsvs-node/svs/boltstore"
-	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
 // groupRetention bounds each class (own, fetched) of a group's store until
@@ -63,8 +62,7 @@ func (n *Node) startGroup(prefix string) error {
 		Observer:            n.groupObserver(prefix),
 		OnUpdate: func(u svs.Update) {
 			if lg.Enabled(context.Background(), slog.LevelDebug) {
-				member, _ := wire.CoreToName(u.Node)
-				lg.Debug("update", "member", member, "boot", u.Boot, "low", u.Low, "high", u.High)
+				lg.Debug("update", "member", u.NodeName(), "boot", u.Boot, "low", u.Low, "high", u.High)
 			}
 		},
 		// The group prefix, and /<node>/<group> for the member's own
