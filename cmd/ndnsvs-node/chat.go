@@ -43,9 +43,11 @@ reaches a member that joins after its author left.
 
 What the chat published and fetched is kept in a store in the state
 directory (--state; one file per name and group), so a chat started again
-with the same -n shows the last --history messages, goes on with the same
-incarnation, and still serves what it published. Two chats with the same
--n and -gp on one machine are refused (the store is locked).
+with the same -n shows the last --history messages and still serves what it
+published; it comes back as a new incarnation of its name (a new bootstrap
+time: its numbering starts again, and the others drop the old one after a
+while). Two chats with the same -n and -gp on one machine are refused (the
+store is locked).
 
 Ctrl-D or Ctrl-C quits.`,
 	bind: func(fs *flag.FlagSet) appBody {
