@@ -35,8 +35,9 @@ type DataConfig struct {
 
 	// Fetch tunes the fetch scheduler (core.FetchConfig: window per
 	// producer, cap on outstanding fetches, attempts, backoff, give-up).
-	// Zero fields take core's defaults; Rand is the Sync's.
-	// Fetch.AttemptTimeout bounds one whole attempt (every segment).
+	// Zero fields take core's defaults, except AttemptTimeout: it bounds
+	// one whole attempt (every segment), 30 s by default; an unanswered
+	// segment ends its attempt sooner. Rand is the Sync's.
 	Fetch core.FetchConfig
 
 	// SegmentLifetime is the Interest lifetime of one segment; a segment
@@ -70,6 +71,9 @@ type DataConfig struct {
 	ServeQueue int
 }
 
+// defaultAttemptTimeout is the default bound on one whole fetch attempt.
+const defaultAttemptTimeout = 30 * time.Second
+
 // DefaultMemoryRetention bounds each class (own, fetched) of the
 // MemoryStorage a member makes when DataConfig.Storage is nil.
 var DefaultMemoryRetention = Retention{MaxCount: 100_000, MaxBytes: 256 << 20}
@@ -86,7 +90,11 @@ func (d *DataConfig) withDefaults(seed func() uint64) (DataConfig, error) {
 		f.MaxOutstanding = def.MaxOutstanding
 	}
 	if f.AttemptTimeout == 0 {
-		f.AttemptTimeout = def.AttemptTimeout
+		// The worker ends an attempt itself when one segment goes
+		// unanswered SegmentRetries+1 times; this bounds a whole attempt,
+		// which for a large publication on a lossy link takes longer than
+		// one Interest lifetime.
+		f.AttemptTimeout = defaultAttemptTimeout
 	}
 	if f.MaxAttempts == 0 {
 		f.MaxAttempts = def.MaxAttempts
