@@ -240,6 +240,11 @@ func readSegment(raw []byte, base enc.Name, idx uint64, v wire.Validator) (segme
 	if err != nil {
 		return segment{}, fmt.Errorf("%w: %w", ErrBadData, err)
 	}
+	return checkSegment(data, covered, base, idx, v)
+}
+
+// checkSegment is readSegment for a Data already decoded.
+func checkSegment(data ndn.Data, covered enc.Wire, base enc.Name, idx uint64, v wire.Validator) (segment, error) {
 	name := data.Name()
 	if len(name) != len(base)+1 || !base.IsPrefix(name) || name[len(base)].Typ != enc.TypeSegmentNameComponent || name[len(base)].NumberVal() != idx {
 		return segment{}, fmt.Errorf("%w: got %s for segment %d of %s", ErrBadData, name, idx, base)

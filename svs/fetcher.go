@@ -182,7 +182,7 @@ func (w *fetchWorker) lookup(name enc.Name) (*fetchJob, uint64, bool) {
 }
 
 func (w *fetchWorker) onData(raw []byte) {
-	data, _, err := spec.Spec{}.ReadData(enc.NewBufferView(raw))
+	data, covered, err := spec.Spec{}.ReadData(enc.NewBufferView(raw))
 	if err != nil {
 		return // not ours to judge: the face counted what it could not read
 	}
@@ -190,7 +190,7 @@ func (w *fetchWorker) onData(raw []byte) {
 	if !ok || j.out[seg] == nil {
 		return // late, duplicate (a cacher answered too) or not asked for
 	}
-	sg, err := readSegment(raw, j.base, seg, w.validator)
+	sg, err := checkSegment(data, covered, j.base, seg, w.validator)
 	switch {
 	case errors.Is(err, errUnavailable):
 		w.finish(j, fetchResult{err: err})
