@@ -372,6 +372,7 @@ func nodeConfig(i int, sock, level, fwLevel string) string {
 	return fmt.Sprintf(`
 [node]
 name = %q
+state_dir = %q
 ping = false
 [log]
 level = %q
@@ -387,7 +388,7 @@ enabled = true
 listen = "127.0.0.1:0"
 [[group]]
 prefix = %q
-`, nodeMember(i), level, fwLevel, sock, group)
+`, nodeMember(i), filepath.Join(filepath.Dir(sock), "state"), level, fwLevel, sock, group)
 }
 
 var (

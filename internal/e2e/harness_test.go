@@ -79,6 +79,16 @@ func startNode(t *testing.T, netns, toml string) *node {
 	n := &node{t: t, sock: filepath.Join(dir, "nfd.sock"), exited: make(chan struct{})}
 	cfgPath := filepath.Join(dir, "node.toml")
 	full := toml + fmt.Sprintf("\n[faces.unix]\nenabled = true\npath = %q\n", n.sock)
+	// The node's state (its id, its stores) stays in the test's directory,
+	// never in the machine's default one.
+	stateDir := fmt.Sprintf("state_dir = %q\n", filepath.Join(dir, "state"))
+	if strings.Contains(full, "[node]\n") {
+		if !strings.Contains(full, "state_dir") {
+			full = strings.Replace(full, "[node]\n", "[node]\n"+stateDir, 1)
+		}
+	} else {
+		full += "[node]\n" + stateDir
+	}
 	if !strings.Contains(toml, "[metrics]") {
 		// The metrics listener's default port is one per machine: tests
 		// run several nodes at once.

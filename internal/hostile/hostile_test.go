@@ -465,6 +465,7 @@ func nodeConfig(name, sock string) string {
 	return fmt.Sprintf(`
 [node]
 name = %q
+state_dir = %q
 [faces.unix]
 enabled = true
 path = %q
@@ -484,7 +485,7 @@ listen = "0.0.0.0:%d"
 listen = "127.0.0.1:0"
 [[group]]
 prefix = %q
-`, name, sock, mcastGroup, wsPort, group)
+`, name, filepath.Join(filepath.Dir(sock), "state"), sock, mcastGroup, wsPort, group)
 }
 
 var (

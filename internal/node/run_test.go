@@ -50,7 +50,10 @@ func TestRunStopsEverythingOnTheFirstFailure(t *testing.T) {
 	}
 	forwarderStarted = true
 	c := config.Default()
-	c.Faces.Unix.Path = filepath.Join(t.TempDir(), "nfd.sock")
+	dir := t.TempDir()
+	c.Faces.Unix.Path = filepath.Join(dir, "nfd.sock")
+	c.Node.StateDir = filepath.Join(dir, "state")
+	c.Metrics.Enabled = false
 	c.Faces.UDP.Enabled = false
 	c.Faces.Multicast.Enabled = false
 	c.Metrics.Listen = "127.0.0.1:0" // not the machine's one default port
