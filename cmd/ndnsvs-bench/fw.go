@@ -271,8 +271,12 @@ func startNode(bin, dir string, ndndCS bool) (*nodeProc, error) {
 		return nil, err
 	}
 	sock := filepath.Join(dir, "nfd.sock")
-	cfg := fmt.Sprintf(`[log]
+	cfg := fmt.Sprintf(`[node]
+state_dir = %q
+[log]
 level = "info"
+[metrics]
+listen = "127.0.0.1:0"
 [faces.unix]
 path = %q
 [faces.udp]
@@ -282,7 +286,7 @@ enabled = false
 [forwarder.content_store]
 admit = %v
 capacity = 1024
-`, sock, ndndCS)
+`, filepath.Join(dir, "state"), sock, ndndCS)
 	path := filepath.Join(dir, "node.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, err
