@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,28 +66,21 @@ func TestMain(m *testing.M) {
 
 // syncBuffer is a goroutine-safe log sink.
 type syncBuffer struct {
-	mu  atomic.Pointer[bytes.Buffer]
+	mu  sync.Mutex
 	buf bytes.Buffer
-	ch  chan struct{}
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.lock()
-	defer b.unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
 func (b *syncBuffer) String() string {
-	b.lock()
-	defer b.unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.buf.String()
 }
-
-func (b *syncBuffer) lock() {
-	for !b.mu.CompareAndSwap(nil, &b.buf) {
-	}
-}
-func (b *syncBuffer) unlock() { b.mu.Store(nil) }
 
 // newEngine starts an engine on a new in-process face.
 func newEngine(t testing.TB) (ndn.Engine, *Face) {
