@@ -96,6 +96,22 @@ func (d *dataNames) perNodePrefix() enc.Name {
 	return append(n, d.group...)
 }
 
+// ownSharedPrefix returns /<prefix>/<self>: the member's own publications
+// in the shared layer.
+func (d *dataNames) ownSharedPrefix() enc.Name {
+	n := make(enc.Name, 0, len(d.prefix)+len(d.self))
+	n = append(n, d.prefix...)
+	return append(n, d.self...)
+}
+
+// ownShared reports whether name is under /<prefix>/<self>/t=... (a
+// shared-layer name of this member's own publications).
+func (d *dataNames) ownShared(name enc.Name) bool {
+	p := len(d.prefix) + len(d.self)
+	return len(name) > p && d.prefix.IsPrefix(name) && d.self.IsPrefix(name[len(d.prefix):]) &&
+		name[p].Typ == enc.TypeTimestampNameComponent
+}
+
 // dataRequest is what an Interest for a publication asks for.
 type dataRequest struct {
 	node      enc.Name // the producer
@@ -328,37 +344,38 @@ const (
 )
 
 // classify reads a frame (bare, or in an NDNLPv2 LpPacket) far enough to
-// say what it is, and returns the network-layer packet (aliasing frame)
-// and its name. For a Nack it returns the nacked Interest.
-func classify(frame []byte) (frameKind, []byte, enc.Name) {
+// say what it is, and returns the network-layer packet (aliasing frame),
+// its name and, for an Interest, its CanBePrefix. For a Nack it returns
+// the nacked Interest.
+func classify(frame []byte) (kind frameKind, l3 []byte, name enc.Name, canBePrefix bool) {
 	if len(frame) == 0 {
-		return frameOther, nil, nil
+		return frameOther, nil, nil, false
 	}
 	pkt, _, err := spec.ReadPacket(enc.NewBufferView(frame))
 	if err != nil {
-		return frameOther, nil, nil
+		return frameOther, nil, nil, false
 	}
 	switch {
 	case pkt.Interest != nil:
-		return frameInterest, frame, pkt.Interest.NameV
+		return frameInterest, frame, pkt.Interest.NameV, pkt.Interest.CanBePrefixV
 	case pkt.Data != nil:
-		return frameData, frame, pkt.Data.NameV
+		return frameData, frame, pkt.Data.NameV, false
 	case pkt.LpPacket != nil:
 		lp := pkt.LpPacket
 		if len(lp.Fragment) == 0 {
-			return frameOther, nil, nil
+			return frameOther, nil, nil, false
 		}
 		if n, ok := lp.FragCount.Get(); ok && n > 1 {
-			return frameOther, nil, nil // fragments are not reassembled
+			return frameOther, nil, nil, false // fragments are not reassembled
 		}
-		k, l3, name := classify(lp.Fragment.Join())
+		k, l3, name, cbp := classify(lp.Fragment.Join())
 		switch {
 		case k == frameInterest && lp.Nack != nil:
-			return frameNack, l3, name
+			return frameNack, l3, name, false
 		case k == frameNack: // an LpPacket in an LpPacket
-			return frameOther, nil, nil
+			return frameOther, nil, nil, false
 		}
-		return k, l3, name
+		return k, l3, name, cbp
 	}
-	return frameOther, nil, nil
+	return frameOther, nil, nil, false
 }

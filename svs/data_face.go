@@ -14,11 +14,17 @@ import (
 // blocks; the frame is copied, since the face may reuse it.
 func (s *Sync) dataFrame(frame []byte) bool {
 	d := s.data
-	kind, l3, name := classify(frame)
+	kind, l3, name, canBePrefix := classify(frame)
 	switch kind {
 	case frameInterest:
 		if !d.names.prefix.IsPrefix(name) && !d.names.perNodePrefix().IsPrefix(name) {
 			return false
+		}
+		if !canBePrefix && !d.names.ownShared(name) && !d.names.perNodePrefix().IsPrefix(name) {
+			// Another member's publication asked for the first time:
+			// its producer answers (dataServer.serve), so the server
+			// goroutine is not woken for it.
+			return true
 		}
 		d.server.offer(serveReq{interest: clone(l3), reply: s.face.Send})
 		return true
@@ -117,7 +123,12 @@ func (s *Sync) dataRoutes() []enc.Name {
 	if !s.route.IsPrefix(d.names.prefix) {
 		prefixes = append(prefixes, d.names.prefix.Clone())
 	}
-	return prefixes
+	// The member's own part of the shared layer: longest-prefix match
+	// sends a fetch of its publications to it alone on its forwarder
+	// (not to every member of the group there, nor back to the LAN);
+	// when it is gone, its route goes with its face and fetches fall
+	// back to /<group>, where the members that cached them answer.
+	return append(prefixes, d.names.ownSharedPrefix())
 }
 
 func containsName(l []enc.Name, n enc.Name) bool {
