@@ -113,6 +113,7 @@ func (n *Node) startMetrics() error {
 	h := health{fwd: n.fwd, sup: n.sup, groups: groups, want: len(n.cfg.Groups)}
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
+	n.registerStatus(mux, reg, groups, h) // the status page and /status.json (status.go)
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: metricsReadHeaderTimeout,
