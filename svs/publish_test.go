@@ -804,3 +804,30 @@ func TestUpdateNodeName(t *testing.T) {
 		t.Errorf("NodeName of a truncated name: %s, want nil", got)
 	}
 }
+
+// Close before Run closes the subscriptions, and Subscribe after it
+// fails.
+func TestSubscribeAndCloseBeforeRun(t *testing.T) {
+	s, err := NewOnFace(fwtest.BareFace(t, testFwd), Config{
+		Group: testGroup(t), Node: mustName("/close/m"),
+		Register: func(enc.Name) error { return nil },
+		Data:     &DataConfig{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := s.Subscribe(SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	if _, ok := <-sub.C; ok {
+		t.Error("C open after Close")
+	}
+	if _, err := s.Subscribe(SubscribeOptions{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Subscribe after Close: %v", err)
+	}
+	if _, err := s.PublishData(context.Background(), nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("PublishData after Close: %v", err)
+	}
+}

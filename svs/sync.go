@@ -347,6 +347,13 @@ func (s *Sync) Close() error {
 		if s.e == nil {
 			_ = s.face.Close() // NewOnFace gave the face to the Sync
 		}
+		if s.data != nil {
+			// No Run will close the subscriptions. (Their locks never
+			// wait for s.mu.)
+			for _, sub := range s.data.subs.snapshot() {
+				sub.Close()
+			}
+		}
 	case stateRunning:
 		s.state = stateDone
 		close(s.closing)
