@@ -17,7 +17,8 @@ import (
 // Callbacks run on the member's delivery goroutine, one at a time, in
 // order, never on Run's: they may call PublishData, Publish and Close.
 // A slow callback holds back further deliveries (DeliveryQueue bounds what
-// waits; beyond it the member stops starting fetches), not sync.
+// waits; beyond it the member stops fetching ahead), not sync. Run waits
+// for a callback in progress when it returns.
 type DataConfig struct {
 	// Storage keeps the member's reservation, its own publications, what
 	// it fetched and its vector (see Storage). nil means a MemoryStorage
@@ -62,8 +63,10 @@ type DataConfig struct {
 	// up by the fetch scheduler, or no longer held by their producer).
 	// Optional.
 	OnMissed func(Missed)
-	// DeliveryQueue bounds the publications fetched but not yet handed to
-	// OnMessage; while it is full no new fetch starts. 0 means 256.
+	// DeliveryQueue bounds the publications released but not yet handed
+	// to OnMessage; while it is full no more numbers go to the fetch
+	// scheduler (those already given, at most 4·Fetch.Window per producer
+	// ahead of the release, still land). 0 means 256.
 	DeliveryQueue int
 	// ServeQueue bounds the Interests for publications waiting for the
 	// server goroutine; beyond it they are dropped and counted. 0 means

@@ -396,7 +396,7 @@ func (d *dataLayer) askReserve() {
 	d.persist.in.put(persistOp{reserve: &reserveResult{boot: d.boot, mark: mark}})
 }
 
-// fetchWake is Run's channel for the data layer's events (nil without one,
+// dataWake is Run's channel for the data layer's events (nil without one,
 // which a select never picks).
 func (s *Sync) dataWake() <-chan struct{} {
 	if s.data == nil {
@@ -462,7 +462,7 @@ func (s *Sync) onFetchTimer() {
 	d.storeStats()
 }
 
-// onUpdates feeds the engine's updates (other members' new sequence
+// dataUpdates feeds the engine's updates (other members' new sequence
 // numbers) to the fetch scheduler, on Run.
 func (s *Sync) dataUpdates(ups []core.Update) {
 	d := s.data
