@@ -8,6 +8,7 @@
 //	ndnsvs-node check [--config FILE]   check a configuration and exit
 //	ndnsvs-node config                  print the default configuration
 //	ndnsvs-node version                 print the version (also --version)
+//	ndnsvs-node status [-o json]        show a running node's groups, members, faces, routes
 //	ndnsvs-node help [COMMAND]          print help (also -h, --help)
 //	ndnsvs-node alive|count|chat ...    the seed's example applications
 //
@@ -146,6 +147,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return exitOK
 		case a == "help":
 			return help(args[1:], stdout, stderr)
+		case a == "status":
+			return statusMain(context.Background(), args[1:], stdout, stderr)
 		case !strings.HasPrefix(a, "-"):
 			if ap := lookupApp(a); ap != nil && lookup(a) == nil {
 				return appMain(ap, args[1:], appIO{stdin: os.Stdin, stdout: stdout, stderr: stderr})
@@ -204,6 +207,8 @@ func help(args []string, stdout, stderr io.Writer) int {
 	case lookup(args[0]) != nil:
 		lookup(args[0]).usage(stdout)
 		return exitOK
+	case args[0] == "status":
+		return statusMain(context.Background(), []string{"-h"}, stdout, stderr)
 	case lookupApp(args[0]) != nil:
 		a := lookupApp(args[0])
 		fs := flag.NewFlagSet(a.name, flag.ContinueOnError)
@@ -232,6 +237,7 @@ Commands:
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s  %s\n", c.name, c.summary)
 	}
+	fmt.Fprintf(w, "  %-8s  %s\n", "status", "show a running node's groups, members, faces and routes (-o json for scripts)")
 	if len(apps) > 0 {
 		fmt.Fprint(w, "\nApplications (sync members of their own, on a running node or a forwarder of their own):\n")
 		for _, a := range apps {
