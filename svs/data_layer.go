@@ -17,10 +17,10 @@ import (
 )
 
 // dataLayer is a member's publication layer: the state Run owns (the fetch
-// scheduler, the in-order release, the own sequence numbers handed out and
-// announced, the reservation) and the four goroutines it feeds without
-// ever waiting for them: the fetch worker, the server, the persister and
-// the delivery. docs/svs-driver.md, "Publications".
+// scheduler and its worker, the in-order release, the own sequence numbers
+// handed out and announced, the reservation) and the three goroutines it
+// feeds without ever waiting for them: the server, the persister and the
+// delivery. docs/svs-driver.md, "Publications".
 type dataLayer struct {
 	cfg       DataConfig
 	names     dataNames
@@ -270,6 +270,24 @@ func (s *Sync) buildData() {
 	}
 	d.ftimer = time.NewTimer(time.Hour)
 	d.ftimer.Stop()
+	d.worker.timer = time.NewTimer(time.Hour)
+	d.worker.timer.Stop()
+}
+
+// workerWake and workerTimer are Run's channels for the fetch worker,
+// which runs on Run (nil without a publication layer).
+func (s *Sync) workerWake() <-chan struct{} {
+	if s.data == nil {
+		return nil
+	}
+	return s.data.worker.in.wake
+}
+
+func (s *Sync) workerTimer() <-chan time.Time {
+	if s.data == nil {
+		return nil
+	}
+	return s.data.worker.timer.C
 }
 
 // runData starts the layer from Run, before the first announcement: its
@@ -298,7 +316,7 @@ func (s *Sync) runData(ctx context.Context) (func(), error) {
 			d.server.holeLow, d.server.holeHigh = h+1, d.resumeSeq
 		}
 	}
-	for _, run := range []func(<-chan struct{}){d.persist.run, d.deliv.run, d.server.run, d.worker.run} {
+	for _, run := range []func(<-chan struct{}){d.persist.run, d.deliv.run, d.server.run} {
 		d.wg.Add(1)
 		go func() { defer d.wg.Done(); run(d.stop) }()
 	}
@@ -576,7 +594,7 @@ func (s *Sync) fetchReady(rd core.FetchReady) {
 				skipped = append(skipped, f)
 				continue
 			}
-			d.worker.in.put(workerEvent{start: &f})
+			d.worker.begin(f)
 		}
 		for _, g := range rd.GiveUps {
 			if w := d.wants[core.Key{Node: g.Node, Boot: g.Boot}]; w != nil {
@@ -595,6 +613,7 @@ func (s *Sync) fetchReady(rd core.FetchReady) {
 			rd.GiveUps = append(rd.GiveUps, r.GiveUps...)
 		}
 	}
+	d.worker.rearm()
 	if dl := d.fetcher.Deadline(); dl != core.NoDeadline && (d.farmed < 0 || dl < d.farmed) {
 		d.farmed = dl
 		d.ftimer.Reset(max(dl-s.now(), 0))

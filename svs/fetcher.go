@@ -20,14 +20,17 @@ import (
 // under the same name, so an earlier retry would be lost on the way.
 const minRetrySpacing = 600 * time.Millisecond
 
-// fetchWorker carries out the attempts the Run goroutine's core.Fetcher
-// starts: one goroutine that expresses the segment Interests of each
-// attempt, matches the Data that come back, validates and reassembles
-// them, and hands each attempt's outcome back to Run as a fetchResult.
-// What an attempt is, when to retry it and when to give up is the
-// Fetcher's (pure, scripted in svs/svstest); the worker only retries a
-// segment within an attempt (DataConfig.SegmentRetries) so that one lost
-// packet of a 1 MiB publication does not cost the whole attempt.
+// fetchWorker carries out the attempts the core.Fetcher starts, on Run's
+// goroutine: it expresses the segment Interests of each attempt, matches
+// the Data that come back (handed over by the face's goroutine through
+// its mailbox), validates and reassembles them, and hands each attempt's
+// outcome back as a fetchResult. What an attempt is, when to retry it and
+// when to give up is the Fetcher's (pure, scripted in svs/svstest); the
+// worker only retries a segment within an attempt
+// (DataConfig.SegmentRetries) so that one lost packet of a 1 MiB
+// publication does not cost the whole attempt. It ran on a goroutine of
+// its own at first: one hand-off more per fetched Data, and about 20 %
+// more publish-to-delivered time at 20 members.
 //
 // Bounds: at most Fetch.MaxOutstanding attempts (the Fetcher's cap), each
 // with at most SegmentWindow segment Interests out and MaxPayloadSize
@@ -38,7 +41,7 @@ type fetchWorker struct {
 	validator wire.Validator
 	send      func(name enc.Name, intr *ndn.EncodedInterest) error // bare face or engine
 	nonces    *rand.Rand
-	results   func(fetchResult) // to Run; never blocks
+	results   func(fetchResult) // to Run's data events
 
 	in   *mailbox[workerEvent]
 	jobs map[string]*fetchJob // by base name (TlvStr)
@@ -86,23 +89,19 @@ type fetchResult struct {
 	kind    core.FetchError // 0 on success
 }
 
-func (w *fetchWorker) run(done <-chan struct{}) {
-	w.timer = time.NewTimer(time.Hour)
-	defer w.timer.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-w.in.wake:
-			for _, ev := range w.in.take() {
-				w.handle(ev)
-			}
-		case <-w.timer.C:
-			w.armed = time.Time{}
-			w.expire(time.Now())
-		}
-		w.rearm()
+// events carries out what waits in the worker's mailbox, on Run.
+func (w *fetchWorker) events() {
+	for _, ev := range w.in.take() {
+		w.handle(ev)
 	}
+	w.rearm()
+}
+
+// fire runs on Run when the worker's timer fired.
+func (w *fetchWorker) fire() {
+	w.armed = time.Time{}
+	w.expire(time.Now())
+	w.rearm()
 }
 
 func (w *fetchWorker) handle(ev workerEvent) {

@@ -510,6 +510,12 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			s.faceUp()
 		case <-s.dataWake():
 			s.onDataEvents()
+		case <-s.workerWake():
+			s.data.worker.events()
+			s.onDataEvents()
+		case <-s.workerTimer():
+			s.data.worker.fire()
+			s.onDataEvents()
 		case <-s.fetchTimer():
 			s.onFetchTimer()
 		case r := <-s.seqReqs():
