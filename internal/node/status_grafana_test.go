@@ -3,6 +3,8 @@ package node
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -206,4 +208,72 @@ func checkDashboard(t *testing.T, metricsPage string) {
 		}
 	}
 	t.Logf("%d dashboard queries use %d metrics, all on /metrics", len(queries), len(used))
+}
+
+// operationsPath is the operator's guide, whose Prometheus examples are
+// checked here.
+const operationsPath = "../../docs/operations.md"
+
+// operationsYAML returns the YAML blocks of docs/operations.md whose first
+// line is "# <file name>", by file name.
+func operationsYAML(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(operationsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range regexp.MustCompile("(?s)```yaml\n# ([a-z0-9.-]+\\.yml)\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+		out[m[1]] = m[2]
+	}
+	for _, f := range []string{"prometheus.yml", "ndnsvs-rules.yml"} {
+		if out[f] == "" {
+			t.Fatalf("%s has no yaml block for %s", operationsPath, f)
+		}
+	}
+	return out
+}
+
+// The scrape configuration and the alerting rules of docs/operations.md
+// are what Prometheus accepts: promtool checks the configuration and the
+// rule file it names.
+func TestOperationsPrometheusExamples(t *testing.T) {
+	files := operationsYAML(t)
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("skipped: promtool is not installed (apt-get install prometheus)")
+	}
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "config", "prometheus.yml")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "SUCCESS: 5 rules found") {
+		t.Fatalf("promtool check config: %v\n%s", err, out)
+	}
+	t.Logf("promtool check config:\n%s", out)
+}
+
+// checkRules checks that every metric the alerting rules of
+// docs/operations.md name is on the node's /metrics page, but up, which is
+// Prometheus's own.
+func checkRules(t *testing.T, metricsPage string) {
+	t.Helper()
+	have := sampleNames(metricsPage)
+	have["up"] = true
+	exprs := regexp.MustCompile(`(?m)^\s+expr: (.*)$`).FindAllStringSubmatch(operationsYAML(t)["ndnsvs-rules.yml"], -1)
+	if len(exprs) == 0 {
+		t.Fatal("no rule expressions")
+	}
+	for _, e := range exprs {
+		for _, n := range promqlMetricNames(e[1]) {
+			if !have[n] {
+				t.Errorf("rule %q: metric %s is not on the node's /metrics page", e[1], n)
+			}
+		}
+	}
 }

@@ -195,6 +195,7 @@ func TestStatusChild(t *testing.T) {
 
 	_, metricsPage := get(t, base+"/metrics")
 	checkDashboard(t, metricsPage)
+	checkRules(t, metricsPage)
 }
 
 // startPeer runs a second member of group on an in-process face of fwd,
