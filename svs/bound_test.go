@@ -223,3 +223,39 @@ func TestFloodOfFakeNamesThroughTheDriver(t *testing.T) {
 		t.Logf("vector %d pairs, refused %d, partial Sync Interests %d", r.s.State().Len(), st.Engine.RefusedMembers, st.Engine.Partial)
 	})
 }
+
+// Another live process with this member's name is logged as an error on
+// both sides: the older one hears a newer incarnation of its name, the newer
+// one hears an older incarnation of its name keep publishing (its first
+// news alone could be late news of this member's own last run, and is
+// not).
+func TestAnotherProcessWithTheSameNameIsLogged(t *testing.T) {
+	const newer = "svs: a newer incarnation of this member's name"
+	const older = "svs: an older incarnation of this member's name is still publishing"
+	synctest.Test(t, func(t *testing.T) {
+		logs := &logCounter{}
+		r := runFake(t, func(c *Config) { c.Logger = slog.New(logs) })
+		ctx := context.Background()
+		if _, err := r.s.Publish(ctx); err != nil {
+			t.Fatal(err)
+		}
+		me, boot := r.s.Node(), r.s.Boot()
+		r.fe.deliver(goodInterest(t, fakeGroup, core.NewVector(core.Entry{Node: me, Boot: boot - 100, Seq: 4})))
+		synctest.Wait()
+		if n := logs.count(older); n != 0 {
+			t.Fatalf("first news of an older incarnation logged as another process (%d)", n)
+		}
+		for seq := uint64(5); seq <= 6; seq++ {
+			r.fe.deliver(goodInterest(t, fakeGroup, core.NewVector(core.Entry{Node: me, Boot: boot - 100, Seq: seq})))
+			synctest.Wait()
+		}
+		if n := logs.count(older); n != 1 {
+			t.Errorf("an older incarnation that keeps publishing: %d error lines, want 1", n)
+		}
+		r.fe.deliver(goodInterest(t, fakeGroup, core.NewVector(core.Entry{Node: me, Boot: boot + 100, Seq: 1})))
+		synctest.Wait()
+		if n := logs.count(newer); n != 1 {
+			t.Errorf("a newer incarnation: %d error lines, want 1", n)
+		}
+	})
+}

@@ -45,7 +45,7 @@ type Sync struct {
 	unregister bool
 
 	// Owned by the Run goroutine.
-	warnPartial, warnRefused, warnSelf warner
+	warnPartial, warnRefused, warnSelf, warnOlderSelf warner
 	eng                                *core.Engine
 	origin                             time.Time
 	nonces                             *rand.Rand
@@ -789,7 +789,8 @@ func (w *warner) due(now time.Time, n uint64) (uint64, bool) {
 // new members (a flood of names, or a group over MaxMembers), and a newer
 // incarnation of this member's own name.
 func (s *Sync) warn(rd core.Ready, st core.Stats) {
-	if rd.Omitted == 0 && st.RefusedMembers == s.warnRefused.count && st.NewerSelf == s.warnSelf.count {
+	if rd.Omitted == 0 && st.RefusedMembers == s.warnRefused.count && st.NewerSelf == s.warnSelf.count &&
+		st.OlderSelfRaised == s.warnOlderSelf.count {
 		return
 	}
 	now := time.Now()
@@ -805,6 +806,15 @@ func (s *Sync) warn(rd core.Ready, st core.Stats) {
 		node, _ := wire.CoreToName(s.self)
 		s.log.Error("svs: a newer incarnation of this member's name is in the group: another process with the same name, or a forgery; members will ignore this one once it stops publishing",
 			"node", node, "boot", s.boot, "pairs", d)
+	}
+	// One raise of an older incarnation can be late news of this node's
+	// own last run; a second one is a live process.
+	if st.OlderSelfRaised >= 2 {
+		if d, ok := s.warnOlderSelf.due(now, st.OlderSelfRaised); ok {
+			node, _ := wire.CoreToName(s.self)
+			s.log.Error("svs: an older incarnation of this member's name is still publishing: another process with the same name, or a forgery",
+				"node", node, "boot", s.boot, "raises", d)
+		}
 	}
 }
 

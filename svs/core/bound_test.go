@@ -422,3 +422,36 @@ func TestRule_PartialVectorLackingOwnPairLeavesTimerRunning(t *testing.T) {
 		t.Fatal("after our pair was heard, a partial vector lacking it did not reset the timer")
 	}
 }
+
+// An older incarnation of this member's own name that is raised after it is
+// held is another live process with the name: counted, so that the driver
+// can say so. The first news of it (this member's own last run, learned
+// late) is not.
+func TestRule_OlderIncarnationOfOwnNameRaisedIsCounted(t *testing.T) {
+	e := newTestEngine(t)
+	e.Publish(0)
+	recv(e, time.Second, vec(en("a", testBoot-10, 5)))
+	if got := e.Stats().OlderSelfRaised; got != 0 {
+		t.Fatalf("first news of an older own incarnation counted: %d", got)
+	}
+	recv(e, 2*time.Second, vec(en("a", testBoot-10, 6)))
+	recv(e, 3*time.Second, vec(en("a", testBoot-10, 6), en("b", 100, 1)))
+	recv(e, 4*time.Second, vec(en("a", testBoot-10, 8)))
+	if got := e.Stats().OlderSelfRaised; got != 2 {
+		t.Fatalf("OlderSelfRaised = %d, want 2 (two raises)", got)
+	}
+	if e.Stats().NewerSelf != 0 {
+		t.Fatalf("stats %+v", e.Stats())
+	}
+}
+
+// The same before this member publishes, when its name's older incarnation
+// is held in the vector.
+func TestRule_OlderIncarnationOfOwnNameRaisedBeforePublishing(t *testing.T) {
+	e := newTestEngine(t)
+	recv(e, time.Second, vec(en("a", testBoot-10, 5)))
+	recv(e, 2*time.Second, vec(en("a", testBoot-10, 7)))
+	if got := e.Stats().OlderSelfRaised; got != 1 {
+		t.Fatalf("OlderSelfRaised = %d, want 1", got)
+	}
+}

@@ -98,6 +98,13 @@ type Stats struct {
 	// name, or a forgery. Members that believe it prune this member's pairs
 	// once it stops publishing for SupersededGrace; worth an error log.
 	NewerSelf uint64
+	// OlderSelfRaised counts received pairs that raised the sequence number
+	// of an older incarnation of this member's own name over one heard
+	// before (such pairs are not kept: IgnoredSuperseded counts them too):
+	// a process that stopped does not publish, so after the first news of
+	// it, which may be late, more means another live process with this
+	// name.
+	OlderSelfRaised uint64
 	// Partial counts Sync Interests sent with part of the state only, and
 	// Omitted the pairs left out of them in total (MaxVectorBytes).
 	Partial uint64
@@ -155,6 +162,11 @@ type Engine struct {
 	// hold more than one incarnation (candidates for pruning).
 	members       map[Name]*member
 	multi         map[Name]struct{}
+	// olderSelf holds the highest sequence number heard of each older
+	// incarnation of this member's own name (never in the vector), at most
+	// maxOlderSelf of them, to tell a live process with the same name from
+	// late news of this member's last run.
+	olderSelf map[uint64]uint64
 	admitted      uint64 // admission counter (member.order)
 	unestablished int
 	pendingEvict  int // names admitted over MaxMembers by the current event
@@ -204,6 +216,7 @@ func New(cfg Config, now time.Duration) (*Engine, error) {
 		raised:     make(map[Key]time.Duration),
 		members:    make(map[Name]*member),
 		multi:      make(map[Name]struct{}),
+		olderSelf:  make(map[uint64]uint64),
 		tokens:     float64(cfg.AdmitBurst),
 		refill:     now,
 		now:        now,
@@ -446,6 +459,9 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 			// The common case: one incarnation, known.
 			switch l := &run[0]; {
 			case in[0].Seq > l.Seq:
+				if node == e.self && l.Boot < e.boot {
+					e.stats.OlderSelfRaised++ // see receiveKnown
+				}
 				updates = append(updates, Update{Node: node, Boot: l.Boot, Low: l.Seq + 1, High: in[0].Seq})
 				l.Seq = in[0].Seq
 				e.touch(now, Key{node, l.Boot})
@@ -568,6 +584,11 @@ func (e *Engine) receiveKnown(now time.Duration, node Name, run, in []Entry, add
 		switch {
 		case a < len(run) && run[a].Boot == en.Boot:
 			if l := &run[a]; en.Seq > l.Seq {
+				if node == e.self && l.Boot < e.boot {
+					// Held because this member had not published
+					// when it first heard of it.
+					e.stats.OlderSelfRaised++
+				}
 				updates = append(updates, Update{Node: node, Boot: l.Boot, Low: l.Seq + 1, High: en.Seq})
 				l.Seq = en.Seq
 				e.touch(now, Key{node, l.Boot})
@@ -589,6 +610,9 @@ func (e *Engine) receiveKnown(now time.Duration, node Name, run, in []Entry, add
 			e.multi[node] = struct{}{}
 		default:
 			e.stats.IgnoredSuperseded++
+			if node == e.self && en.Boot < e.boot {
+				e.olderSelfHeard(en)
+			}
 		}
 	}
 	if len(fresh) == 0 {
@@ -848,3 +872,31 @@ func (e *Engine) advance(now time.Duration) time.Duration {
 
 // idle is a Ready with nothing to do but wait for the deadline.
 func (e *Engine) idle() Ready { return Ready{Deadline: e.deadline} }
+
+// maxOlderSelf bounds Engine.olderSelf: a flood of forged old boots of this
+// member's name costs a few entries.
+const maxOlderSelf = 8
+
+// olderSelfHeard records a pair of an older incarnation of this member's own
+// name, and counts it in OlderSelfRaised when it raises a number heard
+// before: a process that stopped publishes nothing more.
+func (e *Engine) olderSelfHeard(en Entry) {
+	prev, ok := e.olderSelf[en.Boot]
+	switch {
+	case ok && en.Seq > prev:
+		e.stats.OlderSelfRaised++
+		e.olderSelf[en.Boot] = en.Seq
+	case !ok:
+		if len(e.olderSelf) >= maxOlderSelf {
+			oldest := en.Boot
+			for b := range e.olderSelf {
+				oldest = min(oldest, b)
+			}
+			if oldest == en.Boot {
+				return
+			}
+			delete(e.olderSelf, oldest)
+		}
+		e.olderSelf[en.Boot] = en.Seq
+	}
+}
