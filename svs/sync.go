@@ -606,10 +606,14 @@ func (s *Sync) enqueue(segs enc.Wire) {
 	for _, seg := range segs {
 		buf = append(buf, seg...)
 	}
+	// Counted before the hand-off, so that Run, which may decode it at
+	// once, never counts it malformed or invalid before it is received:
+	// Stats keeps Received = Malformed + Invalid + Engine.Received + queued.
+	s.ctr.received.Add(1)
 	select {
 	case s.inbox <- buf:
-		s.ctr.received.Add(1)
 	default:
+		s.ctr.received.Add(^uint64(0))
 		s.ctr.inboxDropped.Add(1)
 		select {
 		case s.free <- buf:
