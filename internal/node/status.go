@@ -120,8 +120,9 @@ type ForwarderStatus struct {
 
 // Bounds of the status endpoints: a status snapshot reads every face and
 // gathers the metrics registry (for the latency histograms), as a scrape
-// does, so its rate is bounded the same way. A status page polls every
-// statusPollInterval.
+// does, so the page and /status.json together are served at most
+// statusRate times a second (bursts of statusBurst), as /metrics is. A
+// status page polls every statusPollInterval.
 const (
 	statusRate, statusBurst = 5, 10
 	statusPollInterval      = 2 * time.Second
@@ -142,16 +143,19 @@ type statusSource struct {
 // the groups it exports.
 func (n *Node) registerStatus(mux *http.ServeMux, reg *metrics.Registry, groups []groupMember, h health) {
 	src := &statusSource{node: n.name.String(), fwd: n.fwd, reg: reg, groups: groups, health: h}
-	page := metricsRateLimit(http.HandlerFunc(src.servePage))
-	mux.Handle("GET /{$}", page)
-	mux.Handle("GET /status", page)
-	mux.Handle("GET /status.json", metricsRateLimit(http.HandlerFunc(src.serveJSON)))
+	// One bound for the page and the JSON together: a client looping on
+	// both gets no more snapshots than one looping on either.
+	limited := metrics.RateLimit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/status.json" {
+			src.serveJSON(w, r)
+			return
+		}
+		src.servePage(w, r)
+	}), statusRate, statusBurst)
+	mux.Handle("GET /{$}", limited)
+	mux.Handle("GET /status", limited)
+	mux.Handle("GET /status.json", limited)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler()))
-}
-
-// metricsRateLimit bounds a status endpoint's rate.
-func metricsRateLimit(h http.Handler) http.Handler {
-	return metrics.RateLimit(h, statusRate, statusBurst)
 }
 
 // snapshot reads the node's status now.
