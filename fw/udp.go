@@ -200,6 +200,7 @@ func (w *udpWriter) run() {
 		}
 		for sent := 0; sent < len(msgs); {
 			n, err := w.bw.WriteBatch(msgs[sent:], 0)
+			n = max(n, 0) // sendmmsg gives -1 with its error (EPERM from a netfilter drop, ENOBUFS)
 			for i := sent; i < sent+n; i++ {
 				from[i].ctr.outBytes.Add(uint64(len(msgs[i].Buffers[0])))
 			}
