@@ -81,14 +81,6 @@ func TestFiveMembersUnderLossGetEveryPublicationIntact(t *testing.T) {
 	nodeBin, memberBin := progs.Path(t, "ndnsvs-node"), progs.Path(t, "pubmember")
 	var ms []*Member
 	var nodes []*Node
-	t.Cleanup(func() {
-		for i, n := range nodes {
-			if !n.Alive() {
-				l := n.Logs()
-				t.Logf("node %d exited; the end of its log:\n%s", i+1, l[max(0, len(l)-6000):])
-			}
-		}
-	})
 	var sz []string
 	for _, s := range sizes {
 		sz = append(sz, strconv.Itoa(s))
@@ -100,6 +92,16 @@ func TestFiveMembersUnderLossGetEveryPublicationIntact(t *testing.T) {
 		ms = append(ms, StartMember(t, memberBin, ns, "unix://"+n.Sock, fmt.Sprintf("/publab/m%d", i+1),
 			"-sizes", strings.Join(sz, ","), "-count", strconv.Itoa(len(sizes)), "-interval", "100ms"))
 	}
+	// Registered after the nodes' own cleanups, so it runs before they
+	// are killed: a node that died during the test shows how.
+	t.Cleanup(func() {
+		for i, n := range nodes {
+			if !n.Alive() {
+				l := n.Logs()
+				t.Logf("node %d exited; the end of its log:\n%s", i+1, l[max(0, len(l)-6000):])
+			}
+		}
+	})
 	WaitAll(t, ms, 20*time.Second, func() bool {
 		for _, m := range ms {
 			if m.Ups() == 0 {
