@@ -259,6 +259,7 @@ func TestMain(m *testing.M) {
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	pubProgs.Remove()
 	os.Exit(code)
 }
 
