@@ -354,7 +354,11 @@ func faceStatus(ls face.LinkService) *mgmt.FaceStatus {
 	if p := ls.ExpirationPeriod(); p != 0 {
 		st.ExpirationPeriod = optional.Some(uint64(p.Milliseconds()))
 	}
-	if lp, ok := ls.(*face.NDNLPLinkService); ok {
+	// ndnd's own link service, and the in-process faces' (which keep
+	// its options without running it).
+	if lp, ok := ls.(interface {
+		Options() face.NDNLPLinkServiceOptions
+	}); ok {
 		o := lp.Options()
 		st.BaseCongestionMarkInterval = optional.Some(uint64(o.BaseCongestionMarkingInterval.Nanoseconds()))
 		st.DefaultCongestionThreshold = optional.Some(o.DefaultCongestionThresholdBytes)
