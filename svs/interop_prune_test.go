@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // An ndnd member "restarts" (its node name comes back under a new
@@ -118,4 +117,3 @@ func publishUntilHeard(t *testing.T, n *ndndMember, ours *member, changed signal
 		}
 	}
 }
-

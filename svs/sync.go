@@ -45,7 +45,7 @@ type Sync struct {
 	unregister bool
 
 	// Owned by the Run goroutine.
-	warnPartial, warnRefused, warnSelf, warnOlderSelf warner
+	warnPartial, warnRefused, warnSelf warner
 	eng                                *core.Engine
 	origin                             time.Time
 	nonces                             *rand.Rand
@@ -53,6 +53,7 @@ type Sync struct {
 	armed                              time.Duration
 	out                                sendScratch
 	in                                 core.Vector // each received vector is decoded into it: the engine keeps none
+	warnOlderSelf                      warner
 
 	inbox chan []byte   // raw Sync Interests, handler → Run
 	free  chan []byte   // spent buffers, Run → handler

@@ -160,13 +160,13 @@ type Engine struct {
 	raised map[Key]time.Duration
 	// members holds every node name of the state; multi the names that
 	// hold more than one incarnation (candidates for pruning).
-	members       map[Name]*member
-	multi         map[Name]struct{}
+	members map[Name]*member
+	multi   map[Name]struct{}
 	// olderSelf holds the highest sequence number heard of each older
 	// incarnation of this member's own name (never in the vector), at most
 	// maxOlderSelf of them, to tell a live process with the same name from
 	// late news of this member's last run.
-	olderSelf map[uint64]uint64
+	olderSelf     map[uint64]uint64
 	admitted      uint64 // admission counter (member.order)
 	unestablished int
 	pendingEvict  int // names admitted over MaxMembers by the current event
