@@ -19,10 +19,15 @@
 // publish-to-learn latency, CPU and allocations, each in fresh child
 // processes (see svs.go).
 //
+// ndnsvs-bench pub compares publications (payloads learned and fetched)
+// with ndnd's SvsALO: publish-to-delivered latency, durable publishing
+// rate, storage bytes and memory per publication (see pub.go).
+//
 // Usage:
 //
 //	ndnsvs-bench fw [-names 1000000] [-rtt 20000] [-runs 3]
 //	ndnsvs-bench svs [-members 3,20] [-pubs 500] [-interval 20ms] [-runs 2]
+//	ndnsvs-bench pub [-members 3,20] [-sizes 100,65536] [-pubs 200] [-interval 50ms] [-runs 1] [-rate 20000] [-soak 1000000]
 package main
 
 import (
@@ -46,8 +51,15 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) >= 2 && os.Args[1] == "pub" {
+		if err := benchPub(os.Args[2:], os.Stdout); err != nil { // pub.go: ours against ndnd's SvsALO
+			fmt.Fprintln(os.Stderr, "ndnsvs-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) < 2 || os.Args[1] != "fw" {
-		fmt.Fprintln(os.Stderr, "usage: ndnsvs-bench fw [-names N] [-rtt N] [-runs N] [-node BINARY]\n       ndnsvs-bench svs [flags]")
+		fmt.Fprintln(os.Stderr, "usage: ndnsvs-bench fw [-names N] [-rtt N] [-runs N] [-node BINARY]\n       ndnsvs-bench svs [flags]\n       ndnsvs-bench pub [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet("fw", flag.ExitOnError)
