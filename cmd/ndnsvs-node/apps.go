@@ -30,6 +30,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/engine"
+	ndnlog "github.com/named-data/ndnd/std/log"
 	"github.com/named-data/ndnd/std/ndn"
 
 	"github.com/ndnsvs/ndnsvs-node/client"
@@ -146,6 +147,11 @@ func runApp(ctx context.Context, a *app, args []string, stdio appIO) int {
 	level := slog.LevelWarn
 	if f.verbose {
 		level = slog.LevelInfo
+	} else {
+		// ndnd's engine warns on stderr, through its process-wide logger,
+		// of Interests that arrive while a member stops (its handlers are
+		// gone, its face not yet): lines in the middle of a chat's screen.
+		ndnlog.Default().SetLevel(ndnlog.LevelError)
 	}
 	logger := slog.New(slog.NewTextHandler(stdio.stderr, &slog.HandlerOptions{Level: level}))
 
@@ -303,6 +309,9 @@ func (h *appHost) embed(ctx context.Context, cfg config.Config, f appFlags, logw
 	cfg.Strategies = append(cfg.Strategies, config.Strategy{Prefix: h.group.String(), Name: config.StrategyMulticast})
 	if !f.verbose {
 		cfg.Log.Level = "warn"
+		if f.config == "" {
+			cfg.Log.ForwarderLevel = "error" // see runApp
+		}
 	}
 	n, err := node.New(cfg, h.log, logw)
 	if err != nil {
