@@ -266,6 +266,12 @@ type WebSocketFaces struct {
 type Group struct {
 	// Prefix is the group's NDN name prefix; never "/" or empty.
 	Prefix string `toml:"prefix"`
+	// Cache makes the node's own member of the group fetch every
+	// publication of the group's shared layer, keep it in the node's
+	// state directory (bounded by retention) and serve it to members that
+	// ask again, for example after its producer left. Off, the node's
+	// member only syncs, and applications fetch from each other.
+	Cache bool `toml:"cache"`
 }
 
 // Strategy is one [[strategy]] entry: a strategy choice for a prefix.

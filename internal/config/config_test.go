@@ -163,7 +163,7 @@ func fullConfig() Config {
 		Management: Management{RequestsPerSecond: 50, Burst: 10},
 		Sync:       Sync{MaxSyncInterestSize: 1500, MaxMembers: 64, SupersededGrace: Duration{2 * time.Minute}},
 		Groups: []Group{
-			{Prefix: "/ndn/edu/ucla/chat"},
+			{Prefix: "/ndn/edu/ucla/chat", Cache: true},
 			{Prefix: "/example/v=3/seg=0/32=keyword/%7Euser"},
 		},
 		Strategies: []Strategy{

@@ -189,15 +189,15 @@ func TestValidateTCPAndWebSocket(t *testing.T) {
 func TestValidateGroups(t *testing.T) {
 	runValidateCases(t, []validateCase{
 		{"no groups", func(c *Config) { c.Groups = nil }, "", ""},
-		{"two groups", func(c *Config) { c.Groups = []Group{{"/a"}, {"/b/v=3"}} }, "", ""},
-		{"root", func(c *Config) { c.Groups = []Group{{"/"}} }, "group[0].prefix", `"/": a sync group needs a prefix longer than "/"`},
-		{"empty", func(c *Config) { c.Groups = []Group{{"/a"}, {""}} }, "group[1].prefix", "missing or empty"},
-		{"not a URI", func(c *Config) { c.Groups = []Group{{"ndn/svs"}} }, "group[0].prefix", `must start with "/"`},
-		{"bad component", func(c *Config) { c.Groups = []Group{{"/ndn/a b"}} }, "group[0].prefix", "must be written as %20"},
-		{"localhost", func(c *Config) { c.Groups = []Group{{"/localhost/svs"}} }, "group[0].prefix", "reserved for the forwarder"},
-		{"duplicate", func(c *Config) { c.Groups = []Group{{"/a/b"}, {"/c"}, {"/a/b"}} }, "group[2].prefix", "duplicate of group[0].prefix"},
-		{"duplicate spelled differently", func(c *Config) { c.Groups = []Group{{"/a/b"}, {"/%61/8=b/"}} }, "group[1].prefix", "duplicate of group[0].prefix"},
-		{"nested is fine", func(c *Config) { c.Groups = []Group{{"/a"}, {"/a/b"}} }, "", ""},
+		{"two groups", func(c *Config) { c.Groups = []Group{{Prefix: "/a"}, {Prefix: "/b/v=3"}} }, "", ""},
+		{"root", func(c *Config) { c.Groups = []Group{{Prefix: "/"}} }, "group[0].prefix", `"/": a sync group needs a prefix longer than "/"`},
+		{"empty", func(c *Config) { c.Groups = []Group{{Prefix: "/a"}, {Prefix: ""}} }, "group[1].prefix", "missing or empty"},
+		{"not a URI", func(c *Config) { c.Groups = []Group{{Prefix: "ndn/svs"}} }, "group[0].prefix", `must start with "/"`},
+		{"bad component", func(c *Config) { c.Groups = []Group{{Prefix: "/ndn/a b"}} }, "group[0].prefix", "must be written as %20"},
+		{"localhost", func(c *Config) { c.Groups = []Group{{Prefix: "/localhost/svs"}} }, "group[0].prefix", "reserved for the forwarder"},
+		{"duplicate", func(c *Config) { c.Groups = []Group{{Prefix: "/a/b"}, {Prefix: "/c"}, {Prefix: "/a/b"}} }, "group[2].prefix", "duplicate of group[0].prefix"},
+		{"duplicate spelled differently", func(c *Config) { c.Groups = []Group{{Prefix: "/a/b"}, {Prefix: "/%61/8=b/"}} }, "group[1].prefix", "duplicate of group[0].prefix"},
+		{"nested is fine", func(c *Config) { c.Groups = []Group{{Prefix: "/a"}, {Prefix: "/a/b"}} }, "", ""},
 	})
 }
 
@@ -264,7 +264,7 @@ func TestValidateCollectsAll(t *testing.T) {
 	c.Log.Level = "loud"
 	c.Forwarder.Threads = 99
 	c.Faces.UDP.Listen = []string{"0.0.0.0:1", "bad"}
-	c.Groups = []Group{{"/"}}
+	c.Groups = []Group{{Prefix: "/"}}
 	c.Neighbors = []Neighbor{{URI: "http://x"}}
 	err := c.Validate()
 	ps := problemsOf(t, err)

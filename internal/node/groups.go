@@ -30,26 +30,52 @@ var groupRetention = svs.Retention{MaxCount: 100_000, MaxBytes: 256 << 20}
 // would hide them (docs/interop.md). What else arrives under /<group> is
 // counted in the member's Stats.Ignored.
 //
-// The member has a publication layer whose Storage is a bbolt file of the
-// group in the node's state directory (groupStorePath): its bootstrap time
-// and reservation, publications and vector survive a restart, so a
-// restarted node resumes its incarnation and serves what it published. A
-// store that is locked (another process with the same node name and
-// group) or corrupt fails the start with the file's path.
-func (n *Node) startGroup(prefix string) error {
+// With cache (group[i].cache), the member has a publication layer: it
+// fetches every publication of the group and serves it to members that ask
+// again, from a bbolt file of the group in the node's state directory
+// (groupStorePath), which keeps its bootstrap time, what it fetched and its
+// vector across restarts. A store that is locked (another process with the
+// same node name and group) or corrupt fails the start with the file's
+// path. Without cache, the member only syncs: fetching the publications of
+// members that serve none (ndnd's SvSync, NDNts without a data layer)
+// would cost every node retries for each of their sequence numbers.
+func (n *Node) startGroup(prefix string, cache bool) error {
 	group, err := enc.NameFromStr(prefix)
 	if err != nil {
 		return fmt.Errorf("node: group %q: %w", prefix, err)
 	}
 	name := n.name
 	lg := n.log.With("group", prefix)
-	store, path, err := n.openGroupStore(group)
-	if err != nil {
-		return fmt.Errorf("node: group %s: %w", prefix, err)
+	var data *svs.DataConfig
+	var store *boltstore.Store
+	var path string
+	if cache {
+		store, path, err = n.openGroupStore(group)
+		if err != nil {
+			return fmt.Errorf("node: group %s: %w", prefix, err)
+		}
+		data = &svs.DataConfig{
+			Storage: store,
+			OnMessage: func(m svs.Message) {
+				if lg.Enabled(context.Background(), slog.LevelDebug) {
+					lg.Debug("publication", "member", m.Node, "boot", m.Boot, "seq", m.Seq, "bytes", len(m.Payload))
+				}
+			},
+			OnMissed: func(m svs.Missed) {
+				lg.Warn("publications given up", "member", m.Node, "boot", m.Boot, "low", m.Low, "high", m.High,
+					"reason", m.Reason, "attempts", m.Attempts, "last_error", m.Last.String())
+			},
+		}
+	}
+	closeStore := func() error {
+		if store == nil {
+			return nil
+		}
+		return store.Close()
 	}
 	af, err := n.fwd.NewFace()
 	if err != nil {
-		_ = store.Close()
+		_ = closeStore()
 		return fmt.Errorf("node: group %s: %w", prefix, err)
 	}
 	s, err := svs.NewOnFace(af, svs.Config{
@@ -70,34 +96,27 @@ func (n *Node) startGroup(prefix string) error {
 		Register: func(p enc.Name) error {
 			return n.fwd.AddRoute(p, af.FaceID(), 0, fw.OriginApp)
 		},
-		Data: &svs.DataConfig{
-			Storage: store,
-			OnMessage: func(m svs.Message) {
-				if lg.Enabled(context.Background(), slog.LevelDebug) {
-					lg.Debug("publication", "member", m.Node, "boot", m.Boot, "seq", m.Seq, "bytes", len(m.Payload))
-				}
-			},
-			OnMissed: func(m svs.Missed) {
-				lg.Warn("publications given up", "member", m.Node, "boot", m.Boot, "low", m.Low, "high", m.High,
-					"reason", m.Reason, "attempts", m.Attempts, "last_error", m.Last.String())
-			},
-		},
+		Data: data,
 	})
 	if err != nil {
 		_ = af.Close()
-		_ = store.Close()
+		_ = closeStore()
 		return err
 	}
 	n.sup.Go("group "+prefix, func(ctx context.Context) error {
 		// Run has stopped the member's writers when it returns.
 		err := s.Run(ctx)
-		if cerr := store.Close(); cerr != nil && err == nil {
+		if cerr := closeStore(); cerr != nil && err == nil {
 			err = fmt.Errorf("close %s: %w", path, cerr)
 		}
 		return err
 	})
 	n.syncs = append(n.syncs, groupMember{prefix: prefix, sync: s})
-	lg.Info("joined sync group", "member", name, "boot", s.Boot(), "store", path)
+	if cache {
+		lg.Info("joined sync group", "member", name, "boot", s.Boot(), "cache", path)
+	} else {
+		lg.Info("joined sync group", "member", name, "boot", s.Boot())
+	}
 	return nil
 }
 

@@ -58,6 +58,7 @@ func TestRunStopsEverythingOnTheFirstFailure(t *testing.T) {
 	c.Faces.Multicast.Enabled = false
 	c.Metrics.Listen = "127.0.0.1:0" // not the machine's one default port
 	c.Node.Name = "/test/node"
+	c.Groups[0].Cache = true
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	n, err := New(c, logger, &logs)
@@ -75,6 +76,11 @@ func TestRunStopsEverythingOnTheFirstFailure(t *testing.T) {
 	}
 	if len(n.Syncs()) != 1 {
 		t.Fatalf("%d group members running, want 1", len(n.Syncs()))
+	}
+	// group[0].cache: the member keeps a store in the state directory.
+	stores, _ := filepath.Glob(filepath.Join(c.Node.StateDir, "groups", "*", "*.db"))
+	if len(stores) != 1 {
+		t.Errorf("caching group: stores %v, want one", stores)
 	}
 	boom := errors.New("boom")
 	n.sup.Go("test job", func(context.Context) error { return boom })

@@ -48,8 +48,8 @@ func (n *Node) setup() error {
 			return err
 		}
 	}
-	for _, g := range groups {
-		if err := n.startGroup(g); err != nil {
+	for _, g := range n.cfg.Groups {
+		if err := n.startGroup(g.Prefix, g.Cache); err != nil {
 			return err
 		}
 	}
