@@ -52,8 +52,8 @@ type Node struct {
 // which its unix socket, a state_dir in a temporary directory and metrics
 // off are added; prefix (e.g. ip netns exec NS) runs it in a namespace.
 // It waits for "node ready" and stops the node with SIGKILL at cleanup.
-// toml must not have a [node] table's state_dir or [faces.unix] or
-// [metrics] table: they are added here.
+// toml must not have a [faces.unix] or [metrics] table: they are added
+// here; a state_dir in toml is kept.
 func StartNode(t testing.TB, bin string, prefix []string, toml string) *Node {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "publab") // short: sun_path is 108 bytes
@@ -63,9 +63,12 @@ func StartNode(t testing.TB, bin string, prefix []string, toml string) *Node {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	n := &Node{Dir: dir, Sock: filepath.Join(dir, "nfd.sock"), exited: make(chan struct{})}
 	body := toml + fmt.Sprintf("\n[faces.unix]\nenabled = true\npath = %q\n[metrics]\nenabled = false\n", n.Sock)
-	if strings.Contains(toml, "[node]") {
+	switch {
+	case strings.Contains(toml, "state_dir"):
+		// The caller's: shared with another node on purpose.
+	case strings.Contains(toml, "[node]"):
 		body = strings.Replace(body, "[node]", fmt.Sprintf("[node]\nstate_dir = %q", filepath.Join(dir, "state")), 1)
-	} else {
+	default:
 		body += fmt.Sprintf("[node]\nstate_dir = %q\n", filepath.Join(dir, "state"))
 	}
 	cfg := filepath.Join(dir, "node.toml")

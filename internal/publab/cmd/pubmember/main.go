@@ -19,7 +19,7 @@
 //	{"ev":"err","err":"..."}          a publication failed (other than the face being down)
 //	{"ev":"report",...}               in answer to "report" or "stop" (see Report)
 //
-// On stdin: "pub" starts publishing (-count publications, -interval
+// On stdin: "pub" starts publishing (-count more publications, -interval
 // apart, sizes cycling through -sizes; -count 0 publishes until "stop"),
 // "stop" stops publishing, "report" asks for a report. With -autostart it
 // publishes at once. It exits 0 on SIGTERM or when stdin closes.
@@ -274,7 +274,9 @@ func run(c cfg) error {
 		defer t.Stop()
 		tick = t.C
 	}
-	publishing, done := false, 0
+	// done counts every publication (payload sizes cycle over it); run
+	// those since the last "pub", which -count bounds.
+	publishing, done, run := false, 0, 0
 	for {
 		if publishing && tick == nil {
 			// No interval: publish back to back, still answering stop.
@@ -295,7 +297,7 @@ func run(c cfg) error {
 			case err := <-runErr:
 				return fmt.Errorf("svs Run: %w", err)
 			case <-start:
-				publishing = true
+				publishing, run = true, 0
 				continue
 			case <-stop:
 				publishing = false
@@ -313,9 +315,10 @@ func run(c cfg) error {
 		}
 		publish(done)
 		done++
-		if c.count > 0 && done >= c.count {
+		run++
+		if c.count > 0 && run >= c.count {
 			publishing = false
-			o.print(map[string]any{"ev": "done", "count": done})
+			o.print(map[string]any{"ev": "done", "count": run})
 		}
 	}
 }
