@@ -259,7 +259,7 @@ func pubParent(o pubOptions, out io.Writer) error {
 		fmt.Fprintf(out, "  %-34s %9.0f /s\n", w.what, rate.Rates[w.name])
 	}
 	fmt.Fprintf(out, "  store: %.0f bytes per publication of %d B (signed Data, name, index; bbolt pages)\n", rate.StoreBytesPerPub, rate.PayloadBytes)
-	best := max(rate.Rates["batch64"], rate.Rates["concurrent64"])
+	best := max(rate.Rates["batch64"], rate.Rates["batch256"], rate.Rates["concurrent64"])
 	verdicts = append(verdicts, fmt.Sprintf("  durable publishing, 100 B: %.0f/s (want >= 5,000): %s", best, verdict(best >= 5000)))
 	if o.soak > 0 {
 		fmt.Fprintf(out, "\nmemory soak: %d publications of 100 B in batches of 256, retention 100,000 own publications; RSS after each tenth, MiB:\n  ", soak.SoakPub)
