@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
@@ -82,7 +85,18 @@ func runChat(ctx context.Context, h *appHost, stdio appIO, history int) error {
 	if err != nil {
 		return fmt.Errorf("chat store %s: %w", path, err)
 	}
-	out := &lines{w: stdio.stdout}
+	out := &chatScreen{w: stdio.stdout}
+	if f, ok := stdio.stdin.(*os.File); ok && stdio.tty {
+		if restore, ok := rawInput(f); ok {
+			out.edit = true
+			defer func() {
+				out.mu.Lock()
+				fmt.Fprint(out.w, "\r\x1b[2K") // the prompt goes with the chat
+				out.mu.Unlock()
+				restore()
+			}()
+		}
+	}
 	out.printf("chat: %s in %s (%s); type a line and Enter to send, Ctrl-D to quit\n", h.node, h.group, h.where)
 	if len(past) > 0 {
 		out.printf("-- the last %d messages --\n", len(past))
@@ -133,7 +147,7 @@ func runChat(ctx context.Context, h *appHost, stdio appIO, history int) error {
 				if err := ps.add(k); err != nil {
 					h.log.Warn("chat: cannot record a member for the history", "member", m.Node, "err", err)
 				}
-				out.incoming(stdio.tty, fmt.Sprintf("%s: %s", m.Node, printable(m.Payload)))
+				out.println(fmt.Sprintf("%s: %s", m.Node, printable(m.Payload)))
 			},
 			OnMissed: func(m svs.Missed) {
 				if m.Reason == "unavailable" {
@@ -142,36 +156,63 @@ func runChat(ctx context.Context, h *appHost, stdio appIO, history int) error {
 					h.log.Info("chat: numbers without a message", "member", m.Node, "boot", m.Boot, "low", m.Low, "high", m.High)
 					return
 				}
-				out.incoming(stdio.tty, fmt.Sprintf("[MISSED] %s %d-%d (%s)", m.Node, m.Low, m.High, m.Reason))
+				out.println(fmt.Sprintf("[MISSED] %s %d-%d (%s)", m.Node, m.Low, m.High, m.Reason))
 			},
 		},
 	})
 	if err != nil {
 		return err
 	}
-	return runAll(ctx, s.Run, func(ctx context.Context) error { return chatInput(ctx, s, stdio, out) })
+	out.start()
+	return runAll(ctx, s.Run, func(ctx context.Context) error { return chatInput(ctx, s, stdio.stdin, out) })
 }
 
-// chatInput publishes each line typed until stdin ends (nil: the chat
-// quits) or ctx does.
-func chatInput(ctx context.Context, s *svs.Sync, stdio appIO, out *lines) error {
+// chatInput publishes each line typed until stdin ends (Ctrl-D: nil, the
+// chat quits) or ctx does.
+func chatInput(ctx context.Context, s *svs.Sync, stdin io.Reader, out *chatScreen) error {
 	typed := make(chan string)
 	readErr := make(chan error, 1)
-	go func() {
-		// It stops at the end of stdin; if ctx ends first it stays
-		// blocked in Read until the process exits (a terminal read
-		// cannot be interrupted).
-		sc := bufio.NewScanner(stdio.stdin)
-		sc.Buffer(make([]byte, 4096), maxChatLine)
-		for sc.Scan() {
-			select {
-			case typed <- sc.Text():
-			case <-ctx.Done():
-				return
+	// The reader stops at the end of stdin; if ctx ends first it stays
+	// blocked in Read until the process exits (a terminal read cannot be
+	// interrupted).
+	if out.edit {
+		go func() {
+			r := bufio.NewReader(stdin)
+			for {
+				c, _, err := r.ReadRune()
+				if err != nil {
+					readErr <- ignoreEOF(err)
+					return
+				}
+				line, enter, eof := out.key(c)
+				switch {
+				case eof:
+					readErr <- nil
+					return
+				case !enter:
+					continue
+				}
+				select {
+				case typed <- line:
+				case <-ctx.Done():
+					return
+				}
 			}
-		}
-		readErr <- sc.Err()
-	}()
+		}()
+	} else {
+		go func() {
+			sc := bufio.NewScanner(stdin)
+			sc.Buffer(make([]byte, 4096), maxChatLine)
+			for sc.Scan() {
+				select {
+				case typed <- strings.TrimRight(sc.Text(), "\r"):
+				case <-ctx.Done():
+					return
+				}
+			}
+			readErr <- sc.Err()
+		}()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -181,17 +222,14 @@ func chatInput(ctx context.Context, s *svs.Sync, stdio appIO, out *lines) error 
 				return fmt.Errorf("reading the terminal: %w", err)
 			}
 			return nil
-		case line := <-typed:
-			text := strings.TrimRight(line, "\r")
+		case text := <-typed:
 			if strings.TrimSpace(text) == "" {
 				continue
 			}
-			// The terminal echoed the line as it was typed: it is
-			// replaced by the published form.
-			out.own(stdio.tty, "YOU: "+printable([]byte(text)))
+			out.println("YOU: " + printable([]byte(text)))
 			if _, err := s.PublishData(ctx, []byte(text)); err != nil {
 				if errors.Is(err, svs.ErrFaceDown) {
-					out.printf("[NOT SENT] the node is away; type it again once it is back\n")
+					out.println("[NOT SENT] the node is away; type it again once it is back")
 					continue
 				}
 				return err
@@ -200,25 +238,104 @@ func chatInput(ctx context.Context, s *svs.Sync, stdio appIO, out *lines) error 
 	}
 }
 
-// incoming prints a line from the group. On a terminal it first clears the
-// line the cursor is on, where a line may be half typed (the seed's
-// behaviour: what was typed stays in the terminal's buffer).
-func (l *lines) incoming(tty bool, text string) {
-	if tty {
-		l.printf("\r\x1b[2K%s\n", text)
-		return
+func ignoreEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
 	}
-	l.printf("%s\n", text)
+	return err
 }
 
-// own prints an own line. On a terminal it replaces the line the terminal
-// echoed, just above the cursor.
-func (l *lines) own(tty bool, text string) {
-	if tty {
-		l.printf("\x1b[1A\x1b[2K%s\n", text)
+// chatPrompt begins the line being typed, when the chat edits it.
+const chatPrompt = "> "
+
+// chatScreen is the chat's output. When the chat edits the line being
+// typed (edit: stdin and stdout are a terminal, put in raw mode), that
+// line is the screen's last, after chatPrompt, and every line printed goes
+// above it, the typed text redrawn below: a message that arrives while a
+// line is typed never mixes with it, nor is the typed text lost from
+// view. Otherwise lines are printed as they come, plainly.
+type chatScreen struct {
+	mu    sync.Mutex
+	w     io.Writer
+	edit  bool
+	typed []rune
+	size  int // bytes of typed, as UTF-8
+	esc   int // an escape sequence (a cursor key) being skipped: 1 after ESC, 2 within
+}
+
+// println prints a line above the line being typed.
+func (c *chatScreen) println(text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.edit {
+		fmt.Fprintf(c.w, "%s\n", text)
 		return
 	}
-	l.printf("%s\n", text)
+	fmt.Fprintf(c.w, "\r\x1b[2K%s\n%s%s", text, chatPrompt, string(c.typed))
+}
+
+// printf is println of a formatted line without its newline.
+func (c *chatScreen) printf(format string, args ...any) {
+	c.println(strings.TrimSuffix(fmt.Sprintf(format, args...), "\n"))
+}
+
+// key edits the line being typed with one key and echoes the change. It
+// returns the line when Enter completes one that is not blank, and eof
+// for Ctrl-D on an empty line. Backspace deletes a character, Ctrl-U the
+// line; cursor keys and other controls are ignored.
+func (c *chatScreen) key(r rune) (line string, enter, eof bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.esc == 1:
+		c.esc = 0
+		if r == '[' || r == 'O' {
+			c.esc = 2 // CSI or SS3: up to a final byte
+		}
+	case c.esc == 2:
+		if r >= 0x40 && r <= 0x7e {
+			c.esc = 0
+		}
+	case r == 0x1b:
+		c.esc = 1
+	case r == '\r' || r == '\n':
+		line = string(c.typed)
+		c.typed, c.size = c.typed[:0], 0
+		fmt.Fprintf(c.w, "\r\x1b[2K%s", chatPrompt)
+		return line, strings.TrimSpace(line) != "", false
+	case r == 0x7f || r == 0x08: // Backspace
+		if n := len(c.typed); n > 0 {
+			c.size -= utf8.RuneLen(c.typed[n-1])
+			c.typed = c.typed[:n-1]
+			c.redraw()
+		}
+	case r == 0x15: // Ctrl-U
+		c.typed, c.size = c.typed[:0], 0
+		c.redraw()
+	case r == 0x04: // Ctrl-D
+		if len(c.typed) == 0 {
+			fmt.Fprint(c.w, "\r\x1b[2K")
+			return "", false, true
+		}
+	case unicode.IsControl(r) || r == utf8.RuneError:
+	case c.size+utf8.RuneLen(r) > maxChatLine:
+	default:
+		c.typed = append(c.typed, r)
+		c.size += utf8.RuneLen(r)
+		fmt.Fprint(c.w, string(r))
+	}
+	return "", false, false
+}
+
+func (c *chatScreen) redraw() { fmt.Fprintf(c.w, "\r\x1b[2K%s%s", chatPrompt, string(c.typed)) }
+
+// start shows the prompt, when the chat edits the typed line.
+func (c *chatScreen) start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.edit {
+		c.redraw()
+	}
 }
 
 // chatMessage is one message of the history.

@@ -185,3 +185,54 @@ func inOrderLines(screen string, want ...string) bool {
 	}
 	return i == len(want)
 }
+
+// The line being typed is edited by the chat on a raw terminal: printable
+// keys are echoed, Backspace and Ctrl-U edit, cursor keys and controls
+// are ignored, Enter completes a line that is not blank, Ctrl-D on an
+// empty line quits; a line printed meanwhile goes above the typed text,
+// which is redrawn after the prompt.
+func TestChatScreenEditing(t *testing.T) {
+	var w strings.Builder
+	c := &chatScreen{w: &w, edit: true}
+	type result struct {
+		line       string
+		enter, eof bool
+	}
+	feed := func(keys string) []result {
+		var out []result
+		for _, r := range keys {
+			if line, enter, eof := c.key(r); enter || eof {
+				out = append(out, result{line, enter, eof})
+			}
+		}
+		return out
+	}
+	got := feed("hx\x7f\x7fhé\x1b[D\x1bOA\x01llo")
+	if len(got) != 0 || string(c.typed) != "héllo" || c.size != len("héllo") {
+		t.Fatalf("typed %q (%d bytes), results %v", string(c.typed), c.size, got)
+	}
+	w.Reset()
+	c.println("/bob: hi")
+	if want := "\r\x1b[2K/bob: hi\n> héllo"; w.String() != want {
+		t.Errorf("a line printed while typing wrote %q, want %q", w.String(), want)
+	}
+	if got := feed("\r"); len(got) != 1 || got[0] != (result{line: "héllo", enter: true}) || len(c.typed) != 0 {
+		t.Errorf("Enter: %v, typed %q", got, string(c.typed))
+	}
+	if got := feed("   \rx\x15\r"); len(got) != 0 {
+		t.Errorf("a blank line or one erased with Ctrl-U was sent: %v", got)
+	}
+	if got := feed("a\x04"); len(got) != 0 {
+		t.Errorf("Ctrl-D after text quit: %v", got)
+	}
+	if got := feed("\x7f\x04"); len(got) != 1 || !got[0].eof {
+		t.Errorf("Ctrl-D on an empty line: %v, want the end", got)
+	}
+
+	var plain strings.Builder
+	p := &chatScreen{w: &plain}
+	p.println("/bob: hi")
+	if plain.String() != "/bob: hi\n" {
+		t.Errorf("without editing, a line is printed plainly: %q", plain.String())
+	}
+}

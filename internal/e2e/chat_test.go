@@ -241,10 +241,27 @@ func TestChatOnALAN(t *testing.T) {
 	}
 	talk(t, chats, "hello")
 
+	// A line arrives while another is half typed: it goes above, and the
+	// typed text stays whole on the last line, after the prompt.
+	chats[0].tmux("send-keys", "-t", "app", "-l", "half typed")
+	chats[0].waitScreen("the typed text", 10*e2eSecond, func(s string) bool { return strings.HasSuffix(s, "> half typed") })
+	chats[1].say("while you type")
+	screen := chats[0].waitScreen("the line above the typed text", 30*e2eSecond, func(s string) bool {
+		return strings.HasSuffix(s, "/user2: while you type\n> half typed")
+	})
+	chats[0].typeLine(" ends")
+	chats[0].waitFor("YOU: half typed ends", 10*e2eSecond)
+	for _, c := range chats[1:] {
+		c.waitFor("/user1: half typed ends", 30*e2eSecond)
+	}
+	if strings.Count(screen, "half typed") != 1 {
+		t.Errorf("the typed text was echoed more than once:\n%s", screen)
+	}
+
 	chats[2].interrupt()
 	chats[2].waitFor("[exited with status 0]", 15*e2eSecond)
 	back := startChatTerm(t, l.hosts[2], nobody, "/user3", states[2])
-	screen := back.waitFor("-- now --", 10*e2eSecond)
+	screen = back.waitFor("-- now --", 10*e2eSecond)
 	if !inOrder(screen, []string{"YOU: hello 1 from /user3", "YOU: hello 2 from /user3", "YOU: hello 3 from /user3"}) ||
 		!inOrder(screen, []string{"/user1: hello 1 from /user1", "/user1: hello 2 from /user1"}) {
 		t.Errorf("/user3's history after a restart:\n%s", screen)
