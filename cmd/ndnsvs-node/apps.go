@@ -75,9 +75,17 @@ func lookupApp(name string) *app {
 type appIO struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	// tty says that stdout is a terminal: the chat then redraws lines
-	// with ANSI escapes, as the seed's did.
+	// tty says that stdout is a terminal: the chat then edits the typed
+	// line itself, with ANSI escapes.
 	tty bool
+	// quietNDND, if set, lowers ndnd's process-wide logger to errors
+	// (unless -v): ndnd's engine warns on stderr of Interests that
+	// arrive while a member stops (its handlers gone, its face not yet),
+	// lines in the middle of a chat's screen. Only appMain sets it: the
+	// level is a plain variable that ndnd's goroutines read, so it is
+	// written once, before any of them runs (tests run apps next to a
+	// running forwarder).
+	quietNDND func()
 }
 
 // appFlags are the flags every app takes. -n and -gp are the seed's.
@@ -109,6 +117,7 @@ func appMain(a *app, args []string, stdio appIO) int {
 			stdio.tty = true
 		}
 	}
+	stdio.quietNDND = func() { ndnlog.Default().SetLevel(ndnlog.LevelError) }
 	return runApp(ctx, a, args, stdio)
 }
 
@@ -147,11 +156,9 @@ func runApp(ctx context.Context, a *app, args []string, stdio appIO) int {
 	level := slog.LevelWarn
 	if f.verbose {
 		level = slog.LevelInfo
-	} else {
-		// ndnd's engine warns on stderr, through its process-wide logger,
-		// of Interests that arrive while a member stops (its handlers are
-		// gone, its face not yet): lines in the middle of a chat's screen.
-		ndnlog.Default().SetLevel(ndnlog.LevelError)
+	}
+	if stdio.quietNDND != nil && !f.verbose {
+		stdio.quietNDND()
 	}
 	logger := slog.New(slog.NewTextHandler(stdio.stderr, &slog.HandlerOptions{Level: level}))
 
