@@ -158,13 +158,14 @@ func TestAliveOnALAN(t *testing.T) {
 }
 
 // Three alive apps attached to one node on this machine (its unix socket;
-// the node opens nothing else) see each other come and go.
+// the node opens nothing else), found with --attach auto (the default),
+// see each other come and go.
 func TestAliveThroughOneNode(t *testing.T) {
 	n := startNode(t, "", localOnly)
 	var ps []*appProc
 	for _, name := range []string{"/a1", "/a2", "/a3"} {
 		bin, _ := binaries(t)
-		ps = append(ps, runAppProc(t, name, "unix://"+n.sock, bin, "alive", "-n", name, "-i", "0.2", "--attach", "yes", "--state", t.TempDir()))
+		ps = append(ps, runAppProc(t, name, "unix://"+n.sock, bin, "alive", "-n", name, "-i", "0.2", "--state", t.TempDir()))
 	}
 	for _, p := range ps {
 		p.waitFor("attached to the node at unix://"+n.sock, 20*e2eSecond)
