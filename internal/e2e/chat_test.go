@@ -19,13 +19,14 @@ var tmuxServers atomic.Int64
 
 // terminal is a tmux pane running a program: keys go in with send-keys,
 // the screen comes out with capture-pane. Every pane is on a tmux server of
-// its own (-L), never the user's, killed at cleanup. pipe-pane copies the
-// pane's output into a FIFO that a goroutine reads, so a waiter wakes on
-// every change of the screen instead of polling it.
+// its own, never the user's, with its socket in the test's directory (-S)
+// and killed at cleanup. pipe-pane copies the pane's output into a FIFO
+// that a goroutine reads, so a waiter wakes on every change of the screen
+// instead of polling it.
 type terminal struct {
 	t       *testing.T
 	name    string
-	sock    string // tmux -L name
+	sock    string // tmux -S path
 	changed chan struct{}
 }
 
@@ -43,7 +44,7 @@ func newTerminal(t *testing.T, name string, env []string, argv ...string) *termi
 	tm := &terminal{
 		t:       t,
 		name:    name,
-		sock:    fmt.Sprintf("ndnsvs-e2e-%d-%d", os.Getpid(), tmuxServers.Add(1)),
+		sock:    filepath.Join(t.TempDir(), fmt.Sprintf("tmux-%d.sock", tmuxServers.Add(1))),
 		changed: make(chan struct{}, 1),
 	}
 	fifo := filepath.Join(t.TempDir(), "pane.fifo")
@@ -57,7 +58,7 @@ func newTerminal(t *testing.T, name string, env []string, argv ...string) *termi
 	cmdline := `trap : INT; "$@"; echo "[exited with status $?]"`
 	cmdline = shellQuote([]string{"sh", "-c", cmdline, "sh"}) + " " + shellQuote(append(append([]string{"env"}, env...), argv...))
 	tm.tmux("new-session", "-d", "-s", "app", "-x", "160", "-y", "50", cmdline)
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tm.sock, "kill-server").Run() })
+	t.Cleanup(func() { _ = exec.Command("tmux", "-S", tm.sock, "kill-server").Run() })
 	// Keep the pane when the shell exits, so that its last screen can
 	// still be read.
 	tm.tmux("set-option", "-t", "app", "remain-on-exit", "on")
@@ -85,7 +86,7 @@ func newTerminal(t *testing.T, name string, env []string, argv ...string) *termi
 
 func (tm *terminal) tmux(args ...string) string {
 	tm.t.Helper()
-	out, err := exec.Command("tmux", append([]string{"-L", tm.sock}, args...)...).CombinedOutput()
+	out, err := exec.Command("tmux", append([]string{"-S", tm.sock}, args...)...).CombinedOutput()
 	if err != nil {
 		tm.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
