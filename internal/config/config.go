@@ -79,6 +79,8 @@ type Config struct {
 	Sync Sync `toml:"sync"`
 	// Metrics is the HTTP listener for Prometheus and health checks.
 	Metrics Metrics `toml:"metrics"`
+	// Health is the heartbeat sync beside every group.
+	Health Health `toml:"health"`
 	// Groups are the sync groups this node serves; each prefix gets the
 	// multicast strategy. TOML: [[group]].
 	Groups []Group `toml:"group"`
@@ -359,6 +361,7 @@ func Default() Config {
 			Burst:                 400,
 		},
 		Metrics: defaultMetrics(),
+		Health:  defaultHealth(),
 		Groups:  []Group{{Prefix: "/ndn/svs"}},
 	}
 }

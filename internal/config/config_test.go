@@ -172,6 +172,7 @@ func fullConfig() Config {
 			{Prefix: "/ndn/edu/ucla/files", Name: "best-route"},
 		},
 		Metrics: Metrics{Enabled: true, Listen: "[::1]:9000", PerMember: true},
+		Health:  Health{Enabled: false, Interval: Duration{2 * time.Second}, Expire: 5},
 		Neighbors: []Neighbor{
 			{URI: "udp4://192.0.2.10:6363", Prefixes: []string{}},
 			{URI: "tcp6://[2001:db8::10]:6363", Prefixes: []string{"/", "/ndn/edu/ucla/files"}},

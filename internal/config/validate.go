@@ -58,6 +58,7 @@ func (c Config) problems() []*Error {
 	c.checkForwarder(&ch)
 	c.checkFaces(&ch)
 	c.checkMetrics(&ch)
+	c.checkHealth(&ch)
 	groups := c.checkGroups(&ch)
 	c.checkStrategies(&ch, groups)
 	c.checkNeighbors(&ch)

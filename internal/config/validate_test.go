@@ -178,6 +178,8 @@ func TestValidateTCPAndWebSocket(t *testing.T) {
 		{"websocket listen host name", func(c *Config) { c.Faces.WebSocket.Listen = "example.com:443" }, "faces.websocket.listen", "literal IP address"},
 		{"websocket listen empty", func(c *Config) { c.Faces.WebSocket.Listen = "" }, "faces.websocket.listen", "empty address"},
 		{"websocket tls both", func(c *Config) { c.Faces.WebSocket.TLSCert, c.Faces.WebSocket.TLSKey = "/c.pem", "/k.pem" }, "", ""},
+		{"health interval too short", func(c *Config) { c.Health.Interval = Duration{time.Millisecond} }, "health.interval", "out of range"},
+		{"health expire 1", func(c *Config) { c.Health.Expire = 1 }, "health.expire", "out of range 2..100"},
 		{"metrics listen host name", func(c *Config) { c.Metrics.Listen = "localhost:9363" }, "metrics.listen", "literal IP address"},
 		{"metrics listen empty while enabled", func(c *Config) { c.Metrics.Listen = "" }, "metrics.listen", "metrics.enabled is true"},
 		{"metrics listen multicast", func(c *Config) { c.Metrics.Listen = "224.0.0.1:9363" }, "metrics.listen", "multicast"},

@@ -66,6 +66,7 @@ type node struct {
 	mu     sync.Mutex
 	log    strings.Builder
 	exited chan struct{}
+	stops  sync.Once // stop runs once: a test may stop a node before its cleanup does
 }
 
 // startNode runs ndnsvs-node with the given TOML (the unix socket path is
@@ -152,7 +153,11 @@ func (n *node) alive() bool {
 	}
 }
 
-func (n *node) stop() {
+// stop interrupts the node and checks that it exits 0 within 15 s. Safe to
+// call more than once (a test's own call, then its cleanup).
+func (n *node) stop() { n.stops.Do(n.stopOnce) }
+
+func (n *node) stopOnce() {
 	if n.cmd.Process == nil {
 		return
 	}

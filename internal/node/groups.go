@@ -112,6 +112,11 @@ func (n *Node) startGroup(prefix string, cache bool) error {
 		return err
 	})
 	n.syncs = append(n.syncs, groupMember{prefix: prefix, sync: s})
+	if n.cfg.Health.Enabled {
+		if err := n.startHealth(prefix, group, lg); err != nil {
+			return err
+		}
+	}
 	if cache {
 		lg.Info("joined sync group", "member", name, "boot", s.Boot(), "cache", path)
 	} else {
