@@ -28,13 +28,11 @@ import (
 // segmented by std/object), which is our shared layer with Data.Prefix
 // /<g>. Our member joins its sync group; the SvsALO learns and fetches our
 // publications (1 byte to 100 KiB) intact, in order, under the names it
-// computes itself; and the SvsALO's publications, fetched by our segment
-// reader under our shared-layer names, are intact.
-//
-// Our member does not learn the SvsALO's sequence numbers by sync: SvsALO
-// names its State Vector Data /<g>/<node>/t=<boot>/32=svs/v=<µs>, which
-// svs/wire refuses (it wants /<sync group>/v=<n>; docs/interop.md), so
-// that direction is checked by fetching directly.
+// computes itself; and our member learns the SvsALO's by sync (its State
+// Vector Data is named /<g>/<node>/t=<boot>/32=svs/v=<µs>, which svs/wire
+// accepts for a group ending in 32=svs), fetches them and delivers them
+// intact, in order; our segment reader gets them under our shared-layer
+// names too.
 func TestInteropNdndSvsALOData(t *testing.T) {
 	g := testGroup(t)
 	syncGroup := g.Clone().Append(enc.NewKeywordComponent("svs"))
@@ -94,6 +92,15 @@ func TestInteropNdndSvsALOData(t *testing.T) {
 	waitUntil(t, changed, 30*time.Second, func() bool { return aloCount() == len(sizes) }, func() string {
 		return fmt.Sprintf("SvsALO got %d of ours; %+v", aloCount(), ours.s.DataStats())
 	})
+	aloKey := keyOf(aloName, alo.BootTime())
+	waitUntil(t, changed, 30*time.Second, func() bool { return len(ours.received(aloKey)) == len(sizes) }, func() string {
+		return fmt.Sprintf("we got %d of SvsALO's; %+v", len(ours.received(aloKey)), ours.s.DataStats())
+	})
+	for i, msg := range ours.received(aloKey) {
+		if msg.Seq != uint64(i+1) || sha256.Sum256(msg.Payload) != aloSums[i] {
+			t.Errorf("SvsALO's publication %d delivered as seq %d, %d bytes: payload or order differs", i+1, msg.Seq, len(msg.Payload))
+		}
+	}
 	e2, _ := newEngine(t)
 	for i := range sizes {
 		base := ours.s.data.names.shared(aloName, alo.BootTime(), uint64(i+1))

@@ -337,7 +337,7 @@ func TestDecodeSyncInterestRejects(t *testing.T) {
 		{"Data named /<other>/v=3", rawInterest(goodName, stdMiddle, syncParams(rawData(nv(t, "/ndn/other/v=3"), nil, tv1)), nil), []error{ErrWrongName}},
 		{"Data named /<group>", rawInterest(goodName, stdMiddle, syncParams(rawData(nv(t, "/ndn/svs"), nil, tv1)), nil), []error{ErrWrongName}},
 		{"Data named /<group>/seq=3", rawInterest(goodName, stdMiddle, syncParams(rawData(nv(t, "/ndn/svs/seq=3"), nil, tv1)), nil), []error{ErrWrongName}},
-		{"Data named per node (SvsALO)", rawInterest(goodName, stdMiddle, syncParams(rawData(nv(t, "/ndn/svs/node/a/t=1/32=svs/v=3"), nil, tv1)), nil), []error{ErrWrongName}},
+		{"Data named per node (SvsALO) for a group without 32=svs", rawInterest(goodName, stdMiddle, syncParams(rawData(nv(t, "/ndn/svs/node/a/t=1/32=svs/v=3"), nil, tv1)), nil), []error{ErrWrongName}},
 		{"Data ContentType KEY", rawInterest(goodName, stdMiddle, syncParams(rawData(goodName, tlv(typeMetaInfo, tlv(typeContentType, []byte{2})), tv1)), nil), []error{ErrMalformed}},
 		{"Data without Content", rawInterest(goodName, stdMiddle, syncParams(tlv(typeData, tlv(typeName, goodName), []byte{0x16, 3, 0x1b, 1, 0, 0x17, 0})), nil), []error{ErrMalformed}},
 		{"Data without SignatureValue", rawInterest(goodName, stdMiddle, syncParams(tlv(typeData, tlv(typeName, goodName), tlv(typeContent, tv1), []byte{0x16, 3, 0x1b, 1, 0})), nil), []error{ErrMalformed}},
@@ -694,5 +694,43 @@ func TestParseSyncInterestInto(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _, _ = c.ParseSyncInterestInto(b, reused) }); n > 1 {
 		t.Errorf("%v allocations per decode into a reused vector, want 1 (the names)", n)
+	}
+}
+
+// An ndnd SvsALO member names its State Vector Data after its own data
+// prefix, /<prefix>/<node>/t=<boot>/32=svs/v=<µs>, while its Sync
+// Interests are /<prefix>/32=svs/v=3/...: a codec for that group accepts
+// the form, and only it.
+func TestDecodeSyncInterestAcceptsSvsALODataNames(t *testing.T) {
+	tv1 := tv(t, "TV1")
+	goodName := nv(t, "/ndn/chat/32=svs/v=3")
+	c := newCodec(t, "/ndn/chat/32=svs", nil, Options{})
+	for _, tc := range []struct {
+		data string
+		ok   bool
+	}{
+		{"/ndn/chat/32=svs/v=3", true},
+		{"/ndn/chat/alice/t=1795000000/32=svs/v=1795000000123456", true},
+		{"/ndn/chat/org/alice/t=1795000000/32=svs/v=1", true},
+		{"/ndn/chat/t=1795000000/32=svs/v=1", false},        // no node name
+		{"/ndn/chat/alice/t=1795000000/32=svs", false},      // no version
+		{"/ndn/chat/alice/1795000000/32=svs/v=1", false},    // a generic component for t=
+		{"/ndn/chat/alice/t=1795000000/32=sync/v=1", false}, // another keyword
+		{"/ndn/other/alice/t=1795000000/32=svs/v=1", false}, // another prefix
+	} {
+		in := rawInterest(goodName, stdMiddle, syncParams(rawData(nv(t, tc.data), nil, tv1)), nil)
+		_, err := c.ParseSyncInterest(in)
+		if tc.ok != (err == nil) {
+			t.Errorf("Data named %s: err = %v, want accepted %v", tc.data, err, tc.ok)
+		}
+		if !tc.ok && !errors.Is(err, ErrWrongName) {
+			t.Errorf("Data named %s: err = %v, want ErrWrongName", tc.data, err)
+		}
+	}
+	// A group without 32=svs still refuses the per-node form.
+	plain := newCodec(t, "/ndn/chat", nil, Options{})
+	in := rawInterest(nv(t, "/ndn/chat/v=3"), stdMiddle, syncParams(rawData(nv(t, "/ndn/chat/alice/t=1/32=svs/v=1"), nil, tv1)), nil)
+	if _, err := plain.ParseSyncInterest(in); !errors.Is(err, ErrWrongName) {
+		t.Errorf("group /ndn/chat: err = %v, want ErrWrongName", err)
 	}
 }

@@ -352,9 +352,15 @@ func (c *Codec) parseSyncData(b []byte, i, end int, dst *core.Vector) (SyncData,
 // checkDataName checks that b[ns:ne] is /<group>/v=<version> and returns
 // the version. [Spec §3] The name is /<group-prefix>/v=3; ndnd v1.5.2 and
 // v1.5.3 put a Unix time in microseconds there instead, so any version is
-// accepted (NDNts accepts only v=3; we send only v=3).
+// accepted (NDNts accepts only v=3; we send only v=3). A group whose last
+// component is 32=svs is also an ndnd SvsALO's sync group, whose members
+// name their State Vector Data /<prefix>/<node>/t=<boot>/32=svs/v=<µs>
+// (SvsALO's data prefix, then 32=svs): that form is accepted too.
 func (c *Codec) checkDataName(b []byte, ns, ne int) (uint64, error) {
 	if !bytes.HasPrefix(b[ns:ne], c.groupValue) {
+		if ver, ok := c.aloDataName(b, ns, ne); ok {
+			return ver, nil
+		}
 		return 0, fmt.Errorf("%w: State Vector Data name is not under the group %s", ErrWrongName, c.group)
 	}
 	i := ns + len(c.groupValue)
@@ -433,4 +439,45 @@ func readSignatureInfo(b []byte, i, end int) (ndn.SigType, error) {
 		return 0, inElement("SignatureInfo", i, malformedf("no SignatureType"))
 	}
 	return ndn.SigType(st), nil
+}
+
+// keywordSVS is the name component 32=svs (a KeywordNameComponent, type 32)
+// that ends an ndnd SvsALO's sync group.
+var keywordSVS = []byte{32, 3, 's', 'v', 's'}
+
+// aloDataName reports whether b[ns:ne] is an SvsALO member's State Vector
+// Data name for this group, /<prefix>/<node...>/t=<boot>/32=svs/v=<n> where
+// the group is /<prefix>/32=svs, and returns its version.
+func (c *Codec) aloDataName(b []byte, ns, ne int) (uint64, bool) {
+	prefix, ok := bytes.CutSuffix(c.groupValue, keywordSVS)
+	if !ok || !bytes.HasPrefix(b[ns:ne], prefix) {
+		return 0, false
+	}
+	// The components after the prefix: at least a node name component,
+	// t=<boot>, 32=svs and v=<n>, the last three in that order.
+	var starts []int
+	for i := ns + len(prefix); i < ne; {
+		typ, _, ve, err := element(b, i, ne)
+		if err != nil || typ == 0 {
+			return 0, false
+		}
+		starts = append(starts, i)
+		i = ve
+	}
+	k := len(starts)
+	if k < 4 {
+		return 0, false
+	}
+	typ, vs, ve, _ := element(b, starts[k-1], ne)
+	ver, ok := readNonNeg(b[vs:ve])
+	if typ != typeVersionComponent || !ok {
+		return 0, false
+	}
+	if !bytes.Equal(b[starts[k-2]:starts[k-1]], keywordSVS) {
+		return 0, false
+	}
+	if typ, _, _, _ := element(b, starts[k-3], ne); typ != typeTimestampComp {
+		return 0, false
+	}
+	return ver, true
 }
