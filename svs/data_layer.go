@@ -45,6 +45,7 @@ type dataLayer struct {
 	outbox  []deliverItem          // released in this event, for flush
 	wanted  map[core.Key]uint64    // highest number handed to the Fetcher
 	skip    map[core.Key]run       // a run of numbers the producer holds none of
+	news    newsStamp              // the vector that brought the updates (observer_data.go)
 
 	announced atomic.Uint64 // highest own seq announced (read by the server)
 
@@ -80,6 +81,7 @@ type dataCounters struct {
 	missed, delivered, subDropped                atomic.Uint64
 	served, serveDropped, storeErrors            atomic.Uint64
 	heldWants                                    atomic.Uint64
+	deliveredUntimed, deliveredNegative          atomic.Uint64
 }
 
 // DataStats are the publication layer's counters.
@@ -107,6 +109,10 @@ type DataStats struct {
 	// fetch scheduler because the delivery queue was full (a slow
 	// OnMessage).
 	HeldBack uint64
+	// DeliveredUntimed counts delivered Messages whose delivery latency
+	// could not be measured (Observer.DeliveryLatency), DeliveredNegative
+	// those whose latency was negative (clock offset).
+	DeliveredUntimed, DeliveredNegative uint64
 	// Fetcher are the scheduler's counters and gauges (outstanding,
 	// retries, give-ups, ...).
 	Fetcher core.FetchStats
@@ -133,6 +139,9 @@ func (s *Sync) DataStats() DataStats {
 		ServeDropped:  d.ctr.serveDropped.Load(),
 		StoreErrors:   d.ctr.storeErrors.Load(),
 		HeldBack:      d.ctr.heldWants.Load(),
+
+		DeliveredUntimed:  d.ctr.deliveredUntimed.Load(),
+		DeliveredNegative: d.ctr.deliveredNegative.Load(),
 	}
 	if p := d.fstats.Load(); p != nil {
 		st.Fetcher = *p
@@ -220,7 +229,7 @@ func prepareData(cfg *Config, seed func() uint64) (*dataLayer, error) {
 	d.dirty = map[core.Key]struct{}{}
 	d.wanted = map[core.Key]uint64{}
 	d.skip = map[core.Key]run{}
-	d.progress = &progress{delivered: map[core.Key]uint64{}}
+	d.progress = &progress{delivered: map[core.Key]*owed{}}
 	d.stop = make(chan struct{})
 	return d, nil
 }
@@ -265,6 +274,7 @@ func (s *Sync) buildData() {
 		cfg: &d.cfg, names: &d.names, validator: d.validator, send: s.dataSend(),
 		nonces:  rand.New(rand.NewPCG(s.nonces.Uint64(), s.nonces.Uint64())),
 		results: func(r fetchResult) { d.results.put(r); d.notify() },
+		fetched: s.observer.FetchDuration,
 		in:      newMailbox[workerEvent](),
 		jobs:    map[string]*fetchJob{},
 	}
@@ -296,9 +306,20 @@ func (s *Sync) workerTimer() <-chan time.Time {
 // goroutines, answers what Run still holds, and closes the subscriptions.
 func (s *Sync) runData(ctx context.Context) (func(), error) {
 	d := s.data
+	pstop := make(chan struct{})
+	var pdone sync.WaitGroup
 	stop := func() {
+		// The delivery and the server end first, so that the persister's
+		// last save counts every delivery made; then the persister
+		// writes what it was handed, the vector, and the release of the
+		// reservation (cleanStop), within finalSaveBound.
 		close(d.stop)
 		d.wg.Wait()
+		s.cleanStop()
+		close(pstop)
+		if !waitBounded(&pdone, finalSaveBound) {
+			s.log.Warn("svs: storage writes at stop still running", "after", finalSaveBound)
+		}
 		d.ftimer.Stop()
 		s.failPending()
 		for _, sub := range d.subs.snapshot() {
@@ -316,7 +337,9 @@ func (s *Sync) runData(ctx context.Context) (func(), error) {
 			d.server.holeLow, d.server.holeHigh = h+1, d.resumeSeq
 		}
 	}
-	for _, run := range []func(<-chan struct{}){d.persist.run, d.deliv.run, d.server.run} {
+	pdone.Add(1)
+	go func() { defer pdone.Done(); d.persist.run(pstop) }()
+	for _, run := range []func(<-chan struct{}){d.deliv.run, d.server.run} {
 		d.wg.Add(1)
 		go func() { defer d.wg.Done(); run(d.stop) }()
 	}
@@ -485,6 +508,8 @@ func (s *Sync) onFetchTimer() {
 func (s *Sync) dataUpdates(ups []core.Update) {
 	d := s.data
 	now := s.now()
+	news := d.news
+	d.news = newsStamp{}
 	for _, u := range ups {
 		if u.Node == s.self {
 			continue // our own earlier incarnation: we hold it already
@@ -495,8 +520,16 @@ func (s *Sync) dataUpdates(ups []core.Update) {
 			w = &prodWant{handed: u.Low - 1}
 			d.wants[k] = w
 		}
+		if news.timed {
+			w.stamps.add(max(u.Low, w.known+1), u.High, news.ms)
+		}
 		w.known = max(w.known, u.High)
 		d.dirty[k] = struct{}{}
+		if w.handed < w.known {
+			// Owed from now, even if pump holds the numbers back: the
+			// vector that holds them is saved lowered (progress).
+			d.progress.owe(k, w.handed+1, w.known)
+		}
 	}
 	s.pump(now)
 	s.flush()
@@ -511,6 +544,8 @@ type prodWant struct {
 	// rest is handed at once, for the Fetcher's stall rule to end it in
 	// one report (a peer announcing 10^12 costs a counter).
 	free bool
+	// stamps: when the numbers not yet released were announced.
+	stamps announceStamps
 }
 
 // pump hands each dirty producer's known numbers to the Fetcher, at most
@@ -567,7 +602,7 @@ func (s *Sync) pump(now time.Duration) {
 
 func (s *Sync) want(now time.Duration, k core.Key, low, high uint64) {
 	d := s.data
-	d.progress.owe(k, low)
+	d.progress.owe(k, low, high)
 	d.wanted[k] = max(d.wanted[k], high)
 	d.order.Want(k.Node, k.Boot, low, high)
 	if sk, ok := d.skip[k]; ok && sk.from <= high && low <= sk.through {
@@ -689,6 +724,9 @@ func (s *Sync) release(rel []core.Release[*Message]) {
 				why = "unavailable"
 			}
 			d.ctr.missed.Add(it.Gap.Count())
+			if w := d.wants[k]; w != nil {
+				w.stamps.drop(it.Gap.High)
+			}
 			if n := len(d.outbox); n > 0 {
 				// One report for adjacent gaps of one reason (a run
 				// released in parts within one event).
@@ -704,6 +742,7 @@ func (s *Sync) release(rel []core.Release[*Message]) {
 			continue
 		}
 		d.ctr.delivered.Add(1)
+		s.observeDelivered(k, it.Seq)
 		for _, sub := range d.subs.snapshot() {
 			if sub.opts.InOrder {
 				sub.offer(*it.Value)

@@ -33,6 +33,13 @@ type persister struct {
 	in       *mailbox[persistOp]
 	reserved func(reserveResult) // to Run
 
+	// release is set by Run, after its loop ended and before done is
+	// closed: the reservation to release as the last write.
+	release struct {
+		boot, seq uint64
+		ok        bool
+	}
+
 	mu     sync.Mutex
 	vector *core.Vector // latest to save, nil if saved
 	dirty  bool         // progress moved since the last save
@@ -66,6 +73,20 @@ func (p *persister) moved() {
 	p.mu.Unlock()
 }
 
+// finalSaveBound bounds how long Run's return waits for the persister's
+// last writes (what was handed to it, the final vector, the release of
+// the reservation): a few commits, milliseconds on a healthy disk. Past
+// it Run returns anyway; the writes still finish before a Storage Close
+// returns (Close lets writes in progress finish), or fail with
+// ErrStorageClosed if they had not begun: at least once delivery then
+// fetches again what the saved vector does not cover.
+const finalSaveBound = 5 * time.Second
+
+// run does the writes until done is closed, and then the last ones: what
+// was handed over before (fetched publications, a reservation), the
+// vector with every delivery made (the delivery goroutine has ended by
+// then: runData's stop), and last, if release is set, the release of the
+// reservation above what was published (Storage.Release).
 func (p *persister) run(done <-chan struct{}) {
 	prune := time.NewTicker(pruneEvery)
 	defer prune.Stop()
@@ -75,15 +96,27 @@ func (p *persister) run(done <-chan struct{}) {
 	for {
 		select {
 		case <-done:
-			// What Run handed over before it stopped is written still.
 			p.apply(p.in.take())
+			p.mu.Lock()
+			if p.dirty && p.vector == nil && last != nil {
+				p.vector = last
+			}
+			p.mu.Unlock()
 			p.flush(last)
+			if r := p.release; r.ok {
+				if err := p.store.Release(r.boot, r.seq); err != nil {
+					p.fail("release reservation", err)
+				}
+			}
 			return
 		case <-prune.C:
 			if err := p.store.Prune(); err != nil {
 				p.fail("prune", err)
 			}
 		case <-refresh.C:
+			// Fetched publications waiting are stored before a vector
+			// that may count them as delivered is saved.
+			p.apply(p.in.take())
 			p.mu.Lock()
 			if p.dirty && p.vector == nil && last != nil {
 				p.vector = last
@@ -147,51 +180,93 @@ func (p *persister) fail(what string, err error) {
 // the application (or reported missed). The vector saved is lowered to it,
 // so that a member restarted after a crash learns again, and fetches
 // again, what its application had not yet received: at least once.
+//
+// A producer is tracked from the moment its numbers are known (dataUpdates,
+// before the vector that holds them is handed to the persister) until
+// every number owed is delivered: not until a saved vector is caught up,
+// since the vector being saved may be older than what Run owes by then.
 type progress struct {
 	mu        sync.Mutex
-	delivered map[core.Key]uint64
+	delivered map[core.Key]*owed
 }
 
-// owe records that (k) is owed from low on, unless already tracked.
-func (p *progress) owe(k core.Key, low uint64) {
+type owed struct{ delivered, high uint64 }
+
+// owe records that k's numbers low..high are owed, and, unless k is
+// tracked, that everything below low was delivered.
+func (p *progress) owe(k core.Key, low, high uint64) {
 	p.mu.Lock()
-	if _, ok := p.delivered[k]; !ok {
-		p.delivered[k] = low - 1
+	o := p.delivered[k]
+	if o == nil {
+		o = &owed{delivered: low - 1}
+		p.delivered[k] = o
 	}
+	o.high = max(o.high, high)
 	p.mu.Unlock()
 }
 
 // advance records that k was delivered through seq.
 func (p *progress) advance(k core.Key, seq uint64) {
 	p.mu.Lock()
-	if d, ok := p.delivered[k]; !ok || seq > d {
-		p.delivered[k] = seq
+	if o := p.delivered[k]; o != nil {
+		o.delivered = max(o.delivered, seq)
 	}
 	p.mu.Unlock()
 }
 
 // lower returns v with every tracked pair lowered to what was delivered;
-// v itself when nothing is owed. Pairs whose delivery caught up are
+// v itself when nothing is owed. Pairs with everything owed delivered are
 // dropped from tracking.
 func (p *progress) lower(v *core.Vector) *core.Vector {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out *core.Vector
-	for k, d := range p.delivered {
-		seq := v.Get(k.Node, k.Boot)
-		if seq == 0 || d >= seq {
-			// Pruned from the vector, or caught up: nothing owed now
-			// (owe starts again from the next Want).
+	for k, o := range p.delivered {
+		if o.delivered >= o.high {
 			delete(p.delivered, k)
 			continue
+		}
+		seq := v.Get(k.Node, k.Boot)
+		if seq == 0 || o.delivered >= seq {
+			continue // pruned from the vector, or this vector is caught up
 		}
 		if out == nil {
 			out = v.Clone()
 		}
-		out.Set(k.Node, k.Boot, d)
+		out.Set(k.Node, k.Boot, o.delivered)
 	}
 	if out == nil {
 		return v
 	}
 	return out
+}
+
+// cleanStop runs on Run once its loop ended, before the persister's last
+// writes: it sets the last one, the release of the reservation above the
+// highest own number announced (or learned from the group), so that a
+// restart on the same store resumes right after it instead of above the
+// reservation (docs/storage.md, "Reservation"). A member that never got to
+// hand out numbers (stopped while waiting for its boot) releases nothing.
+func (s *Sync) cleanStop() {
+	d := s.data
+	if d.next == 0 {
+		return
+	}
+	d.persist.release.boot = d.boot
+	d.persist.release.seq = max(d.announced.Load(), s.eng.Seq())
+	d.persist.release.ok = true
+}
+
+// waitBounded waits for wg, at most bound; it reports whether wg was done.
+func waitBounded(wg *sync.WaitGroup, bound time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }

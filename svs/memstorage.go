@@ -114,6 +114,24 @@ func (m *MemoryStorage) Reserve(boot, seq uint64) error {
 	return nil
 }
 
+// Release implements Storage.
+func (m *MemoryStorage) Release(boot, seq uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrStorageClosed
+	}
+	st := &m.d.state
+	if boot != st.Boot || seq >= st.Reserved {
+		return nil
+	}
+	if seqs := m.d.own.series[seriesKey{boot: boot}]; len(seqs) > 0 {
+		seq = max(seq, seqs[len(seqs)-1]) // sorted: the highest stored
+	}
+	st.Reserved = min(st.Reserved, seq)
+	return nil
+}
+
 // SaveVector implements Storage.
 func (m *MemoryStorage) SaveVector(v []byte) error {
 	m.mu.Lock()

@@ -20,7 +20,7 @@ import (
 //
 // # Durability
 //
-// Every write (Reserve, PutOwn, PutFetched, SaveVector, Prune) is durable
+// Every write (Reserve, Release, PutOwn, PutFetched, SaveVector, Prune) is durable
 // when it returns nil: a crash of the process (SIGKILL) or of the machine
 // afterwards loses none of it. A write that returns an error changed
 // nothing (a batch is applied in whole or not at all), and nothing
@@ -72,6 +72,18 @@ type Storage interface {
 	// larger boot starts a new incarnation. Reserving what is already
 	// reserved is a no-op.
 	Reserve(boot, seq uint64) error
+
+	// Release lowers the reservation of incarnation boot to seq, or to
+	// the highest own publication of boot stored, whichever is higher: a
+	// member that stops cleanly says that no number above what it
+	// announced was handed out, so that a restart on the same store
+	// continues right after it, with no gap (docs/storage.md,
+	// "Reservation"). Checking the stored publications and lowering the
+	// mark are one step, so that a PutOwn racing with it is either
+	// covered by what stays reserved or refused (ErrNotReserved). If boot
+	// is not State.Boot, or seq is not below State.Reserved, nothing
+	// changes. The next Reserve goes on from the lowered mark.
+	Release(boot, seq uint64) error
 
 	// PutOwn stores publications of this member, keyed by (Boot, Seq);
 	// Node is ignored. Each must be covered by the reservation ((Boot,

@@ -19,6 +19,7 @@ const (
 	reqFetched
 	reqVector
 	reqPrune
+	reqRelease
 )
 
 // request is one write waiting for the committer.
@@ -224,6 +225,8 @@ func (t *txState) apply(r *request) (refused, err error) {
 			return err, nil
 		}
 		t.boot, t.reserved = r.boot, r.seq
+	case reqRelease:
+		t.release(r.boot, r.seq)
 	case reqVector:
 		return nil, t.meta.Put(keyVector, r.vec)
 	case reqOwn:
@@ -232,6 +235,29 @@ func (t *txState) apply(r *request) (refused, err error) {
 		return t.putFetched(r.pubs)
 	}
 	return nil, nil
+}
+
+// release lowers the reservation of boot to seq or to the highest own
+// publication of boot stored, whichever is higher (svs.Storage.Release).
+func (t *txState) release(boot, seq uint64) {
+	if boot != t.boot || seq >= t.reserved {
+		return
+	}
+	// The last own key at or below (boot, reserved): own keys sort by
+	// boot, then seq.
+	c := t.own.Cursor()
+	top := ownKey(boot, t.reserved)
+	k, _ := c.Seek(top)
+	switch {
+	case k == nil:
+		k, _ = c.Last()
+	case !bytes.Equal(k, top):
+		k, _ = c.Prev()
+	}
+	if len(k) == 16 && binary.BigEndian.Uint64(k) == boot {
+		seq = max(seq, binary.BigEndian.Uint64(k[8:]))
+	}
+	t.reserved = min(t.reserved, seq)
 }
 
 func (t *txState) putOwn(pubs []svs.Publication) (refused, err error) {

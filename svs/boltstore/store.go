@@ -489,6 +489,11 @@ func (s *Store) Reserve(boot, seq uint64) error {
 	return s.write(&request{kind: reqReserve, boot: boot, seq: seq})
 }
 
+// Release implements svs.Storage.
+func (s *Store) Release(boot, seq uint64) error {
+	return s.write(&request{kind: reqRelease, boot: boot, seq: seq})
+}
+
 // PutOwn implements svs.Storage.
 func (s *Store) PutOwn(pubs ...svs.Publication) error {
 	for _, p := range pubs {
