@@ -41,7 +41,8 @@ type fetchWorker struct {
 	validator wire.Validator
 	send      func(name enc.Name, intr *ndn.EncodedInterest) error // bare face or engine
 	nonces    *rand.Rand
-	results   func(fetchResult) // to Run's data events
+	results   func(fetchResult)   // to Run's data events
+	fetched   func(time.Duration) // Observer.FetchDuration, or nil
 
 	in   *mailbox[workerEvent]
 	jobs map[string]*fetchJob // by base name (TlvStr)
@@ -72,6 +73,7 @@ type fetchJob struct {
 	segs     [][]byte // raw packets, as stored
 	contents [][]byte
 	out      map[uint64]*segAsk
+	start    time.Time // for Observer.FetchDuration
 }
 
 type segAsk struct {
@@ -138,7 +140,7 @@ func (w *fetchWorker) begin(f core.Fetch) {
 		old.f = f
 		return
 	}
-	j := &fetchJob{f: f, node: node, base: base, key: key, last: -1, out: map[uint64]*segAsk{}}
+	j := &fetchJob{f: f, node: node, base: base, key: key, last: -1, out: map[uint64]*segAsk{}, start: time.Now()}
 	w.jobs[key] = j
 	w.ask(j, 0, 0)
 }
@@ -220,6 +222,9 @@ func (w *fetchWorker) onData(raw []byte) {
 		payload := make([]byte, 0, size)
 		for _, c := range j.contents {
 			payload = append(payload, c...)
+		}
+		if w.fetched != nil {
+			w.fetched(time.Since(j.start))
 		}
 		w.finish(j, fetchResult{
 			pub:     Publication{Node: j.f.Node, Boot: j.f.Boot, Seq: j.f.Seq, Segments: j.segs},

@@ -75,6 +75,31 @@ type Observer struct {
 	// vector of another member brings the news, the latency is measured
 	// from that member's send, and is shorter than the true one.
 	SyncLatency func(latency time.Duration)
+
+	// FetchDuration is called, on a member with a publication layer
+	// (Config.Data), for every publication fetched whole: the time from
+	// the start of the attempt that completed it (its first segment
+	// Interest sent) to its last segment reassembled, on this machine's
+	// monotonic clock. A retry that finds its attempt still running
+	// continues it, so the time is from that attempt's start. Failed
+	// attempts are not timed (DataStats counts them).
+	FetchDuration func(d time.Duration)
+	// DeliveryLatency is called, on a member with a publication layer,
+	// for every publication released in order to the application (handed
+	// to the delivery goroutine for OnMessage, and to in-order
+	// subscriptions; a slow OnMessage adds its queue on top): the release
+	// time (this machine's wall clock) minus the SignatureTime of the
+	// State Vector Data that announced the publication to this member.
+	// Publication Data carry no SignatureTime (ndnd's MakeData writes
+	// none), so the announcement is the publication's time: the
+	// publisher signs it right after storing the publication. The same
+	// caveats as SyncLatency hold (clock offset, a later vector of another
+	// member when the publisher's was lost); in addition a publication
+	// whose announcement had no SignatureTime, or that a producer's many
+	// separate announcements left untracked (announceStamps), is counted
+	// in DataStats.DeliveredUntimed instead, and a negative latency is
+	// passed on and counted in DataStats.DeliveredNegative.
+	DeliveryLatency func(latency time.Duration)
 }
 
 // Status is a member's group state at one moment.
@@ -186,6 +211,11 @@ func (s *Sync) observeNews(pkt []byte, arrival time.Time, updates []core.Update)
 	}
 	s.ctr.news.Add(1)
 	ms, ok := signatureTime(pkt)
+	if s.data != nil {
+		// For the delivery latency of the publications it announced
+		// (dataUpdates, which carryOut runs next, takes it).
+		s.data.news = newsStamp{ms: ms, timed: ok}
+	}
 	if !ok {
 		s.ctr.newsUntimed.Add(1)
 		return
