@@ -159,11 +159,14 @@ func (p *persister) apply(ops []persistOp) {
 func (p *persister) flush(last *core.Vector) *core.Vector {
 	p.mu.Lock()
 	v := p.vector
-	p.vector, p.dirty = nil, false
-	p.mu.Unlock()
 	if v == nil {
+		// Nothing to save: progress made stays dirty for the next
+		// refresh or the last save.
+		p.mu.Unlock()
 		return last
 	}
+	p.vector, p.dirty = nil, false
+	p.mu.Unlock()
 	if err := p.store.SaveVector(wire.EncodeStateVector(p.progress.lower(v))); err != nil {
 		p.fail("save vector", err)
 	}
