@@ -23,6 +23,9 @@ const (
 	subsystemSync      = "sync"
 	subsystemForwarder = "forwarder"
 	subsystemFace      = "face"
+	// subsystemPublications: the publication layer of members that have
+	// one (group[i].cache).
+	subsystemPublications = "publications"
 )
 
 // SyncLatencyBuckets are the upper bounds (seconds) of the Sync latency
@@ -32,6 +35,22 @@ const (
 // default, lands in +Inf).
 var SyncLatencyBuckets = []float64{
 	0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10,
+}
+
+// FetchDurationBuckets are the upper bounds (seconds) of the publication
+// fetch duration histogram: from half a millisecond (a one-segment
+// publication from this machine) to 30 s (a publication of many segments
+// over a slow link; a segment asked again waits at least 600 ms).
+var FetchDurationBuckets = []float64{
+	0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30,
+}
+
+// DeliveryLatencyBuckets are the upper bounds (seconds) of the delivery
+// latency histogram: the Sync latency's range and fetch retries on top (a
+// retry waits at least 600 ms; the scheduler backs off up to seconds), to
+// 60 s.
+var DeliveryLatencyBuckets = []float64{
+	0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60,
 }
 
 // Group is what the collectors read of a node's member of one sync group.
@@ -71,7 +90,10 @@ type Registry struct {
 	reg     *prometheus.Registry
 	log     *slog.Logger
 	latency *prometheus.HistogramVec
+	fetch   *prometheus.HistogramVec
+	deliver *prometheus.HistogramVec
 	sync    *syncCollector
+	data    *dataCollector
 }
 
 // New returns a Registry with the forwarder (if opts.Forwarder is set),
@@ -87,14 +109,32 @@ func New(opts Options) (*Registry, error) {
 			Help:      "Time from the signing of a received Sync Interest that brought news (its SignatureTime) to its arrival, per group; only vectors that carry a SignatureTime, and not negative ones (see ndnsvs_sync_latency_untimed_total and ndnsvs_sync_latency_negative_total).",
 			Buckets:   SyncLatencyBuckets,
 		}, []string{"group"}),
+		fetch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace,
+			Subsystem: subsystemPublications,
+			Name:      "fetch_duration_seconds",
+			Help:      "Time from the start of the fetch attempt that completed a publication of another member to its last segment reassembled, per group.",
+			Buckets:   FetchDurationBuckets,
+		}, []string{"group"}),
+		deliver: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace,
+			Subsystem: subsystemPublications,
+			Name:      "delivery_latency_seconds",
+			Help:      "Time from the SignatureTime of the Sync Interest that announced a publication to its release in order to the application, per group; not untimed or negative ones (see ndnsvs_publications_delivery_latency_untimed_total and ndnsvs_publications_delivery_latency_negative_total).",
+			Buckets:   DeliveryLatencyBuckets,
+		}, []string{"group"}),
 		sync: &syncCollector{perMember: opts.PerMember, groups: map[string]Group{}},
+		data: &dataCollector{groups: map[string]DataGroup{}},
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	cs := []prometheus.Collector{
 		r.latency,
+		r.fetch,
+		r.deliver,
 		r.sync,
+		r.data,
 		newBuildInfo(),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -124,6 +164,39 @@ func (r *Registry) Observer(group string) svs.Observer {
 			h.Observe(d.Seconds())
 		}
 	}}
+}
+
+// DataObserver is Observer for the member of group with a publication
+// layer: it feeds the Sync latency histogram and the group's publication
+// fetch duration and delivery latency histograms, made here so that an
+// observation neither looks up a label nor allocates. Negative delivery
+// latencies are left out, as negative Sync latencies are (svs counts them
+// in DataStats.DeliveredNegative). Call it only for such members: the
+// histograms of the group exist from here on, empty until fed.
+func (r *Registry) DataObserver(group string) svs.Observer {
+	obs := r.Observer(group)
+	f := r.fetch.WithLabelValues(group)
+	d := r.deliver.WithLabelValues(group)
+	obs.FetchDuration = func(t time.Duration) {
+		if t >= 0 {
+			f.Observe(t.Seconds())
+		}
+	}
+	obs.DeliveryLatency = func(t time.Duration) {
+		if t >= 0 {
+			d.Observe(t.Seconds())
+		}
+	}
+	return obs
+}
+
+// AddDataGroup exports the publication layer of g, the member of the sync
+// group prefix, under the publications subsystem. A second AddDataGroup
+// for the same prefix replaces the first.
+func (r *Registry) AddDataGroup(prefix string, g DataGroup) {
+	r.data.mu.Lock()
+	r.data.groups[prefix] = g
+	r.data.mu.Unlock()
 }
 
 // AddGroup exports the member g of the sync group prefix. A second

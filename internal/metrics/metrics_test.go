@@ -411,7 +411,7 @@ func TestNamesAndBuildInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	subsystems := []string{"ndnsvs_sync_", "ndnsvs_forwarder_", "ndnsvs_face_"}
+	subsystems := []string{"ndnsvs_sync_", "ndnsvs_publications_", "ndnsvs_forwarder_", "ndnsvs_face_"}
 	var ours int
 	for _, mf := range mfs {
 		name := mf.GetName()
