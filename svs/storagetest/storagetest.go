@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 	}{
 		{"Empty", testEmpty},
 		{"ReservationNeverGoesDown", testReservation},
+		{"ReleaseLowersToStored", testRelease},
 		{"OwnNeedsReservation", testOwnNeedsReservation},
 		{"OwnDuplicates", testOwnDuplicates},
 		{"InvalidPublications", testInvalid},
@@ -257,6 +258,57 @@ func testReservation(t *testing.T, h *harness) {
 			t.Fatalf("step %d after reopen: State = (boot %d, reserved %d), want (%d, %d)", i, got.Boot, got.Reserved, st.wantBoot, st.wantRes)
 		}
 	}
+}
+
+// testRelease: Release lowers the reservation of the current boot to the
+// number given or the highest own publication of that boot stored,
+// whichever is higher; any other boot, or a number not below the mark,
+// changes nothing; a PutOwn above the lowered mark is refused; Reserve
+// goes on from it; every step survives a reopen.
+func testRelease(t *testing.T, h *harness) {
+	s := h.unbounded()
+	mustNil(t, "Reserve", s.Reserve(7, 100))
+	mustNil(t, "Reserve", s.Reserve(9, 1024))
+	mustNil(t, "PutOwn", s.PutOwn(pub("", 7, 50, 10), pub("", 9, 3, 10), pub("", 9, 6, 10)))
+	steps := []struct {
+		boot, seq uint64
+		wantRes   uint64
+	}{
+		{8, 2, 1024},    // not the current boot: nothing
+		{7, 2, 1024},    // an earlier boot: nothing (its own publications are not looked at)
+		{9, 2000, 1024}, // above the mark: nothing
+		{9, 4, 6},       // 6 is stored: the mark stays at it
+		{9, 6, 6},       // the mark itself: nothing
+		{9, 0, 6},
+	}
+	for i, st := range steps {
+		mustNil(t, fmt.Sprintf("step %d: Release(%d, %d)", i, st.boot, st.seq), s.Release(st.boot, st.seq))
+		for _, reopen := range []bool{false, true} {
+			if reopen {
+				s = h.unbounded()
+			}
+			got, err := s.State()
+			mustNil(t, "State", err)
+			if got.Boot != 9 || got.Reserved != st.wantRes {
+				t.Fatalf("step %d (reopened %v): State = (boot %d, reserved %d), want (9, %d)", i, reopen, got.Boot, got.Reserved, st.wantRes)
+			}
+		}
+	}
+	mustIs(t, "PutOwn above the released mark", s.PutOwn(pub("", 9, 7, 10)), svs.ErrNotReserved)
+	mustNil(t, "PutOwn at the mark again", s.PutOwn(pub("", 9, 6, 10)))
+	mustNil(t, "Reserve from the released mark", s.Reserve(9, 7))
+	mustNil(t, "PutOwn", s.PutOwn(pub("", 9, 7, 10)))
+
+	// With nothing stored of the boot, the mark goes down to the number.
+	mustNil(t, "Reserve", s.Reserve(10, 1024))
+	mustNil(t, "Release", s.Release(10, 4))
+	got, err := s.State()
+	mustNil(t, "State", err)
+	if got.Boot != 10 || got.Reserved != 4 {
+		t.Fatalf("State = (boot %d, reserved %d), want (10, 4)", got.Boot, got.Reserved)
+	}
+	mustNil(t, "Close", s.Close())
+	mustIs(t, "Release after Close", s.Release(10, 1), svs.ErrStorageClosed)
 }
 
 func testOwnNeedsReservation(t *testing.T, h *harness) {
