@@ -85,7 +85,7 @@ func (n *Node) startGroup(prefix string, cache bool) error {
 		MaxSyncInterestSize: n.cfg.Sync.MaxSyncInterestSize,
 		MaxMembers:          n.cfg.Sync.MaxMembers,
 		SupersededGrace:     n.cfg.Sync.SupersededGrace.Duration,
-		Observer:            n.groupObserver(prefix),
+		Observer:            n.groupObserver(prefix, cache),
 		OnUpdate: func(u svs.Update) {
 			if lg.Enabled(context.Background(), slog.LevelDebug) {
 				lg.Debug("update", "member", u.NodeName(), "boot", u.Boot, "low", u.Low, "high", u.High)

@@ -50,6 +50,9 @@ type nodeMetrics struct {
 	reg    *metrics.Registry // nil while metrics are off, or before groupObserver
 	regErr error             // why reg could not be made
 	addr   net.Addr          // the listener's address once listening
+	// data holds the groups whose member has a publication layer: only
+	// they get the publications series.
+	data map[string]bool
 }
 
 // registry returns the node's metrics registry, made on first use (the
@@ -71,13 +74,22 @@ func (n *Node) registry() *metrics.Registry {
 }
 
 // groupObserver is the svs.Observer of the node's member of group prefix:
-// it feeds the group's Sync latency histogram; with metrics off it
-// observes nothing.
-func (n *Node) groupObserver(prefix string) svs.Observer {
-	if r := n.registry(); r != nil {
-		return r.Observer(prefix)
+// it feeds the group's Sync latency histogram and, for a member with a
+// publication layer (withData: group[i].cache), its fetch duration and
+// delivery latency histograms; with metrics off it observes nothing.
+func (n *Node) groupObserver(prefix string, withData bool) svs.Observer {
+	r := n.registry()
+	switch {
+	case r == nil:
+		return svs.Observer{}
+	case withData:
+		if n.met.data == nil {
+			n.met.data = map[string]bool{}
+		}
+		n.met.data[prefix] = true
+		return r.DataObserver(prefix)
 	}
-	return svs.Observer{}
+	return r.Observer(prefix)
 }
 
 // MetricsAddr is the address the metrics listener listens on (with port 0
@@ -101,6 +113,9 @@ func (n *Node) startMetrics() error {
 	copy(groups, n.syncs)
 	for _, g := range groups {
 		reg.AddGroup(g.prefix, g.sync)
+		if n.met.data[g.prefix] {
+			reg.AddDataGroup(g.prefix, g.sync)
+		}
 	}
 	addr := n.cfg.Metrics.Listen
 	ln, err := net.Listen("tcp", addr)

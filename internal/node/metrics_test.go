@@ -159,6 +159,10 @@ func series(body, prefix string) float64 {
 
 func childServe(t *testing.T) {
 	c := testNodeConfig(t, "127.0.0.1:0")
+	// A second group whose member has a publication layer: only it has
+	// the publications series.
+	cached := "/test/metrics-cached"
+	c.Groups = append(c.Groups, config.Group{Prefix: cached, Cache: true})
 	var logs bytes.Buffer
 	n, err := New(c, slog.New(slog.NewTextHandler(&logs, nil)), io.Discard)
 	if err != nil {
@@ -185,11 +189,11 @@ func childServe(t *testing.T) {
 
 	// The member announces itself once its face is open: Run does that
 	// after Ready, and nothing signals it outside the member's counters.
-	s := n.Syncs()[group]
+	s, sc := n.Syncs()[group], n.Syncs()[cached]
 	deadline := time.Now().Add(10 * time.Second)
-	for s.Stats().SentBy[svs.SentAnnounce] == 0 {
+	for s.Stats().SentBy[svs.SentAnnounce] == 0 || sc.Stats().SentBy[svs.SentAnnounce] == 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("the group member did not announce itself")
+			t.Fatal("the group members did not announce themselves")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -200,6 +204,9 @@ func childServe(t *testing.T) {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
 	if _, err := s.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.PublishData(ctx, []byte("payload")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -220,6 +227,9 @@ func childServe(t *testing.T) {
 		{`ndnsvs_sync_phase{` + g + `,phase="steady"}`, 1},
 		{`ndnsvs_forwarder_interests_total{direction="in"}`, 2},
 		{`ndnsvs_forwarder_pit_entries`, 0},
+		{`ndnsvs_publications_published_total{group="` + cached + `"}`, 1},
+		{`ndnsvs_publications_fetch_failures_total{group="` + cached + `",reason="no_answer"}`, 0},
+		{`ndnsvs_publications_fetches_outstanding{group="` + cached + `"}`, 0},
 		{`go_goroutines`, 1},
 		{`process_open_fds`, 1},
 	} {
@@ -229,6 +239,14 @@ func childServe(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^ndnsvs_build_info\{goversion="go[^"]+",revision="[^"]*",version="[^"]+"\} 1$`).MatchString(body) {
 		t.Errorf("no ndnsvs_build_info:\n%s", grepLines(body, "ndnsvs_build_info"))
+	}
+	if l := grepLines(body, `ndnsvs_publications_`); strings.Contains(l, g) {
+		t.Errorf("publications series for %s, whose member has no publication layer:\n%s", group, l)
+	}
+	for _, h := range []string{"ndnsvs_publications_fetch_duration_seconds_count", "ndnsvs_publications_delivery_latency_seconds_count"} {
+		if v := series(body, h+`{group="`+cached+`"}`); v != 0 {
+			t.Errorf("%s of %s = %v, want an empty histogram", h, cached, v)
+		}
 	}
 	member := fmt.Sprintf(`ndnsvs_sync_member_seq{boot="%d",%s,member="/test/metrics"} 1`, s.Boot(), g)
 	if !strings.Contains(body, member+"\n") {
