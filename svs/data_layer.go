@@ -699,6 +699,9 @@ func (s *Sync) fetchDone(now time.Duration, r fetchResult) {
 		g := core.GiveUp{Node: r.f.Node, Boot: r.f.Boot, Low: low, High: high, Attempts: r.f.Attempt}
 		s.release(d.order.GaveUp(g))
 		s.fetchReady(d.fetcher.Succeeded(now, r.f))
+		for _, f := range d.worker.drop(k, d.skip[k]) {
+			s.fetchReady(d.fetcher.Succeeded(now, f))
+		}
 	default:
 		d.ctr.fetchFailures.Add(1)
 		if r.kind == core.FetchInvalid {

@@ -285,3 +285,20 @@ func (w *fetchWorker) finish(j *fetchJob, r fetchResult) {
 	r.f, r.node = j.f, j.node
 	w.results(r)
 }
+
+// drop ends, with no result, the attempts in progress for k's numbers in
+// r (a run its producer said it holds none of) and returns them, so that
+// Run counts them done at once: an Interest of the run that got no answer
+// would otherwise hold a place of the producer's Window until it timed
+// out, and what follows the run would wait for it. A late Data for them
+// is ignored (no job).
+func (w *fetchWorker) drop(k core.Key, r run) []core.Fetch {
+	var out []core.Fetch
+	for key, j := range w.jobs {
+		if j.f.Node == k.Node && j.f.Boot == k.Boot && r.holds(j.f.Seq) {
+			delete(w.jobs, key)
+			out = append(out, j.f)
+		}
+	}
+	return out
+}
