@@ -35,7 +35,7 @@ func newTestDataGroup() *fakeDataGroup {
 
 // Every DataStats figure lands in the series docs/metrics.md names, with
 // its labels and value, and only for the groups added as data groups.
-func TestPublicationsCollector(t *testing.T) {
+func TestPublicationMetricsCollector(t *testing.T) {
 	r, _ := newTestRegistry(t, false)
 	r.AddDataGroup("/d", newTestDataGroup())
 	want := `
@@ -96,7 +96,7 @@ ndnsvs_publications_fetches_pending{group="/d"} 1.8446744073709552e+19
 
 // A failure counted between the reads of FetchFailures and BadData cannot
 // make no_answer go below zero.
-func TestPublicationsNoAnswerNeverNegative(t *testing.T) {
+func TestPublicationMetricsNoAnswerNeverNegative(t *testing.T) {
 	r, _ := newTestRegistry(t, false)
 	g := newTestDataGroup()
 	g.st.FetchFailures, g.st.BadData = 4, 5
@@ -109,7 +109,7 @@ func TestPublicationsNoAnswerNeverNegative(t *testing.T) {
 // The data observer feeds the group's two publication histograms (and the
 // Sync latency one), in seconds; negative delivery latencies stay out; the
 // plain Observer makes no publication series.
-func TestPublicationHistograms(t *testing.T) {
+func TestPublicationMetricsHistograms(t *testing.T) {
 	r, _ := newTestRegistry(t, false)
 	r.Observer("/g").SyncLatency(time.Millisecond)
 	obs := r.DataObserver("/d")
@@ -175,7 +175,7 @@ func TestDataObserverAllocatesNothing(t *testing.T) {
 }
 
 // promlint over the publications subsystem too.
-func TestLintPublications(t *testing.T) {
+func TestLintPublicationMetrics(t *testing.T) {
 	r, _ := newTestRegistry(t, true)
 	r.AddDataGroup("/d", newTestDataGroup())
 	obs := r.DataObserver("/d")
@@ -260,7 +260,7 @@ func (m *dataMember) received() int {
 // Real members on the forwarder: the publications series of each node
 // match the publications made and fetched, and both histograms hold one
 // sample per publication.
-func TestPublicationsThroughForwarder(t *testing.T) {
+func TestPublicationMetricsThroughForwarder(t *testing.T) {
 	prefix := fmt.Sprintf("%s/g%d", testRoot, groupSeq.Add(1))
 	ctx, cancel := context.WithCancel(context.Background())
 	var ran sync.WaitGroup
