@@ -95,10 +95,11 @@ type Observer struct {
 	// publisher signs it right after storing the publication. The same
 	// caveats as SyncLatency hold (clock offset, a later vector of another
 	// member when the publisher's was lost); in addition a publication
-	// whose announcement had no SignatureTime, or that a producer's many
-	// separate announcements left untracked (announceStamps), is counted
-	// in DataStats.DeliveredUntimed instead, and a negative latency is
-	// passed on and counted in DataStats.DeliveredNegative.
+	// whose announcement had no SignatureTime, or that came after 16
+	// other announcements of its producer not yet released (the member
+	// remembers that many per producer), is counted in
+	// DataStats.DeliveredUntimed instead, and a negative latency is passed
+	// on and counted in DataStats.DeliveredNegative.
 	DeliveryLatency func(latency time.Duration)
 }
 
