@@ -206,7 +206,11 @@ func testCrashRestartPrompt(t *testing.T, bare bool) {
 	if lag := d.Sub(f); lag > 250*time.Millisecond {
 		t.Errorf("publication %d delivered %v after it was fetched", pub.Seq, lag)
 	}
-	if lag := d.Sub(published); lag > time.Second {
+	// The producer may drop the first Interest for the new publication
+	// too (it came in the burst): one segment retry, SegmentLifetime
+	// (1 s) later, is allowed; an attempt of the run left to time out
+	// held it 2-4 s.
+	if lag := d.Sub(published); lag > 1500*time.Millisecond {
 		t.Errorf("publication %d delivered %v after it was published", pub.Seq, lag)
 	}
 	t.Logf("publication %d: fetched to delivered %v, published to delivered %v; producer dropped %d Interests",
