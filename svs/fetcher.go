@@ -20,6 +20,12 @@ import (
 // under the same name, so an earlier retry would be lost on the way.
 const minRetrySpacing = 600 * time.Millisecond
 
+// maxPartialBytes bounds, per member, the segments kept from failed
+// attempts of publications not yet fetched whole (raw packets, as
+// stored): 16 MiB, sixteen 1 MiB publications. Beyond it the oldest
+// partial is dropped, and its next attempt starts over.
+const maxPartialBytes = 16 << 20
+
 // fetchWorker carries out the attempts the core.Fetcher starts, on Run's
 // goroutine: it expresses the segment Interests of each attempt, matches
 // the Data that come back (handed over by the face's goroutine through
@@ -28,13 +34,16 @@ const minRetrySpacing = 600 * time.Millisecond
 // when to give up is the Fetcher's (pure, scripted in svs/svstest); the
 // worker only retries a segment within an attempt
 // (DataConfig.SegmentRetries) so that one lost packet of a 1 MiB
-// publication does not cost the whole attempt. It ran on a goroutine of
+// publication does not cost the whole attempt, and keeps the segments a
+// failed attempt received (partials) so that the next attempt of the same
+// publication asks only for the missing ones: under 20 % loss an attempt
+// of 132 segments almost never completes from scratch. It ran on a goroutine of
 // its own at first: one hand-off more per fetched Data, and about 20 %
 // more publish-to-delivered time at 20 members.
 //
 // Bounds: at most Fetch.MaxOutstanding attempts (the Fetcher's cap), each
 // with at most SegmentWindow segment Interests out and MaxPayloadSize
-// bytes.
+// bytes; the partials of failed attempts, at most maxPartialBytes.
 type fetchWorker struct {
 	cfg       *DataConfig
 	names     *dataNames
@@ -46,6 +55,13 @@ type fetchWorker struct {
 
 	in   *mailbox[workerEvent]
 	jobs map[string]*fetchJob // by base name (TlvStr)
+
+	// partials are failed attempts' jobs kept for their segments, by base
+	// name; partialBytes the sum of their bytes, kept counts keeps (a
+	// partial's keptAt orders them for eviction).
+	partials     map[string]*fetchJob
+	partialBytes int
+	kept         uint64
 
 	timer *time.Timer
 	armed time.Time
@@ -72,6 +88,8 @@ type fetchJob struct {
 	got      int
 	segs     [][]byte // raw packets, as stored
 	contents [][]byte
+	bytes    int    // of segs
+	keptAt   uint64 // when kept as a partial (fetchWorker.kept)
 	out      map[uint64]*segAsk
 	start    time.Time // for Observer.FetchDuration
 }
@@ -140,9 +158,65 @@ func (w *fetchWorker) begin(f core.Fetch) {
 		old.f = f
 		return
 	}
+	if j := w.resume(key); j != nil {
+		// A retry of an attempt that failed here: ask only for the
+		// segments it did not get.
+		j.f, j.node, j.base = f, node, base
+		j.out, j.next, j.start = map[uint64]*segAsk{}, 0, time.Now()
+		w.jobs[key] = j
+		w.fill(j)
+		return
+	}
 	j := &fetchJob{f: f, node: node, base: base, key: key, last: -1, out: map[uint64]*segAsk{}, start: time.Now()}
 	w.jobs[key] = j
 	w.ask(j, 0, 0)
+}
+
+// keep holds the segments of j, whose attempt failed, for its next
+// attempt, dropping the oldest partials beyond maxPartialBytes (j itself
+// if it alone is over). Nothing is kept after the last attempt the
+// Fetcher allows: it gives up.
+func (w *fetchWorker) keep(j *fetchJob) {
+	if j.got == 0 || j.f.Attempt >= w.cfg.Fetch.MaxAttempts {
+		return
+	}
+	if w.partials == nil {
+		w.partials = map[string]*fetchJob{}
+	}
+	w.kept++
+	j.out, j.keptAt = nil, w.kept // no Interest of a partial is awaited
+	w.partials[j.key] = j
+	w.partialBytes += j.bytes
+	for w.partialBytes > maxPartialBytes {
+		// A linear scan: partials are few (each holds at least one
+		// segment, so at most maxPartialBytes/SegmentSize of them) and
+		// evictions rare.
+		var oldest *fetchJob
+		for _, p := range w.partials {
+			if oldest == nil || p.keptAt < oldest.keptAt {
+				oldest = p
+			}
+		}
+		w.forget(oldest.key)
+	}
+}
+
+// resume takes the partial kept under key, or returns nil.
+func (w *fetchWorker) resume(key string) *fetchJob {
+	j, ok := w.partials[key]
+	if !ok {
+		return nil
+	}
+	w.forget(key)
+	return j
+}
+
+// forget drops the partial under key, if any.
+func (w *fetchWorker) forget(key string) {
+	if j, ok := w.partials[key]; ok {
+		delete(w.partials, key)
+		w.partialBytes -= j.bytes
+	}
 }
 
 // ask expresses segment seg of j (tries counts earlier tries).
@@ -212,6 +286,7 @@ func (w *fetchWorker) onData(raw []byte) {
 	if j.segs[seg] == nil {
 		j.segs[seg] = raw
 		j.contents[seg] = sg.content
+		j.bytes += len(raw)
 		j.got++
 	}
 	if j.got == len(j.segs) {
@@ -232,7 +307,13 @@ func (w *fetchWorker) onData(raw []byte) {
 		})
 		return
 	}
-	for len(j.out) < w.cfg.SegmentWindow && j.next <= uint64(j.last) {
+	w.fill(j)
+}
+
+// fill asks for the next segments j does not hold, up to SegmentWindow
+// out at once.
+func (w *fetchWorker) fill(j *fetchJob) {
+	for len(j.out) < w.cfg.SegmentWindow && j.last >= 0 && j.next <= uint64(j.last) {
 		if j.segs[j.next] != nil {
 			j.next++
 			continue
@@ -282,6 +363,13 @@ func (w *fetchWorker) rearm() {
 
 func (w *fetchWorker) finish(j *fetchJob, r fetchResult) {
 	delete(w.jobs, j.key)
+	switch {
+	case r.err == nil, errors.Is(r.err, errUnavailable), r.kind == core.FetchInvalid:
+		// Fetched whole; or nothing more to fetch; or segments that do
+		// not add up, which a retry fetches afresh.
+	default:
+		w.keep(j)
+	}
 	r.f, r.node = j.f, j.node
 	w.results(r)
 }
@@ -294,6 +382,11 @@ func (w *fetchWorker) finish(j *fetchJob, r fetchResult) {
 // is ignored (no job).
 func (w *fetchWorker) drop(k core.Key, r run) []core.Fetch {
 	var out []core.Fetch
+	for key, j := range w.partials {
+		if j.f.Node == k.Node && j.f.Boot == k.Boot && r.holds(j.f.Seq) {
+			w.forget(key)
+		}
+	}
 	for key, j := range w.jobs {
 		if j.f.Node == k.Node && j.f.Boot == k.Boot && r.holds(j.f.Seq) {
 			delete(w.jobs, key)

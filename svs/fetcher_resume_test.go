@@ -1,0 +1,98 @@
+package svs
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	sig "github.com/named-data/ndnd/std/security/signer"
+
+	"github.com/ndnsvs/ndnsvs-node/fw"
+	"github.com/ndnsvs/ndnsvs-node/svs/core"
+)
+
+// A failed attempt keeps the segments it received: a producer that drops
+// every tenth segment Interest it gets makes every attempt of a 1 MiB
+// publication (132 segments, no segment retries) lose about 13 segments,
+// so no attempt alone completes; the publication is still delivered
+// intact, each retry asking only for what is missing.
+func TestFetchResumesFailedAttempts(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	m := newPubMember(t, group, "/resume/m", changed, true, func(c *Config) {
+		c.Data.SegmentLifetime = 100 * time.Millisecond
+		c.Data.SegmentRetries = -1 // an unanswered segment ends its attempt
+		c.Data.Fetch = core.FetchConfig{MaxAttempts: 5, BackoffBase: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond}
+	})
+	announcer := newMember(t, group, "/resume/p", changed, nil)
+	e, af := newEngine(t)
+	prefix := group.Append(mustName("/resume/p")...)
+	if err := testFwd.AddRoute(prefix, af.FaceID(), 0, fw.OriginApp); err != nil {
+		t.Fatal(err)
+	}
+	const size = 1 << 20
+	want := payload(1, size)
+	var mu sync.Mutex
+	var segs [][]byte // encoded once, under mu
+	asked := map[uint64]int{}
+	got := 0
+	err := e.AttachHandler(prefix, func(args ndn.InterestHandlerArgs) {
+		name := args.Interest.Name()
+		seg := name[len(name)-1].NumberVal()
+		mu.Lock()
+		defer mu.Unlock()
+		got++
+		asked[seg]++
+		if got%10 == 0 {
+			return
+		}
+		if segs == nil {
+			s, err := encodeSegments(name[:len(name)-1], want, sig.NewSha256Signer())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			segs = s
+		}
+		if seg >= uint64(len(segs)) {
+			t.Errorf("segment %d asked, of %d", seg, len(segs))
+			return
+		}
+		_ = args.Reply(enc.Wire{segs[seg]})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := announcer.s.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pk := announcer.key()
+	waitUntil(t, changed, 30*time.Second, func() bool { return len(m.received(pk)) == 1 || len(m.missedCopy()) > 0 },
+		func() string { return fmt.Sprintf("%+v", m.s.DataStats()) })
+	if ms := m.missedCopy(); len(ms) != 0 {
+		t.Fatalf("missed %+v; %+v", ms, m.s.DataStats())
+	}
+	if msg := m.received(pk)[0]; !bytes.Equal(msg.Payload, want) {
+		t.Errorf("payload of %d bytes differs from the %d published", len(msg.Payload), size)
+	}
+	st := m.s.DataStats()
+	mu.Lock()
+	defer mu.Unlock()
+	// Every attempt but the last failed; the segments asked more than
+	// once are those lost (each retry asks for the missing ones only).
+	again := 0
+	for _, n := range asked {
+		again += n - 1
+	}
+	if st.FetchFailures == 0 || again > got/5 {
+		t.Errorf("%d failed attempts, %d of %d Interests asked again for a segment", st.FetchFailures, again, got)
+	}
+	t.Logf("%d Interests for %d segments (%d asked again), %d failed attempts", got, len(asked), again, st.FetchFailures)
+}
