@@ -96,3 +96,41 @@ func TestFetchResumesFailedAttempts(t *testing.T) {
 	}
 	t.Logf("%d Interests for %d segments (%d asked again), %d failed attempts", got, len(asked), again, st.FetchFailures)
 }
+
+// The partials of failed attempts stay within maxPartialBytes per member:
+// the oldest is dropped first, one over the bound alone is not kept, and
+// nothing is kept after the last attempt or from an attempt that got no
+// segment.
+func TestFetchWorkerBoundsPartials(t *testing.T) {
+	w := &fetchWorker{cfg: &DataConfig{Fetch: core.FetchConfig{MaxAttempts: 3}}}
+	job := func(key string, attempt, bytes int) *fetchJob {
+		got := 0
+		if bytes > 0 {
+			got = 1
+		}
+		return &fetchJob{f: core.Fetch{Attempt: attempt}, key: key, got: got, bytes: bytes}
+	}
+	third := maxPartialBytes / 3
+	w.keep(job("a", 1, third))
+	w.keep(job("b", 1, third))
+	w.keep(job("c", 2, third))
+	if len(w.partials) != 3 || w.partialBytes != 3*third {
+		t.Fatalf("kept %d partials, %d bytes; want 3, %d", len(w.partials), w.partialBytes, 3*third)
+	}
+	w.keep(job("d", 1, third)) // over: a, the oldest, goes
+	if _, ok := w.partials["a"]; ok || len(w.partials) != 3 || w.partialBytes > maxPartialBytes {
+		t.Errorf("after d: %d partials, %d bytes, a kept %v", len(w.partials), w.partialBytes, w.partials["a"] != nil)
+	}
+	if j := w.resume("b"); j == nil || w.partials["b"] != nil || w.partialBytes != 2*third {
+		t.Errorf("resume b: %v, %d bytes left", j, w.partialBytes)
+	}
+	w.keep(job("e", 3, third)) // the last attempt: given up
+	w.keep(job("f", 1, 0))     // nothing received
+	if len(w.partials) != 2 {
+		t.Errorf("%d partials, want c and d", len(w.partials))
+	}
+	w.keep(job("g", 1, maxPartialBytes+1)) // alone over the bound
+	if len(w.partials) != 0 || w.partialBytes != 0 {
+		t.Errorf("after g: %d partials, %d bytes; want none", len(w.partials), w.partialBytes)
+	}
+}
