@@ -137,12 +137,14 @@ func (w *fetchWorker) handle(ev workerEvent) {
 			w.finish(j, fetchResult{err: errors.New("svs: fetch Interest nacked"), kind: core.FetchNack})
 		}
 	case ev.timedOut != nil:
-		if j, seg, ok := w.lookup(ev.timedOut); ok {
-			if a := j.out[seg]; a != nil {
-				a.deadline = time.Time{} // expire now
-				w.expire(time.Now())
-			}
-		}
+		// The engine's timeout cannot tell which of the Interests sent
+		// under this name it is for: the previous try's came just after
+		// the worker's own deadline had asked again, expired the new
+		// ask at once, and the next try, within 500 ms of the last, was
+		// dropped by the multicast strategy (minRetrySpacing): a whole
+		// window spent its tries in two seconds (internal/publab). The
+		// ask's own deadline decides.
+		w.expire(time.Now())
 	}
 }
 
