@@ -48,7 +48,10 @@ type DataConfig struct {
 	// an attempt. 0 means 1 s.
 	SegmentLifetime time.Duration
 	// SegmentRetries is how many times one segment is asked again within
-	// an attempt before the attempt fails. 0 means 3; negative means none.
+	// a round of tries. A segment that spends them starts a new round if
+	// any segment of the publication arrived since its first ask; the
+	// attempt fails after a round with none (or at the attempt's time
+	// bound). 0 means 3; negative means none.
 	SegmentRetries int
 	// SegmentWindow is how many segments of one publication are asked for
 	// at once. 0 means 16.
