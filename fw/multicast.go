@@ -103,9 +103,6 @@ func (fwd *Forwarder) newMcastFace(ifi net.Interface, ip netip.Addr) (*mcastFace
 	if err != nil {
 		return nil, err
 	}
-	if got := growReceiveBuffer(rc); got < udpReceiveBuffer {
-		fwd.log.Debug("multicast receive buffer below the node's", "iface", ifi.Name, "bytes", got, "wanted", udpReceiveBuffer)
-	}
 	recv := ipv4.NewPacketConn(rc)
 	if err := recv.SetControlMessage(ipv4.FlagInterface|ipv4.FlagDst, true); err != nil {
 		rc.Close()

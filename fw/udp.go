@@ -278,9 +278,6 @@ func (fwd *Forwarder) listenUDP(a netip.AddrPort) (*udpSocket, error) {
 }
 
 func (fwd *Forwarder) serveUDP(conn *net.UDPConn, onDemand bool) *udpSocket {
-	if got := growReceiveBuffer(conn); got < udpReceiveBuffer {
-		fwd.log.Debug("udp receive buffer below the node's", "local", conn.LocalAddr(), "bytes", got, "wanted", udpReceiveBuffer)
-	}
 	s := &udpSocket{
 		fwd:      fwd,
 		conn:     conn,
@@ -382,7 +379,6 @@ func (s *udpSocket) newFace(remote netip.AddrPort, p mgmt_2022.Persistency) *net
 	d := net.Dialer{LocalAddr: s.conn.LocalAddr(), Control: impl.SyscallReuseAddr}
 	if c, err := d.Dial(family("udp", remote), remote.String()); err == nil {
 		own = c.(*net.UDPConn)
-		growReceiveBuffer(own)
 		f.out = &dgramSender{w: startUDPWriter(own, true, s.fwd.cfg.FaceQueueSize, s.fwd.log.Debug)}
 	} else {
 		s.fwd.log.Debug("udp face shares its listener's socket", "remote", remote, "err", err)
