@@ -22,24 +22,15 @@ type fakeBeater struct {
 	fail  error
 }
 
-func (b *fakeBeater) Seq() uint64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.seq
-}
-
-func (b *fakeBeater) SetSeq(_ context.Context, seq uint64) error {
+func (b *fakeBeater) Publish(context.Context) (uint64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.fail != nil {
-		return b.fail
+		return 0, b.fail
 	}
-	if seq != b.seq+1 {
-		return errors.New("not one more")
-	}
-	b.seq = seq
+	b.seq++
 	b.times = append(b.times, time.Now())
-	return nil
+	return b.seq, nil
 }
 
 func (b *fakeBeater) setFail(err error) {
@@ -292,5 +283,70 @@ func TestHealthThroughForwarder(t *testing.T) {
 	wait(b, PeerBack, "/c", stopped)
 	if st := a.h.Stats(); st.Dropped != 0 || st.Beats == 0 {
 		t.Errorf("a: stats %+v", st)
+	}
+}
+
+// A member that restarts within its bootstrap second comes back under the
+// same boot with its state lost: it learns its earlier incarnation's
+// number from the group and beats on above it, and its peer reports it
+// back. (Its beat once read the number and then set one more, and failed
+// when the group raised it in between: the alive app exited.)
+func TestHealthRestartWithinItsBootSecond(t *testing.T) {
+	group := HealthGroup(testGroup(t))
+	const every = 50 * time.Millisecond
+	const boot = 300
+	beat := func(name string) (*Health, *member, context.CancelFunc, chan error) {
+		h, err := NewHealth(HealthConfig{Node: fwName(name), Interval: every})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := newMember(t, group, name, newSignal(), func(c *Config) {
+			c.OnUpdate = h.Observe
+			c.Boot = boot
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan error, 1)
+		go func() { ran <- h.Run(ctx, m.s) }()
+		t.Cleanup(cancel)
+		return h, m, cancel, ran
+	}
+	await := func(h *Health, kind PeerEventKind) PeerEvent {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case ev := <-h.Events():
+				if ev.Kind == kind && ev.Node.String() == "/b" {
+					return ev
+				}
+			case <-timeout:
+				t.Fatalf("no %s event for /b within 10s; peers %+v", kind, h.Peers())
+			}
+		}
+	}
+	a, _, _, _ := beat("/a")
+	_, b, stopB, ranB := beat("/b")
+	await(a, PeerAlive)
+	for b.s.Seq() < 5 {
+		time.Sleep(every)
+	}
+	stopB()
+	<-ranB
+	if err := b.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	await(a, PeerExpired)
+	_, b2, _, ranB2 := beat("/b")
+	ev := await(a, PeerBack)
+	if ev.Boot != boot || ev.Seq <= 5 {
+		t.Errorf("back as %d:%d, want boot %d above seq 5", ev.Boot, ev.Seq, boot)
+	}
+	select {
+	case err := <-ranB2:
+		t.Fatalf("the restarted member's Health stopped: %v", err)
+	default:
+	}
+	if b2.s.Seq() <= 5 {
+		t.Errorf("restarted member at seq %d, want above its earlier 5", b2.s.Seq())
 	}
 }

@@ -27,6 +27,11 @@ func TestAliveAttached(t *testing.T) {
 		t.Errorf("bob expired %v after it stopped, want about 3 × 0.1 s", d)
 	}
 	b2 := startApp(t, "alive", nil, "-n", "/bob", "-i", "0.1", "--attach", "yes")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("second bob:\n%s%s", b2.out.String(), b2.errs.String())
+		}
+	})
 	a.out.waitFor(t, "alice", "[BACK] /bob", 10*time.Second)
 	b2.out.waitFor(t, "bob", "[ALIVE] /alice", 10*time.Second)
 }
