@@ -159,12 +159,11 @@ func (n *Node) registerStatus(mux *http.ServeMux, reg *metrics.Registry, groups 
 }
 
 // snapshot reads the node's status now.
-func (s *statusSource) snapshot(now time.Time) Status {
+func (s *statusSource) snapshot() Status {
 	st := Status{
 		Version:  StatusVersion,
 		Node:     s.node,
 		Build:    buildVersion(),
-		Time:     now.UTC(),
 		Problems: s.health.problems(false),
 		Groups:   []GroupStatus{},
 		Faces:    []FaceStatus{},
@@ -192,6 +191,9 @@ func (s *statusSource) snapshot(now time.Time) Status {
 			SatisfiedInterests: c.SatisfiedInterests, UnsatisfiedInterests: c.UnsatisfiedInterests,
 		}
 	}
+	// The time is taken once everything was read, so that no member was
+	// heard after it (the page shows "… ago" from it).
+	st.Time = time.Now().UTC()
 	return st
 }
 
@@ -310,7 +312,7 @@ func buildVersion() string {
 }
 
 func (s *statusSource) serveJSON(w http.ResponseWriter, _ *http.Request) {
-	st := s.snapshot(time.Now())
+	st := s.snapshot()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

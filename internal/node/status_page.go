@@ -71,7 +71,7 @@ func setPageHeaders(h http.Header) {
 }
 
 func (s *statusSource) servePage(w http.ResponseWriter, _ *http.Request) {
-	b, err := renderPage(s.snapshot(time.Now()))
+	b, err := renderPage(s.snapshot())
 	if err != nil {
 		http.Error(w, "status page: "+err.Error(), http.StatusInternalServerError)
 		return
