@@ -198,6 +198,8 @@ func manyNames(n int) []Entry {
 func TestRule_PartialVectorCarriesOwnAndNewestFirst(t *testing.T) {
 	e := newTestEngine(t, func(c *Config) { c.MaxVectorBytes = 400; c.MaxMembers = 1000 })
 	recv(e, 0, vec(manyNames(100)...))
+	// Heard again half a periodic interval later: out of probation.
+	recv(e, DefaultPeriodicTimeout/2, vec(manyNames(100)...))
 	recv(e, time.Minute, vec(en("m0007", 1, 2), en("m0042", 1, 5)))
 	_, rd, _ := e.Publish(time.Minute + time.Second)
 	if VectorSize(rd.Send) > 400 {
@@ -218,6 +220,8 @@ func TestRule_PartialVectorCarriesOwnAndNewestFirst(t *testing.T) {
 func TestRule_PartialVectorsTakeTurnsThroughEveryPair(t *testing.T) {
 	e := newTestEngine(t, func(c *Config) { c.MaxVectorBytes = 400; c.MaxMembers = 1000 })
 	recv(e, 0, vec(manyNames(100)...))
+	// Heard again half a periodic interval later: out of probation.
+	recv(e, DefaultPeriodicTimeout/2, vec(manyNames(100)...))
 	seen := &Vector{}
 	now := time.Hour
 	for range 10 {
@@ -244,15 +248,17 @@ func TestRule_PossiblyPartialVectorLackingPairsIsNotOutdated(t *testing.T) {
 	e := newTestEngine(t, func(c *Config) { c.MaxVectorBytes = 400; c.MaxMembers = 1000 })
 	all := manyNames(100)
 	recv(e, 0, vec(all...))
+	const p = DefaultPeriodicTimeout / 2 // heard again then: out of probation
+	recv(e, p, vec(all...))
 	big := vec(all[:20]...) // over 350 bytes
 	if VectorSize(big) < 350 || VectorSize(big) > 400 {
 		t.Fatalf("test vector of %d bytes", VectorSize(big))
 	}
-	recv(e, time.Second, big)
+	recv(e, p+time.Second, big)
 	if e.Phase() != Steady || e.Stats().Suppressions != 0 {
 		t.Fatalf("possibly partial vector: phase %v", e.Phase())
 	}
-	recv(e, 2*time.Second, vec(all[:10]...))
+	recv(e, p+2*time.Second, vec(all[:10]...))
 	if e.Phase() != Suppression {
 		t.Fatalf("small vector lacking pairs: phase %v", e.Phase())
 	}
@@ -453,5 +459,96 @@ func TestRule_OlderIncarnationOfOwnNameRaisedBeforePublishing(t *testing.T) {
 	recv(e, 2*time.Second, vec(en("a", testBoot-10, 7)))
 	if got := e.Stats().OlderSelfRaised; got != 1 {
 		t.Fatalf("OlderSelfRaised = %d, want 1", got)
+	}
+}
+
+// Names that arrive in a burst (a flood of fake names, each heard once)
+// past the first quietAdmissions are held on probation: learned and
+// reported, but left out of the vectors this member sends, and a received
+// vector lacking them is not outdated. So after a flood the vectors keep
+// their quiet size (docs/decisions.md, "A flood of fake names").
+func TestRule_NamesOfABurstAreWithheldOnProbation(t *testing.T) {
+	e := newTestEngine(t, func(c *Config) { c.MaxMembers = 1000 })
+	rd := recv(e, 0, vec(manyNames(200)...))
+	if len(rd.Updates) != 200 {
+		t.Fatalf("%d updates, want all 200 names learned", len(rd.Updates))
+	}
+	st := e.Stats()
+	if st.Probation != 200-quietAdmissions {
+		t.Fatalf("probation %d, want %d", st.Probation, 200-quietAdmissions)
+	}
+	_, rd, _ = e.Publish(time.Second)
+	if n := rd.Send.Len(); n != 1+quietAdmissions {
+		t.Fatalf("sent %d pairs, want the own and the first %d names", n, quietAdmissions)
+	}
+	if rd.Omitted != 0 || e.Stats().Partial != 0 || e.Stats().Withheld != 200-quietAdmissions {
+		t.Fatalf("omitted %d, stats %+v", rd.Omitted, e.Stats())
+	}
+	// A vector with the own pair and the first names, lacking the rest,
+	// is up to date: no suppression, no answer.
+	recv(e, 2*time.Second, rd.Send)
+	if e.phase != Steady {
+		t.Fatalf("a vector lacking only names on probation: phase %v", e.phase)
+	}
+	// A name on probation that is raised is established and sent.
+	late := manyNames(200)[150]
+	late.Seq = 2
+	recv(e, 3*time.Second, vec(late))
+	_, rd, _ = e.Publish(4 * time.Second)
+	if rd.Send.Get(late.Node, late.Boot) != 2 || e.Stats().Probation != 200-quietAdmissions-1 {
+		t.Fatalf("raised name not sent: %v, stats %+v", rd.Send.Entries(), e.Stats())
+	}
+	// So is one heard again half a periodic interval after it came.
+	again := manyNames(200)[160]
+	recv(e, DefaultPeriodicTimeout/2-time.Millisecond, vec(again))
+	if e.Stats().Probation != 200-quietAdmissions-1 {
+		t.Fatal("a name heard again too soon left probation")
+	}
+	recv(e, DefaultPeriodicTimeout/2, vec(again))
+	_, rd, _ = e.Publish(DefaultPeriodicTimeout/2 + time.Second)
+	if rd.Send.Get(again.Node, again.Boot) != 1 || e.Stats().Probation != 200-quietAdmissions-2 {
+		t.Fatalf("name heard again not sent: stats %+v", e.Stats())
+	}
+}
+
+// Names admitted at a steady pace, under the admission rate, are never on
+// probation: a group that grows is relayed as before.
+func TestRule_NamesAtASteadyPaceAreNotOnProbation(t *testing.T) {
+	e := newTestEngine(t, func(c *Config) { c.MaxMembers = 1000 })
+	names := manyNames(200)
+	for i, n := range names {
+		recv(e, time.Duration(i)*100*time.Millisecond, vec(n)) // 10/s, under 32/s
+	}
+	if st := e.Stats(); st.Probation != 0 || st.Withheld != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	_, rd, _ := e.Publish(time.Minute)
+	if rd.Send.Len() != 201 {
+		t.Fatalf("sent %d pairs, want 201", rd.Send.Len())
+	}
+}
+
+// Names evicted to make room (the oldest unestablished, on probation or
+// not) leave the probation count with them.
+func TestRule_EvictedNamesLeaveProbation(t *testing.T) {
+	e := newTestEngine(t, func(c *Config) { c.MaxMembers = 100 })
+	recv(e, 0, vec(manyNames(100)...))
+	others := make([]Entry, 50)
+	for i := range others {
+		others[i] = en(fmt.Sprintf("x%04d", i), 1, 1)
+	}
+	recv(e, time.Second, vec(others...))
+	st := e.Stats()
+	if st.EvictedMembers != 50 {
+		t.Fatalf("stats %+v", st)
+	}
+	held := 0
+	for _, m := range e.members {
+		if m.probation {
+			held++
+		}
+	}
+	if st.Probation != held {
+		t.Fatalf("probation gauge %d, %d names on probation", st.Probation, held)
 	}
 }

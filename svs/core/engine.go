@@ -116,6 +116,12 @@ type Stats struct {
 	// EvictedMembers counts node names removed to make room for new ones
 	// (MaxMembers).
 	EvictedMembers uint64
+	// Withheld counts the pairs left out of sent vectors, in total,
+	// because their node is on probation (see Engine.withheld).
+	Withheld uint64
+	// Probation is the number of node names on probation now (a gauge,
+	// not a counter).
+	Probation int
 }
 
 // Engine is the SVS v3 protocol state machine of one group member. It does
@@ -169,6 +175,7 @@ type Engine struct {
 	olderSelf     map[uint64]uint64
 	admitted      uint64 // admission counter (member.order)
 	unestablished int
+	probation     int // names on probation (member.probation)
 	pendingEvict  int // names admitted over MaxMembers by the current event
 	tokens        float64
 	refill        time.Duration // when tokens were last refilled
@@ -258,7 +265,11 @@ func (e *Engine) Phase() Phase { return e.phase }
 func (e *Engine) Deadline() time.Duration { return e.deadline }
 
 // Stats returns the engine's counters.
-func (e *Engine) Stats() Stats { return e.stats }
+func (e *Engine) Stats() Stats {
+	st := e.stats
+	st.Probation = e.probation
+	return st
+}
 
 // Publish raises the member's own sequence number by one under
 // (Self, Boot) (the first publication gets 1) and returns it.
@@ -406,7 +417,10 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	outdated, recent := false, true
 	ownLacking := false // v lacks the own current pair (it may be partial)
 	full := lazyFull{e: e, v: v}
-	behind := func(k Key) {
+	behind := func(k Key, lacking bool) {
+		if e.noEvidence(k.Node, lacking) {
+			return
+		}
 		outdated = true
 		if recent {
 			if t, ok := e.raised[k]; !ok || now-t > e.suppress {
@@ -438,6 +452,9 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 			j2++
 		}
 		run, in := local[i:i2], incoming[j:j2]
+		if e.probation > 0 && len(run) > 0 && len(in) > 0 {
+			e.reheard(now, node)
+		}
 		if node == e.self {
 			k := slices.IndexFunc(run, func(en Entry) bool { return en.Boot == e.boot })
 			h := slices.IndexFunc(in, func(en Entry) bool { return en.Boot == e.boot })
@@ -452,7 +469,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		case len(in) == 0:
 			for _, l := range run {
 				if !full.get() {
-					behind(Key{node, l.Boot})
+					behind(Key{node, l.Boot}, true)
 				}
 			}
 		case len(run) == 1 && len(in) == 1 && run[0].Boot == in[0].Boot:
@@ -469,7 +486,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 					e.establish(e.members[node])
 				}
 			case in[0].Seq < l.Seq:
-				behind(Key{node, l.Boot})
+				behind(Key{node, l.Boot}, false)
 			}
 		case len(run) == 0:
 			adds, updates = e.receiveNew(now, node, in, adds, updates)
@@ -731,7 +748,7 @@ func (l *lazyFull) get() bool {
 // is behind on, given the node's local pairs run (already raised), those of
 // them being dropped, and the node's received pairs in (both in wire
 // order): see eachBehind for the rule.
-func runBehind(run, in []Entry, dropped []Key, full *lazyFull, behind func(Key)) {
+func runBehind(run, in []Entry, dropped []Key, full *lazyFull, behind func(k Key, lacking bool)) {
 	for _, l := range run {
 		if slices.ContainsFunc(dropped, func(k Key) bool { return k.Boot == l.Boot }) {
 			continue
@@ -749,7 +766,7 @@ func runBehind(run, in []Entry, dropped []Key, full *lazyFull, behind func(Key))
 		case seq == 0 && ((len(in) > 0 && in[len(in)-1].Boot > l.Boot) || full.get()):
 			continue
 		}
-		behind(Key{l.Node, l.Boot})
+		behind(Key{l.Node, l.Boot}, seq == 0)
 	}
 }
 
@@ -808,6 +825,8 @@ func (e *Engine) eachBehind(v *Vector, full bool, f func(i int)) {
 			case seq >= l.Seq:
 				continue
 			case seq == 0 && (full || (len(in) > 0 && in[len(in)-1].Boot > l.Boot)):
+				continue
+			case e.noEvidence(node, seq == 0):
 				continue
 			}
 			f(i)

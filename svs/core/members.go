@@ -21,7 +21,16 @@ type member struct {
 	// came from InitialState. A flood of fake names, each heard once, is
 	// not; only names that are not established are evicted.
 	established bool
+	// probation: admitted during a burst of new names (more than
+	// quietAdmissions at once), and not established since: see withheld.
+	probation bool
 }
+
+// quietAdmissions is how many new names may arrive at once (taken from a
+// full admission bucket) before the next ones are admitted on probation.
+// A member joining a group, or a group growing, brings new names at a
+// steady pace under AdmitRate; a flood brings them all at once.
+const quietAdmissions = 32
 
 // never is the touch time of a pair that was never raised by this engine
 // (it came from InitialState): older than any time the engine sees.
@@ -207,8 +216,64 @@ func (e *Engine) addMember(now time.Duration, node Name, established bool) *memb
 	e.members[node] = m
 	if !m.established {
 		e.unestablished++
+		// Admitted in a burst: the bucket is more than quietAdmissions
+		// below full after this name's token was taken.
+		if e.tokens < e.admitBurst-quietAdmissions {
+			m.probation = true
+			e.probation++
+		}
 	}
 	return m
+}
+
+// withheld reports whether node's pairs are left out of the vectors this
+// member sends, and whether a received vector lacking them is no evidence
+// of being outdated: the node is on probation, admitted during a burst of
+// new names (the admission bucket more than quietAdmissions below full)
+// and not established since (it never changed, and was not heard again at
+// least half a periodic interval later). A flood of fake names, each heard
+// once, thus stays in the local state (its Updates delivered, evictable
+// first) but never travels on in this member's vectors, which keep their
+// quiet size; a real member admitted on probation is established by its
+// next publication or, if it publishes no more, by its own next periodic
+// Sync Interest, and until then reaches the group by its own Sync
+// Interests only (docs/decisions.md, "A flood of fake names").
+func (e *Engine) withheld(node Name) bool {
+	if e.probation == 0 {
+		return false
+	}
+	m := e.members[node]
+	return m != nil && m.probation
+}
+
+// noEvidence reports whether a received vector that is behind on a pair of
+// node (lacking it, if lacking) is no evidence that its sender needs the
+// pair: node is withheld here (this member would not send it either); or
+// this member holds names on probation, so a flood is recent, and lacking
+// a name first heard here within the last periodic interval means nothing,
+// as its sender may hold that name on probation. Without the second rule
+// two members whose bursts split at different names would answer each
+// other's vectors for ever (svstest's 400-member group did).
+func (e *Engine) noEvidence(node Name, lacking bool) bool {
+	if e.probation == 0 {
+		return false
+	}
+	m := e.members[node]
+	if m == nil {
+		return false
+	}
+	return m.probation || (lacking && e.now-m.newestAt < e.periodic)
+}
+
+// reheard establishes node if it is on probation and was first heard at
+// least half a periodic interval ago: a member that published once and
+// then no more is heard again with its own periodic Sync Interest. (A
+// forger who keeps sending a name for that long establishes it too; the
+// admission bucket and MaxMembers still bound how many.)
+func (e *Engine) reheard(now time.Duration, node Name) {
+	if m := e.members[node]; m != nil && m.probation && now-m.newestAt >= e.periodic/2 {
+		e.establish(m)
+	}
 }
 
 // establish marks a known node as having changed since it was first heard.
@@ -216,6 +281,10 @@ func (e *Engine) establish(m *member) {
 	if m != nil && !m.established {
 		m.established = true
 		e.unestablished--
+		if m.probation {
+			m.probation = false
+			e.probation--
+		}
 	}
 }
 
@@ -245,6 +314,9 @@ func (e *Engine) evict() {
 	gone := make(map[Name]bool, len(cs))
 	for _, c := range cs {
 		gone[c.node] = true
+		if e.members[c.node].probation {
+			e.probation--
+		}
 		delete(e.members, c.node)
 		delete(e.multi, c.node)
 		e.unestablished--

@@ -15,7 +15,8 @@ import (
 // answer, or nil) is behind on; the pairs raised within the last periodic
 // interval, most recent first; then the rest in wire order from where the
 // last partial vector stopped, so that over successive Sync Interests every
-// pair is sent.
+// pair is sent. Pairs of nodes on probation (withheld) are
+// never sent, and do not count as left out.
 //
 // [Spec §3] allows this in the sense that matters: a receiver merges what
 // it sees and nothing else. What the specification does not foresee is that
@@ -23,31 +24,47 @@ import (
 // of this engine tell a vector that may be partial.
 func (e *Engine) sendVector(now time.Duration, against *Vector, againstFull bool) (*Vector, int) {
 	es := e.state.entries
+	withheld := 0
+	if e.probation > 0 {
+		es = e.sendable()
+		withheld = len(e.state.entries) - len(es)
+		e.stats.Withheld += uint64(withheld)
+	}
 	if tlvSize(entriesValueSize(es)) <= e.maxBytes {
+		if withheld > 0 {
+			return &Vector{entries: es}, 0 // es is a new slice
+		}
 		return e.state.Clone(), 0
 	}
 	sel := newSelection(e.maxBytes, len(es))
-	if i, ok := e.state.find(e.self, e.boot); ok {
+	// at is the index in es of a pair of the state (sendable ones only).
+	at := func(en Entry) (int, bool) { return slices.BinarySearchFunc(es, en, compareEntries) }
+	if i, ok := at(Entry{Node: e.self, Boot: e.boot}); ok {
 		sel.add(es, i)
 	}
 	if against != nil {
-		e.eachBehind(against, againstFull, func(i int) { sel.add(es, i) })
+		e.eachBehind(against, againstFull, func(i int) {
+			if k, ok := at(e.state.entries[i]); ok {
+				sel.add(es, k)
+			}
+		})
 	}
-	var recent []int
+	type raisedAt struct {
+		i int
+		t time.Duration
+	}
+	var recent []raisedAt
 	for i, en := range es {
 		if t, ok := e.raised[Key{en.Node, en.Boot}]; ok && now-t <= e.periodic {
-			recent = append(recent, i)
+			recent = append(recent, raisedAt{i, t})
 		}
 	}
-	slices.SortStableFunc(recent, func(a, b int) int {
-		ta, tb := e.raised[Key{es[a].Node, es[a].Boot}], e.raised[Key{es[b].Node, es[b].Boot}]
-		return cmpDur(tb, ta)
-	})
-	for _, i := range recent {
-		sel.add(es, i)
+	slices.SortStableFunc(recent, func(a, b raisedAt) int { return cmpDur(b.t, a.t) })
+	for _, r := range recent {
+		sel.add(es, r.i)
 	}
 	// The rest, in turns.
-	start, _ := slices.BinarySearchFunc(es, Entry{Node: e.cursor.Node, Boot: e.cursor.Boot}, compareEntries)
+	start, _ := at(Entry{Node: e.cursor.Node, Boot: e.cursor.Boot})
 	next := -1
 	for k := range es {
 		i := (start + k) % len(es)
@@ -67,6 +84,23 @@ func (e *Engine) sendVector(now time.Duration, against *Vector, againstFull bool
 		out.entries = append(out.entries, es[i])
 	}
 	return out, len(es) - len(sel.idx)
+}
+
+// sendable returns a new slice of the state's pairs that are not withheld.
+func (e *Engine) sendable() []Entry {
+	out := make([]Entry, 0, len(e.state.entries)-min(e.probation, len(e.state.entries)))
+	for i := 0; i < len(e.state.entries); {
+		node := e.state.entries[i].Node
+		j := i + 1
+		for j < len(e.state.entries) && e.state.entries[j].Node == node {
+			j++
+		}
+		if !e.withheld(node) {
+			out = append(out, e.state.entries[i:j]...)
+		}
+		i = j
+	}
+	return out
 }
 
 // selection accumulates pairs under a size bound, accounting for the
