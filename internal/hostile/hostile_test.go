@@ -37,15 +37,12 @@ const (
 	// made after the attack may be at most this many times the quiet one.
 	latencyFactor = 2.0
 	// floodClass is the flood of Sync Interests with fake member names. It
-	// runs last, after the others have been measured against
-	// latencyFactor: without trust the fake names it brings in cannot be
-	// told from real members and stay in every vector (docs/decisions.md,
-	// "A flood of fake names"), so after it sync is measurably slower for
-	// good. floodLatencyFactor is the bound it is held to: measured 3.5x
-	// (2.7 against 0.8 ms, about 430 fake names per vector); the issue's
-	// 2x target after this class is not met.
-	floodClass         = "sync-flood"
-	floodLatencyFactor = 6.0
+	// runs last, and sync is measured also before it, against the same
+	// bound: the fake names it leaves in every vector are held on
+	// probation (svs/core, docs/decisions.md "A flood of fake names"), so
+	// the members' vectors keep their quiet size. Measured after it: 1.4
+	// and 1.5x the quiet median (2.6 to 6x before probation).
+	floodClass = "sync-flood"
 	// cpuBound is the most CPU a node may use after the attack, in cores,
 	// averaged over the post-attack window: a receive loop left spinning
 	// by a hostile length takes a whole core.
@@ -746,25 +743,20 @@ func TestNodesSurviveHostileInput(t *testing.T) {
 	if quiet.got == 0 {
 		t.Fatalf("nothing learned while quiet: %s", quiet)
 	}
-	// The latency bound: latencyFactor after every class but the flood of
-	// fake names; after that one, floodLatencyFactor (see floodClass).
-	factor := latencyFactor
-	if slices.Contains(cls, floodClass) {
-		factor = floodLatencyFactor
-		if measuredFirst {
-			t.Logf("after every class but %s (%v): %s", floodClass, postFor, beforeFlood)
-			if beforeFlood.want == 0 || beforeFlood.got != beforeFlood.want {
-				t.Errorf("before %s the members learned %d of %d (publication, member) pairs; want all", floodClass, beforeFlood.got, beforeFlood.want)
-			}
-			if limit := time.Duration(latencyFactor * float64(quiet.median)); beforeFlood.median > limit {
-				t.Errorf("median publish-to-learn latency after every class but %s %v, over %.0fx the quiet %v", floodClass, beforeFlood.median, latencyFactor, quiet.median)
-			}
+	// The latency bound, also before the flood of fake names, which comes
+	// last (see floodClass).
+	if measuredFirst {
+		t.Logf("after every class but %s (%v): %s", floodClass, postFor, beforeFlood)
+		if beforeFlood.want == 0 || beforeFlood.got != beforeFlood.want {
+			t.Errorf("before %s the members learned %d of %d (publication, member) pairs; want all", floodClass, beforeFlood.got, beforeFlood.want)
 		}
-		t.Logf("after %s: median %.1fx the quiet one (held to %.0fx; the issue's %.0fx is not met: fake names stay in every vector)",
-			floodClass, float64(post.median)/float64(quiet.median), floodLatencyFactor, latencyFactor)
+		if limit := time.Duration(latencyFactor * float64(quiet.median)); beforeFlood.median > limit {
+			t.Errorf("median publish-to-learn latency after every class but %s %v, over %.0fx the quiet %v", floodClass, beforeFlood.median, latencyFactor, quiet.median)
+		}
 	}
-	if limit := time.Duration(factor * float64(quiet.median)); post.median > limit {
-		t.Errorf("median publish-to-learn latency after the attack %v, over %.0fx the quiet %v", post.median, factor, quiet.median)
+	t.Logf("after the attack: median %.1fx the quiet one (bound %.0fx)", float64(post.median)/float64(quiet.median), latencyFactor)
+	if limit := time.Duration(latencyFactor * float64(quiet.median)); post.median > limit {
+		t.Errorf("median publish-to-learn latency after the attack %v, over %.0fx the quiet %v", post.median, latencyFactor, quiet.median)
 	}
 	for i, c := range postCPU {
 		if c > cpuBound {
