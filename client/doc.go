@@ -27,7 +27,7 @@
 //	err = e.Start()                       // opens the face
 //	s, err := svs.New(e, svs.Config{Group: group, Node: node, Register: f.Register})
 //	go s.Run(ctx)
-//	seq, err := s.Publish(ctx)            // svs.ErrFaceDown while the node is away
+//	seq, err := s.PublishSeq(ctx)         // svs.ErrFaceDown while the node is away
 //
 // svs.Sync follows the face's OnDown and OnUp: while the face is down
 // Publish returns svs.ErrFaceDown; when it is back the member registers its

@@ -97,7 +97,7 @@ func TestSyncSurvivesTheNode(t *testing.T) {
 
 	var last uint64
 	for range 3 {
-		seq, err := a.sync.Publish(ctx)
+		seq, err := a.sync.PublishSeq(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func TestSyncSurvivesTheNode(t *testing.T) {
 	// before the loss of the connection was seen may succeed.
 	refused := false
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		seq, err := a.sync.Publish(ctx)
+		seq, err := a.sync.PublishSeq(ctx)
 		if errors.Is(err, svs.ErrFaceDown) {
 			refused = true
 			break
@@ -126,7 +126,7 @@ func TestSyncSurvivesTheNode(t *testing.T) {
 		t.Fatal("Publish never returned ErrFaceDown with the node gone")
 	}
 	for range 5 {
-		if _, err := a.sync.Publish(ctx); !errors.Is(err, svs.ErrFaceDown) {
+		if _, err := a.sync.PublishSeq(ctx); !errors.Is(err, svs.ErrFaceDown) {
 			t.Fatalf("Publish while down: %v, want ErrFaceDown", err)
 		}
 	}
@@ -145,7 +145,7 @@ func TestSyncSurvivesTheNode(t *testing.T) {
 	var seq uint64
 	var err error
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		if seq, err = a.sync.Publish(ctx); err == nil {
+		if seq, err = a.sync.PublishSeq(ctx); err == nil {
 			break
 		}
 		if !errors.Is(err, svs.ErrFaceDown) || time.Now().After(deadline) {

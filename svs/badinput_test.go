@@ -46,7 +46,7 @@ func TestBadInputThroughForwarder(t *testing.T) {
 			attacker, _ := newEngine(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if _, err := victim.s.Publish(ctx); err != nil {
+			if _, err := victim.s.PublishSeq(ctx); err != nil {
 				t.Fatal(err)
 			}
 

@@ -46,7 +46,7 @@ func TestBareFaceIgnoresOtherTraffic(t *testing.T) {
 	peer := newMemberOn(t, group, "/peer", changed, nil, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	seq, err := peer.s.Publish(ctx)
+	seq, err := peer.s.PublishSeq(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func TestVectorOverTheBoundIsStillSent(t *testing.T) {
 				}
 				ctx := context.Background()
 				for range 3 {
-					if _, err := r.s.Publish(ctx); err != nil {
+					if _, err := r.s.PublishSeq(ctx); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -110,7 +110,7 @@ func TestVectorOverTheBoundIsStillSent(t *testing.T) {
 					t.Errorf("%d warnings for 4 partial Sync Interests within %v, want 1", n, WarnInterval)
 				}
 				time.Sleep(WarnInterval + time.Second)
-				if _, err := r.s.Publish(ctx); err != nil {
+				if _, err := r.s.PublishSeq(ctx); err != nil {
 					t.Fatal(err)
 				}
 				synctest.Wait()
@@ -130,7 +130,7 @@ func TestSmallMaxEntriesStillSends(t *testing.T) {
 			c.InitialState = peers("peer", 0, 100)
 			c.MaxEntries = 20
 		})
-		if _, err := r.s.Publish(context.Background()); err != nil {
+		if _, err := r.s.PublishSeq(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		synctest.Wait()
@@ -180,7 +180,7 @@ func TestFloodOfFakeNamesThroughTheDriver(t *testing.T) {
 			if p%20 == 0 {
 				seq := uint64(p/20 + 2)
 				r.fe.deliver(goodInterest(t, fakeGroup, core.NewVector(core.Entry{Node: real, Boot: 1, Seq: seq})))
-				if _, err := r.s.Publish(context.Background()); err != nil {
+				if _, err := r.s.PublishSeq(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -236,7 +236,7 @@ func TestAnotherProcessWithTheSameNameIsLogged(t *testing.T) {
 		logs := &logCounter{}
 		r := runFake(t, func(c *Config) { c.Logger = slog.New(logs) })
 		ctx := context.Background()
-		if _, err := r.s.Publish(ctx); err != nil {
+		if _, err := r.s.PublishSeq(ctx); err != nil {
 			t.Fatal(err)
 		}
 		me, boot := r.s.Node(), r.s.Boot()

@@ -157,7 +157,7 @@ type Config struct {
 	// Stats.InboxDropped. 0 means DefaultInboxSize.
 	InboxSize int
 
-	// Data, if set, gives the member a publication layer: PublishData of
+	// Data, if set, gives the member a publication layer: Publish of
 	// payloads, stored in a Storage and served; other members'
 	// publications fetched, delivered to OnMessage and subscriptions
 	// (Subscribe); the boot, reservation and vector resumed from the

@@ -37,7 +37,7 @@ func TestMembersConverge(t *testing.T) {
 			defer cancel()
 			for k := range tc.members * tc.perMember {
 				m := ms[k%tc.members]
-				seq, err := m.s.Publish(ctx)
+				seq, err := m.s.PublishSeq(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}

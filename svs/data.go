@@ -40,7 +40,7 @@ const dataFreshness = 4 * time.Second
 // Errors of the publication layer.
 var (
 	// ErrNoData: the Sync was made without Config.Data, so it has no
-	// publication layer (PublishData, Subscribe).
+	// publication layer (Publish, Subscribe).
 	ErrNoData = errors.New("svs: no publication layer (Config.Data is nil)")
 	// ErrPayloadTooLarge: a payload over MaxPayloadSize.
 	ErrPayloadTooLarge = errors.New("svs: payload too large")

@@ -10,12 +10,12 @@ import (
 )
 
 // DataConfig turns on a member's publication layer (Config.Data): payloads
-// with PublishData, stored, served and fetched; Messages to OnMessage and
+// with Publish, stored, served and fetched; Messages to OnMessage and
 // to subscriptions (Subscribe). docs/svs-driver.md, "Publications", tells
 // how the pieces run; docs/decisions.md why they are so.
 //
 // Callbacks run on the member's delivery goroutine, one at a time, in
-// order, never on Run's: they may call PublishData, Publish and Close.
+// order, never on Run's: they may call Publish, PublishSeq and Close.
 // A slow callback holds back further deliveries (DeliveryQueue bounds what
 // waits; beyond it the member stops fetching ahead), not sync. Run waits
 // for a callback in progress when it returns.

@@ -71,8 +71,8 @@ type dataLayer struct {
 }
 
 // ErrDataOwnsSeq is returned by SetSeq on a member with a publication
-// layer, whose sequence numbers PublishData hands out.
-var ErrDataOwnsSeq = errors.New("svs: SetSeq on a member with Config.Data: PublishData numbers its publications")
+// layer, whose sequence numbers Publish hands out.
+var ErrDataOwnsSeq = errors.New("svs: SetSeq on a member with Config.Data: Publish numbers its publications")
 
 // dataCounters count what the publication layer did; see DataStats.
 type dataCounters struct {

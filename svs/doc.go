@@ -16,7 +16,7 @@
 //		Register: func(p enc.Name) error { return fwd.AddRoute(p, face.FaceID(), 0, fw.OriginApp) }, // p is /<group>; nil: the engine registers it
 //	})
 //	go s.Run(ctx)                   // blocks until ctx ends or Close
-//	seq, err := s.Publish(ctx)      // one Sync Interest, at once
+//	seq, err := s.PublishSeq(ctx)   // one Sync Interest, at once
 //
 // # Goroutines
 //

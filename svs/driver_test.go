@@ -182,7 +182,7 @@ func TestReceivedVectorResetsTimer(t *testing.T) {
 func TestOutdatedVectorAnsweredAfterSuppression(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := runFake(t, nil)
-		if _, err := r.s.Publish(context.Background()); err != nil {
+		if _, err := r.s.PublishSeq(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		// Past the recently-updated window, so the vector is not dropped.
@@ -217,7 +217,7 @@ func TestPublishAndSetSeq(t *testing.T) {
 		ctx := context.Background()
 		for want := uint64(1); want <= 3; want++ {
 			n := len(r.fe.sends())
-			seq, err := r.s.Publish(ctx)
+			seq, err := r.s.PublishSeq(ctx)
 			if err != nil || seq != want {
 				t.Fatalf("Publish = %d, %v; want %d", seq, err, want)
 			}
@@ -242,7 +242,7 @@ func TestPublishAndSetSeq(t *testing.T) {
 		if err := r.s.SetSeq(ctx, 0); !errors.Is(err, core.ErrSeqNotIncreasing) {
 			t.Errorf("SetSeq(0) = %v, want ErrSeqNotIncreasing", err)
 		}
-		if seq, _ := r.s.Publish(ctx); seq != 11 {
+		if seq, _ := r.s.PublishSeq(ctx); seq != 11 {
 			t.Errorf("Publish after SetSeq(10) = %d, want 11", seq)
 		}
 		synctest.Wait()
@@ -291,7 +291,7 @@ func TestBadInputAtDriver(t *testing.T) {
 			{func(c *Config) { c.Validator = wire.DigestSha256 }, invalidInputs(t, fakeGroup, time.Now().Unix())},
 		} {
 			r := runFake(t, tc.mod)
-			if _, err := r.s.Publish(context.Background()); err != nil {
+			if _, err := r.s.PublishSeq(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			for _, in := range tc.inputs {
@@ -407,7 +407,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		if _, err := s.Publish(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		if _, err := s.PublishSeq(ctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Publish before Run = %v, want DeadlineExceeded", err)
 		}
 		cancel()
@@ -428,7 +428,7 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("Run after Close = %v, want nil", err)
 		}
 		<-s.Done()
-		if _, err := s.Publish(context.Background()); !errors.Is(err, ErrClosed) {
+		if _, err := s.PublishSeq(context.Background()); !errors.Is(err, ErrClosed) {
 			t.Errorf("Publish after Close = %v, want ErrClosed", err)
 		}
 		if err := s.Run(context.Background()); !errors.Is(err, ErrRunning) {
@@ -478,7 +478,7 @@ func TestRegisterAndSendErrors(t *testing.T) {
 		r.fe.mu.Lock()
 		r.fe.expressErr = boom
 		r.fe.mu.Unlock()
-		if _, err := r.s.Publish(context.Background()); err != nil {
+		if _, err := r.s.PublishSeq(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		synctest.Wait()
@@ -502,7 +502,7 @@ func TestInitialStateResumes(t *testing.T) {
 		if r.s.Seq() != 7 || r.s.State().Get(other, 3) != 9 {
 			t.Errorf("state %v", r.s.State().Entries())
 		}
-		if seq, _ := r.s.Publish(context.Background()); seq != 8 {
+		if seq, _ := r.s.PublishSeq(context.Background()); seq != 8 {
 			t.Errorf("Publish = %d, want 8", seq)
 		}
 	})

@@ -62,7 +62,7 @@ func Example() {
 	defer cancel()
 	go func() { _ = s.Run(ctx) }()
 
-	seq, err := s.Publish(ctx)
+	seq, err := s.PublishSeq(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}

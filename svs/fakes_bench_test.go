@@ -64,7 +64,7 @@ func BenchmarkPublishAmongFakes(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				m := ms[i%3]
-				seq, err := m.s.Publish(ctx)
+				seq, err := m.s.PublishSeq(ctx)
 				if err != nil {
 					b.Fatal(err)
 				}

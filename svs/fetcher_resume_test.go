@@ -70,7 +70,7 @@ func TestFetchResumesFailedAttempts(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := announcer.s.Publish(ctx); err != nil {
+	if _, err := announcer.s.PublishSeq(ctx); err != nil {
 		t.Fatal(err)
 	}
 	pk := announcer.key()

@@ -31,7 +31,7 @@ func TestFloodOfFakeNamesWithARealForwarder(t *testing.T) {
 	publish := func(m *member) time.Duration {
 		t.Helper()
 		start := time.Now()
-		seq, err := m.s.Publish(ctx)
+		seq, err := m.s.PublishSeq(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

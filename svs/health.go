@@ -28,13 +28,13 @@ func HealthGroup(group enc.Name) enc.Name {
 }
 
 // Beater is the member of a health group that Health beats through: a
-// *Sync. Each beat raises its sequence number by one (Publish), which
+// *Sync. Each beat raises its sequence number by one (PublishSeq), which
 // sends a Sync Interest at once. Health must be its only publisher. The
 // raise is one step: a member that restarted within its bootstrap second
 // learns its earlier incarnation's number from the group, and its next
 // beat goes on above it.
 type Beater interface {
-	Publish(ctx context.Context) (uint64, error)
+	PublishSeq(ctx context.Context) (uint64, error)
 }
 
 // HealthConfig configures a Health. Zero fields take the defaults.
@@ -62,7 +62,7 @@ type HealthConfig struct {
 
 // HealthStats are a Health's counters.
 type HealthStats struct {
-	// Beats counts this member's own beats (Publish calls that succeeded).
+	// Beats counts this member's own beats (PublishSeq calls that succeeded).
 	Beats uint64
 	// BeatErrors counts beats that failed (ErrFaceDown while the face is
 	// away); the next beat is tried an Interval later.
@@ -190,7 +190,7 @@ func (h *Health) Run(ctx context.Context, b Beater) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-beat.C:
-			if _, err := b.Publish(ctx); err != nil {
+			if _, err := b.PublishSeq(ctx); err != nil {
 				switch {
 				case errors.Is(err, ErrFaceDown):
 					h.beatErrs.Add(1)

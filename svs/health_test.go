@@ -22,7 +22,7 @@ type fakeBeater struct {
 	fail  error
 }
 
-func (b *fakeBeater) Publish(context.Context) (uint64, error) {
+func (b *fakeBeater) PublishSeq(context.Context) (uint64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.fail != nil {

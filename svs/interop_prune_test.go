@@ -78,7 +78,7 @@ func TestInteropNdndRestartPruned(t *testing.T) {
 	}
 
 	// Publications still flow both ways.
-	seq, err := ours.s.Publish(context.Background())
+	seq, err := ours.s.PublishSeq(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,7 +143,7 @@ func TestInteropNdndSvSync(t *testing.T) {
 
 	for round := range 10 {
 		for i, m := range ours {
-			seq, err := m.s.Publish(ctx)
+			seq, err := m.s.PublishSeq(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}

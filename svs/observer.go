@@ -19,7 +19,7 @@ import (
 type SendReason uint8
 
 const (
-	// SentPublication: Publish or SetSeq raised the member's own sequence
+	// SentPublication: Publish, PublishSeq or SetSeq raised the member's own sequence
 	// number ([Spec §4.2]).
 	SentPublication SendReason = iota
 	// SentPeriodic: the Steady timer fired ([Spec §4.5]).
@@ -248,7 +248,7 @@ func (s *Sync) observeSent(pkt []byte, why SendReason, nowMs int64) {
 		s.ctr.sentBy[why].Add(1)
 	}
 	if why == SentPublication {
-		// Every way of publishing (Publish, SetSeq, PublishData) ends
+		// Every way of publishing (Publish, PublishSeq, SetSeq) ends
 		// here: the member's own pair was heard of now.
 		s.heard.mark(core.Key{Node: s.self, Boot: s.boot}, time.Now().UnixNano())
 	}

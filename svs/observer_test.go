@@ -140,7 +140,7 @@ func TestObserverThroughForwarder(t *testing.T) {
 		// member per millisecond (the start-up announcement included).
 		time.Sleep(2 * time.Millisecond)
 		start := time.Now()
-		seq, err := m.s.Publish(ctx)
+		seq, err := m.s.PublishSeq(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func TestSyncLatencyBurst(t *testing.T) {
 	pubs := 0
 	for ; pubs < 20 || pub.s.Stats().TimeAhead == 0 && pubs < 2000; pubs++ {
 		var err error
-		if seq, err = pub.s.Publish(ctx); err != nil {
+		if seq, err = pub.s.PublishSeq(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -31,7 +31,7 @@ func TestOneSyncInterestPerPublication(t *testing.T) {
 	defer cancel()
 	published := map[core.Key]uint64{}
 	publish := func(m *member) {
-		seq, err := m.s.Publish(ctx)
+		seq, err := m.s.PublishSeq(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,14 +7,14 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 )
 
-// Published is what PublishData reports: the publication's incarnation,
+// Published is what Publish reports: the publication's incarnation,
 // sequence number and SVS v3 name /<node>/<group>/t=<boot>/seq=<seq>.
 type Published struct {
 	Boot, Seq uint64
 	Name      enc.Name
 }
 
-// pubReq is one PublishData on its way: first a sequence number from Run,
+// pubReq is one Publish on its way: first a sequence number from Run,
 // then, once stored, its announcement.
 type pubReq struct {
 	seq   uint64 // the first of n
@@ -23,7 +23,7 @@ type pubReq struct {
 	reply chan struct{} // one slot; Run answers each stage once
 }
 
-// PublishData publishes payload (at most MaxPayloadSize bytes; empty is
+// Publish publishes payload (at most MaxPayloadSize bytes; empty is
 // allowed) and returns its sequence number and name once it is stored
 // (durably, if the Storage is) and announced. It needs Config.Data.
 //
@@ -42,7 +42,7 @@ type pubReq struct {
 // skipped). Once a sequence number was handed out ctx no longer matters.
 // It is safe for concurrent use, also from OnMessage, OnMissed and
 // subscribers; not from OnUpdate or OnPersist (they run on Run).
-func (s *Sync) PublishData(ctx context.Context, payload []byte) (Published, error) {
+func (s *Sync) Publish(ctx context.Context, payload []byte) (Published, error) {
 	out, err := s.publishData(ctx, [][]byte{payload})
 	if err != nil {
 		return Published{}, err
@@ -58,7 +58,7 @@ const MaxBatch = DefaultReserveStep / 2
 // sequence numbers, stored with one Storage write (one disk commit) and
 // announced with one Sync Interest: what a single publisher that cannot
 // wait for a commit per publication uses. It succeeds or fails as a
-// whole, as PublishData; on a store error all its numbers are skipped.
+// whole, as Publish; on a store error all its numbers are skipped.
 func (s *Sync) PublishBatch(ctx context.Context, payloads [][]byte) ([]Published, error) {
 	switch {
 	case len(payloads) == 0:

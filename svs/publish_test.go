@@ -173,9 +173,9 @@ func publishOK(t testing.TB, m *pubMember, p []byte) Published {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	pub, err := m.s.PublishData(ctx, p)
+	pub, err := m.s.Publish(ctx, p)
 	if err != nil {
-		t.Fatalf("%s: PublishData(%d bytes): %v", m.name, len(p), err)
+		t.Fatalf("%s: Publish(%d bytes): %v", m.name, len(p), err)
 	}
 	return pub
 }
@@ -299,7 +299,7 @@ func TestPublishFromSubscriberAndCallback(t *testing.T) {
 	echoer = newPubMember(t, group, "/echo/e", changed, true, func(c *Config) {
 		c.Data.OnMessage = func(msg Message) {
 			if bytes.HasPrefix(msg.Payload, []byte("ping")) {
-				_, err := echoer.s.PublishData(context.Background(), append([]byte("cb-echo:"), msg.Payload...))
+				_, err := echoer.s.Publish(context.Background(), append([]byte("cb-echo:"), msg.Payload...))
 				echoed <- err
 			}
 		}
@@ -310,7 +310,7 @@ func TestPublishFromSubscriberAndCallback(t *testing.T) {
 	}
 	go func() {
 		for msg := range sub.C {
-			_, err := echoer.s.PublishData(context.Background(), append([]byte("sub-echo:"), msg.Payload...))
+			_, err := echoer.s.Publish(context.Background(), append([]byte("sub-echo:"), msg.Payload...))
 			echoed <- err
 		}
 	}()
@@ -375,7 +375,7 @@ func TestFetchGivesUpOnSilentProducer(t *testing.T) {
 	defer cancel()
 	const n = 6
 	for range n {
-		if _, err := silent.s.Publish(ctx); err != nil {
+		if _, err := silent.s.PublishSeq(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -466,7 +466,7 @@ func TestFetchRejectsBadData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for range 3 {
-		if _, err := liar.s.Publish(ctx); err != nil {
+		if _, err := liar.s.PublishSeq(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -526,25 +526,25 @@ func TestFetchUnavailable(t *testing.T) {
 	}
 }
 
-// Errors of PublishData and Subscribe without a publication layer, and
+// Errors of Publish and Subscribe without a publication layer, and
 // a payload over the bound.
 func TestPublishErrors(t *testing.T) {
 	group := testGroup(t)
 	changed := newSignal()
 	plain := newMember(t, group, "/err/plain", changed, nil)
-	if _, err := plain.s.PublishData(context.Background(), nil); !errors.Is(err, ErrNoData) {
-		t.Errorf("PublishData without Data: %v", err)
+	if _, err := plain.s.Publish(context.Background(), nil); !errors.Is(err, ErrNoData) {
+		t.Errorf("Publish without Data: %v", err)
 	}
 	if _, err := plain.s.Subscribe(SubscribeOptions{}); !errors.Is(err, ErrNoData) {
 		t.Errorf("Subscribe without Data: %v", err)
 	}
 	m := newPubMember(t, group, "/err/m", changed, true, nil)
-	if _, err := m.s.PublishData(context.Background(), make([]byte, MaxPayloadSize+1)); !errors.Is(err, ErrPayloadTooLarge) {
+	if _, err := m.s.Publish(context.Background(), make([]byte, MaxPayloadSize+1)); !errors.Is(err, ErrPayloadTooLarge) {
 		t.Errorf("oversized payload: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := m.s.PublishData(ctx, nil); !errors.Is(err, context.Canceled) {
+	if _, err := m.s.Publish(ctx, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled ctx: %v", err)
 	}
 }
@@ -651,7 +651,7 @@ func TestPublishBatch(t *testing.T) {
 	singles := make(chan Published, 10)
 	go func() {
 		for i := range 10 {
-			p, err := prod.s.PublishData(ctx, []byte{byte(i)})
+			p, err := prod.s.Publish(ctx, []byte{byte(i)})
 			if err != nil {
 				t.Error(err)
 			}
@@ -775,7 +775,7 @@ func TestFetchRecoversLostSegments(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for range n {
-		if _, err := announcer.s.Publish(ctx); err != nil {
+		if _, err := announcer.s.PublishSeq(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -827,7 +827,7 @@ func TestSubscribeAndCloseBeforeRun(t *testing.T) {
 	if _, err := s.Subscribe(SubscribeOptions{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Subscribe after Close: %v", err)
 	}
-	if _, err := s.PublishData(context.Background(), nil); !errors.Is(err, ErrClosed) {
-		t.Errorf("PublishData after Close: %v", err)
+	if _, err := s.Publish(context.Background(), nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("Publish after Close: %v", err)
 	}
 }

@@ -146,7 +146,7 @@ func (ss *subscriptions) snapshot() []*Subscription {
 
 // Subscribe returns a new subscription to the publications of the other
 // members. It fails with ErrNoData without Config.Data and ErrClosed once
-// the Sync has stopped. A subscriber may call PublishData (it runs on its
+// the Sync has stopped. A subscriber may call Publish (it runs on its
 // own goroutine; the Sync never waits for it).
 func (s *Sync) Subscribe(opts SubscribeOptions) (*Subscription, error) {
 	if s.data == nil {

@@ -91,7 +91,7 @@ const (
 	stateDone // Run returned or Close was called
 )
 
-// request is a publication handed to Run. seq 0 means Publish.
+// request is a publication handed to Run. seq 0 means PublishSeq.
 type request struct {
 	seq   uint64
 	reply chan result
@@ -362,20 +362,20 @@ func (s *Sync) Close() error {
 	return nil
 }
 
-// Publish raises this member's sequence number by one and returns it; the
-// Sync Interest carrying it is expressed at once, right after Publish is
-// answered (so it may not have left when Publish returns; a failure to send
+// PublishSeq raises this member's sequence number by one and returns it; the
+// Sync Interest carrying it is expressed at once, right after PublishSeq is
+// answered (so it may not have left when PublishSeq returns; a failure to send
 // is counted in Stats.SendErrors, not returned). While the face is down
 // (after its OnDown, before its next OnUp) it returns ErrFaceDown.
 // It hands the request to the Run goroutine and waits for it: before Run
 // starts it blocks until Run does, ctx ends (ctx's error) or the Sync is
 // closed (ErrClosed). Once Run has taken the request the publication
-// happens and Publish returns its result whatever ctx does. Must not be
-// called from OnUpdate or OnPersist. With Config.Data it is PublishData
-// of an empty payload.
-func (s *Sync) Publish(ctx context.Context) (uint64, error) {
+// happens and PublishSeq returns its result whatever ctx does. Must not be
+// called from OnUpdate or OnPersist. With Config.Data it is Publish of an
+// empty payload.
+func (s *Sync) PublishSeq(ctx context.Context) (uint64, error) {
 	if s.data != nil {
-		p, err := s.PublishData(ctx, nil)
+		p, err := s.Publish(ctx, nil)
 		return p.Seq, err
 	}
 	return s.request(ctx, 0)
@@ -384,7 +384,7 @@ func (s *Sync) Publish(ctx context.Context) (uint64, error) {
 // SetSeq raises this member's sequence number to seq (for applications
 // that number their own publications) and sends a Sync Interest at once.
 // seq must be above Seq, or the error wraps core.ErrSeqNotIncreasing.
-// Otherwise as Publish.
+// Otherwise as PublishSeq.
 func (s *Sync) SetSeq(ctx context.Context, seq uint64) error {
 	if seq == 0 {
 		return fmt.Errorf("svs: %w: 0", core.ErrSeqNotIncreasing)

@@ -11,8 +11,8 @@ package main
 //     sync, then fetched and reassembled), per member and until the last
 //     member has it;
 //   - publications per second one member sustains with its durable store
-//     (bbolt, fsync on every commit): PublishBatch, concurrent PublishData
-//     callers, and sequential PublishData; the store's bytes per
+//     (bbolt, fsync on every commit): PublishBatch, concurrent Publish
+//     callers, and sequential Publish; the store's bytes per
 //     publication;
 //   - resident memory while one member publishes a million publications
 //     with retention on.
@@ -478,7 +478,7 @@ func pubChildLatency(o pubOptions) (pubResult, error) {
 			}
 			go func() { _ = s.Run(context.Background()) }()
 			publish[i] = func(p []byte) (uint64, error) {
-				r, err := s.PublishData(context.Background(), p)
+				r, err := s.Publish(context.Background(), p)
 				return r.Seq, err
 			}
 		case "alo":
@@ -584,8 +584,8 @@ func pubChildLatency(o pubOptions) (pubResult, error) {
 var rateWays = []struct{ name, what string }{
 	{"batch64", "PublishBatch of 64"},
 	{"batch256", "PublishBatch of 256"},
-	{"concurrent64", "64 concurrent PublishData callers"},
-	{"sequential", "PublishData, one at a time"},
+	{"concurrent64", "64 concurrent Publish callers"},
+	{"sequential", "Publish, one at a time"},
 }
 
 // durableMember is one member named /bench/durable/<name> with a bbolt
@@ -664,7 +664,7 @@ func pubChildRate(o pubOptions) (pubResult, error) {
 				go func() {
 					defer wg.Done()
 					for next.Add(1) <= int64(total) {
-						if _, perr := s.PublishData(ctx, payload); perr != nil {
+						if _, perr := s.Publish(ctx, payload); perr != nil {
 							mu.Lock()
 							err = perr
 							mu.Unlock()
@@ -676,7 +676,7 @@ func pubChildRate(o pubOptions) (pubResult, error) {
 			wg.Wait()
 		case "sequential":
 			for range total {
-				if _, err = s.PublishData(ctx, payload); err != nil {
+				if _, err = s.Publish(ctx, payload); err != nil {
 					break
 				}
 			}

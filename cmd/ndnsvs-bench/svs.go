@@ -531,7 +531,7 @@ type publisher interface{ publish() (uint64, error) }
 
 type oursMember struct{ s *svs.Sync }
 
-func (m oursMember) publish() (uint64, error) { return m.s.Publish(context.Background()) }
+func (m oursMember) publish() (uint64, error) { return m.s.PublishSeq(context.Background()) }
 
 type ndndMember struct {
 	sv   *ndnsync.SvSync

@@ -227,7 +227,7 @@ func chatInput(ctx context.Context, s *svs.Sync, stdin io.Reader, out *chatScree
 				continue
 			}
 			out.println("YOU: " + printable([]byte(text)))
-			if _, err := s.PublishData(ctx, []byte(text)); err != nil {
+			if _, err := s.Publish(ctx, []byte(text)); err != nil {
 				if errors.Is(err, svs.ErrFaceDown) {
 					out.println("[NOT SENT] the node is away; type it again once it is back")
 					continue

@@ -62,7 +62,7 @@ func countUp(ctx context.Context, s *svs.Sync, out *lines, interval time.Duratio
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for n := 1; ; {
-		_, err := s.PublishData(ctx, []byte(strconv.Itoa(n)))
+		_, err := s.Publish(ctx, []byte(strconv.Itoa(n)))
 		switch {
 		case err == nil:
 			out.printf("YOU: %d\n", n)

@@ -53,7 +53,7 @@ func TestStatusNodeProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := n.Syncs()["/test/status-group"]
-	if _, err := s.Publish(ctx); err != nil {
+	if _, err := s.PublishSeq(ctx); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Printf("\nready %s %s\n", n.MetricsAddr(), c.Faces.Unix.Path)

@@ -457,8 +457,8 @@ per_member = true
 	}
 	for k := range pubs {
 		for _, p := range ps {
-			if pub, err := p.sync.PublishData(context.Background(), []byte(p.name)); err != nil || pub.Seq != uint64(k+1) {
-				t.Fatalf("%s: PublishData = %+v, %v", p.name, pub, err)
+			if pub, err := p.sync.Publish(context.Background(), []byte(p.name)); err != nil || pub.Seq != uint64(k+1) {
+				t.Fatalf("%s: Publish = %+v, %v", p.name, pub, err)
 			}
 		}
 		time.Sleep(20 * time.Millisecond) // a publication rate, not a wait for something
@@ -542,7 +542,7 @@ per_member = true
 				case <-ctx.Done():
 					return
 				case <-tick.C:
-					if _, err := p.sync.PublishData(ctx, []byte(p.name)); err != nil && !errors.Is(err, context.Canceled) {
+					if _, err := p.sync.Publish(ctx, []byte(p.name)); err != nil && !errors.Is(err, context.Canceled) {
 						t.Errorf("%s: %v", p.name, err)
 						return
 					}

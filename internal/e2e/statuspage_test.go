@@ -85,7 +85,7 @@ listen = "%s:9363"
 	}
 	for range pubs {
 		for _, p := range ps {
-			if _, err := p.sync.PublishData(context.Background(), []byte("x")); err != nil {
+			if _, err := p.sync.Publish(context.Background(), []byte("x")); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -108,7 +108,7 @@ listen = "%s:9363"
 				case <-ctx.Done():
 					return
 				case <-tick.C:
-					_, _ = p.sync.PublishData(ctx, []byte("x"))
+					_, _ = p.sync.Publish(ctx, []byte("x"))
 				}
 			}
 		}()

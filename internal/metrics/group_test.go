@@ -165,7 +165,7 @@ func (g *group) onUpdate(i int, u svs.Update) {
 func (g *group) warmUp(tb testing.TB, gap time.Duration) {
 	tb.Helper()
 	for _, s := range g.members {
-		if _, err := s.Publish(context.Background()); err != nil {
+		if _, err := s.PublishSeq(context.Background()); err != nil {
 			tb.Fatal(err)
 		}
 		time.Sleep(gap) // the schedule of the scenario
@@ -187,7 +187,7 @@ func (g *group) publish(tb testing.TB, interval time.Duration) time.Duration {
 	for k := range g.pubs {
 		time.Sleep(time.Until(begin.Add(time.Duration(k) * interval)))
 		g.start[k].Store(time.Now().UnixNano())
-		seq, err := g.members[k%g.n].Publish(context.Background())
+		seq, err := g.members[k%g.n].PublishSeq(context.Background())
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -21,7 +21,7 @@ type DataGroup interface {
 // group, and exists only for groups whose member has a publication layer.
 var (
 	pubPublished = desc(subsystemPublications, "published_total",
-		"Own publications stored and announced (PublishData).", "group")
+		"Own publications stored and announced (Publish).", "group")
 	pubPublishErrors = desc(subsystemPublications, "publish_errors_total",
 		"Own publications that failed (store error, member stopped).", "group")
 	pubFetched = desc(subsystemPublications, "fetched_total",

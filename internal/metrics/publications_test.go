@@ -270,7 +270,7 @@ func TestPublicationMetricsThroughForwarder(t *testing.T) {
 
 	sizes := []int{1, 100, 20000, 0, 9000, 5}
 	for i, n := range sizes {
-		if _, err := pub.s.PublishData(ctx, make([]byte, n)); err != nil {
+		if _, err := pub.s.Publish(ctx, make([]byte, n)); err != nil {
 			t.Fatalf("publication %d: %v", i, err)
 		}
 	}

@@ -203,10 +203,10 @@ func childServe(t *testing.T) {
 	if code, body := httpGet(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
-	if _, err := s.Publish(ctx); err != nil {
+	if _, err := s.PublishSeq(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sc.PublishData(ctx, []byte("payload")); err != nil {
+	if _, err := sc.Publish(ctx, []byte("payload")); err != nil {
 		t.Fatal(err)
 	}
 

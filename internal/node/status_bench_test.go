@@ -192,7 +192,7 @@ func (g *benchGroup) round(b *testing.B, pubs int, interval time.Duration) (time
 		seq := g.seqs[p]
 		g.start[[2]int{p, seq}] = time.Now()
 		g.mu.Unlock()
-		if got, err := g.members[p].Publish(context.Background()); err != nil || int(got) != seq {
+		if got, err := g.members[p].PublishSeq(context.Background()); err != nil || int(got) != seq {
 			b.Fatalf("member %d: Publish = %d, %v; want %d", p, got, err, seq)
 		}
 		<-tick.C

@@ -122,11 +122,11 @@ func TestStatusChild(t *testing.T) {
 	// A second member of the group on the node's forwarder.
 	peer, peerName := startPeer(t, ctx, n.Forwarder(), group)
 	waitFor(t, "the node's member to announce itself", func() bool { return own.Stats().SentBy[svs.SentAnnounce] > 0 })
-	if _, err := own.Publish(ctx); err != nil {
+	if _, err := own.PublishSeq(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if _, err := peer.Publish(ctx); err != nil {
+		if _, err := peer.PublishSeq(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}

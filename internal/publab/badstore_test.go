@@ -37,7 +37,7 @@ func nodeConfig(name, extra string) string {
 const cachedGroup = "\n[[group]]\nprefix = \"/ndn/svs\"\ncache = true\n"
 
 // A member whose store's file system fills up while it publishes back to
-// back (3 kB payloads, bbolt on a 4 MiB tmpfs): the PublishData that does
+// back (3 kB payloads, bbolt on a 4 MiB tmpfs): the Publish that does
 // not fit fails with an error that says so (ENOSPC), counted in
 // DataStats.PublishErrors and StoreErrors; every publication acknowledged
 // before it reached the other member intact; and the full member keeps

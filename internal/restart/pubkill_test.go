@@ -22,13 +22,13 @@ const (
 )
 
 // The restart test, repeated: a member publishing back to back
-// (payloads of 100 B to 70 KB, PublishData, a bbolt store with fsync) is
+// (payloads of 100 B to 70 KB, Publish, a bbolt store with fsync) is
 // killed with SIGKILL at a random moment 20 times and started again at
 // once on the same store. Two other members on the same node (the real
 // ndnsvs-node in a network namespace of its own, loopback only) receive.
 // The publisher writes each acknowledged (boot, seq, hash) on stdout with
 // one write before it goes on, so the test knows every publication whose
-// PublishData returned. Then:
+// Publish returned. Then:
 //   - no (boot, seq) is acknowledged twice;
 //   - every run resumes the same incarnation (one boot), so the others'
 //     vectors hold exactly one entry for the publisher;

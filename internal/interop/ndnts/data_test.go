@@ -69,7 +69,7 @@ func TestNDNtsFetchesOursAndWeFetchNDNts(t *testing.T) {
 		for j := range p {
 			p[j] = byte(j*5 + i)
 		}
-		pub, err := s.PublishData(ctx, p)
+		pub, err := s.Publish(ctx, p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -212,7 +212,7 @@ func oursWithNDNts(t *testing.T, g string, start func(g, n string, i int) *ourMe
 	ctx := context.Background()
 	for i := range publish {
 		for _, m := range ours {
-			seq, err := m.sync.Publish(ctx)
+			seq, err := m.sync.PublishSeq(ctx)
 			if err != nil || seq != uint64(i+1) {
 				t.Fatalf("%s: Publish = %d, %v", m.name, seq, err)
 			}

@@ -442,7 +442,7 @@ func startMember(ctx context.Context, o options, group enc.Name, i int, out *pri
 	}()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	seq, err := s.Publish(pctx)
+	seq, err := s.PublishSeq(pctx)
 	if err != nil {
 		_ = s.Close()
 		<-s.Done()
@@ -466,7 +466,7 @@ func publish(ctx context.Context, o options, m *member, out *printer) {
 		}
 		t := time.Now().UnixNano()
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		seq, err := m.s.Publish(pctx)
+		seq, err := m.s.PublishSeq(pctx)
 		cancel()
 		if err != nil {
 			out.print(event{Ev: "err", M: self, Err: "publish: " + err.Error(), T: time.Now().UnixNano()})

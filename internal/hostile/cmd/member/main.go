@@ -139,7 +139,7 @@ func run(sock, groupURI, nameURI string, interval time.Duration) error {
 		}
 		t := time.Now().UnixNano()
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		seq, err := s.Publish(pctx)
+		seq, err := s.PublishSeq(pctx)
 		cancel()
 		if err != nil {
 			out.print(event{Ev: "err", Err: err.Error(), T: time.Now().UnixNano()})

@@ -13,7 +13,7 @@
 //
 //	{"ev":"start","boot":B,"seq":S}   the member's incarnation and the sequence number it resumes from
 //	{"ev":"up"}                       the face to the node came up
-//	{"ev":"pub","boot":B,"seq":S,"size":N,"sha":"..."}   PublishData returned: stored and announced
+//	{"ev":"pub","boot":B,"seq":S,"size":N,"sha":"..."}   Publish returned: stored and announced
 //	{"ev":"msg","node":"/n","boot":B,"seq":S,"size":N,"sha":"..."}   a publication of another member
 //	{"ev":"missed","node":"/n","boot":B,"low":L,"high":H,"reason":"..."}
 //	{"ev":"err","err":"..."}          a publication failed (other than the face being down)
@@ -255,7 +255,7 @@ func run(c cfg) error {
 		for j := range p {
 			p[j] = byte(r.Uint32())
 		}
-		pub, err := s.PublishData(ctx, p)
+		pub, err := s.Publish(ctx, p)
 		switch {
 		case err == nil:
 			mu.Lock()

@@ -175,7 +175,7 @@ func run(transport, group, node string, interval time.Duration) error {
 			tick.Stop()
 		case <-tick.C:
 			pctx, pcancel := context.WithTimeout(ctx, time.Second)
-			seq, err := s.Publish(pctx)
+			seq, err := s.PublishSeq(pctx)
 			pcancel()
 			a.mu.Lock()
 			switch {
