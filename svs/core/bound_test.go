@@ -552,3 +552,22 @@ func TestRule_EvictedNamesLeaveProbation(t *testing.T) {
 		t.Fatalf("probation gauge %d, %d names on probation", st.Probation, held)
 	}
 }
+
+// While names are on probation, a vector lacking the own pair is still
+// outdated: a member whose first Sync Interest was lost answers at once
+// (the bigvector lab's wave member did not, and nobody ever learned it).
+func TestRule_OwnPairLackingCountsDuringProbation(t *testing.T) {
+	e := newTestEngine(t, func(c *Config) { c.MaxMembers = 1000 })
+	e.Publish(0)
+	recv(e, time.Second, vec(manyNames(200)...))
+	if e.Stats().Probation == 0 {
+		t.Fatal("no names on probation")
+	}
+	if rd := e.Tick(e.Deadline()); rd.Send == nil || e.Phase() != Steady {
+		t.Fatalf("the first vector's suppression: phase %v, sent %v", e.Phase(), rd.Send)
+	}
+	recv(e, 2*time.Second, vec(manyNames(200)...)) // lacks our pair again
+	if e.Phase() != Suppression {
+		t.Fatalf("a vector lacking the own pair: phase %v", e.Phase())
+	}
+}

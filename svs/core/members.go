@@ -248,15 +248,15 @@ func (e *Engine) withheld(node Name) bool {
 
 // noEvidence reports whether a received vector that is behind on a pair of
 // node (lacking it, if lacking) is no evidence that its sender needs the
-// pair: node is withheld here (this member would not send it either); or
+// pair (never so for this member's own pair): node is withheld here (this member would not send it either); or
 // this member holds names on probation, so a flood is recent, and lacking
 // a name first heard here within the last periodic interval means nothing,
 // as its sender may hold that name on probation. Without the second rule
 // two members whose bursts split at different names would answer each
 // other's vectors for ever (svstest's 400-member group did).
 func (e *Engine) noEvidence(node Name, lacking bool) bool {
-	if e.probation == 0 {
-		return false
+	if e.probation == 0 || node == e.self {
+		return false // a vector lacking the own pair always counts
 	}
 	m := e.members[node]
 	if m == nil {
