@@ -262,8 +262,8 @@ func run(o options) error {
 						for _, r := range residents {
 							refused += r.s.Stats().Engine.RefusedMembers
 						}
-						return fmt.Errorf("the residents do not hold the entries of members %d..%d after %v (new names refused by the residents so far: %d)",
-							o.from+first, o.from+first+len(wave)-1, o.waveWait, refused)
+						return fmt.Errorf("the residents do not hold the entries of members %d..%d after %v (new names refused by the residents so far: %d; %s)",
+							o.from+first, o.from+first+len(wave)-1, o.waveWait, refused, lacking(residents, wave))
 					}
 					if err := sleep(ctx, 20*time.Millisecond); err != nil {
 						return err
@@ -374,6 +374,25 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // holdAll reports whether every resident's vector holds the entry of every
 // member of wave.
+// lacking says which resident lacks which members of wave, for the error.
+func lacking(residents, wave []*member) string {
+	var out []string
+	for _, r := range residents {
+		v := r.s.State()
+		var miss []string
+		for _, m := range wave {
+			if v.Get(m.s.Node(), m.s.Boot()) == 0 {
+				miss = append(miss, m.name.String())
+			}
+		}
+		if len(miss) > 0 {
+			st := r.s.Stats()
+			out = append(out, fmt.Sprintf("%s lacks %s (pairs %d, engine %+v)", r.name, strings.Join(miss, " "), v.Len(), st.Engine))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
 func holdAll(residents, wave []*member) bool {
 	for _, r := range residents {
 		v := r.s.State()
