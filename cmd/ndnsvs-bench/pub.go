@@ -42,6 +42,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/engine"
+	"github.com/named-data/ndnd/std/ndn"
 	"github.com/named-data/ndnd/std/object"
 	"github.com/named-data/ndnd/std/object/storage"
 	ndnsync "github.com/named-data/ndnd/std/sync"
@@ -61,7 +62,7 @@ type pubOptions struct {
 	soak     int // publications of the memory soak (0: none)
 
 	// Child mode (hidden).
-	child string // "ours", "alo", "rate" or "soak"
+	child string // "bare", "ours", "alo", "rate" or "soak"
 	n     int
 	size  int
 }
@@ -153,10 +154,12 @@ func pubParent(o pubOptions, out io.Writer) error {
 	fmt.Fprintf(out, "ndnsvs-bench pub  (%s %s/%s, %d CPUs, GOMAXPROCS %d, %s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH,
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(out, "publish-to-delivered: %d publications %v apart, publishers rotating; every member on its own in-process face\n", o.pubs, o.interval)
-	fmt.Fprintf(out, "of one forwarder (multicast on the group) per child process; ours = svs.New with DataConfig (memory storage),\n")
+	fmt.Fprintf(out, "of one forwarder (multicast on the group) per child process; bare = svs.NewOnFace with DataConfig (memory storage)\n")
+	fmt.Fprintf(out, "on a bare face, as the node runs its members; ours = the same through an ndnd engine (svs.New), as an application\n")
+	fmt.Fprintf(out, "in another process runs it;\n")
 	fmt.Fprintf(out, "alo = ndnd v1.5.3's SvsALO (object client, memory store); %d run(s), interleaved\n\n", o.runs)
 
-	children := o.runs*2*len(o.members)*len(o.sizes) + 1
+	children := o.runs*3*len(o.members)*len(o.sizes) + 1
 	if o.soak > 0 {
 		children++
 	}
@@ -178,9 +181,9 @@ func pubParent(o pubOptions, out io.Writer) error {
 	for r := range o.runs {
 		for _, size := range o.sizes {
 			for _, n := range o.members {
-				impls := []string{"ours", "alo"}
+				impls := []string{"bare", "ours", "alo"}
 				if r%2 == 1 {
-					impls = []string{"alo", "ours"}
+					impls = []string{"alo", "ours", "bare"}
 				}
 				for _, impl := range impls {
 					res, err := run(fmt.Sprintf("run %d/%d, %s, %d members, %d B: publish-to-delivered of %d publications %v apart (about %v)",
@@ -215,14 +218,14 @@ func pubParent(o pubOptions, out io.Writer) error {
 		return strconv.FormatInt(v, 10)
 	}
 	fmt.Fprintln(out, "all = until the last other member's callback has the payload; member = each single delivery. µs.")
-	hdr := "%-3s %-7s %-5s %8s %8s %8s %8s %8s %7s %6s\n"
+	hdr := "%-3s %-7s %-6s %8s %8s %8s %8s %8s %7s %6s\n"
 	fmt.Fprintf(out, hdr, "N", "size", "impl", "median", "p90", "p99", "mem50", "mem99", "missing", "RSS")
 	type pooled struct{ all, mem quantile }
 	verdicts := []string{}
 	for _, size := range o.sizes {
 		for _, n := range o.members {
 			pool := map[string]pooled{}
-			for _, impl := range []string{"ours", "alo"} {
+			for _, impl := range []string{"bare", "ours", "alo"} {
 				var all, mem []int64
 				var missing int
 				var bad, rss int64
@@ -241,17 +244,20 @@ func pubParent(o pubOptions, out io.Writer) error {
 					fmt.Fprintf(out, "    !! %d duplicate, unknown or corrupt deliveries\n", bad)
 				}
 			}
-			a, b := pool["ours"], pool["alo"]
-			rm, r9 := ratio(a.all.p50, b.all.p50), ratio(a.all.p99, b.all.p99)
-			fmt.Fprintf(out, "%-3d %-7s %-5s %8.2f %8.2f %8.2f %8.2f %8.2f\n", n, sizeText(size), "ratio",
-				rm, ratio(a.all.p90, b.all.p90), r9, ratio(a.mem.p50, b.mem.p50), ratio(a.mem.p99, b.mem.p99))
-			if n >= 20 {
-				verdicts = append(verdicts, fmt.Sprintf("  N=%d, %s: ours/SvsALO median %.2f, p99 %.2f (want <= 0.50 each): %s",
-					n, sizeText(size), rm, r9, verdict(rm > 0 && r9 > 0 && rm <= 0.5 && r9 <= 0.5)))
+			b := pool["alo"]
+			for _, impl := range []string{"bare", "ours"} {
+				a := pool[impl]
+				rm, r9 := ratio(a.all.p50, b.all.p50), ratio(a.all.p99, b.all.p99)
+				fmt.Fprintf(out, "%-3d %-7s %-6s %8.2f %8.2f %8.2f %8.2f %8.2f\n", n, sizeText(size), "r."+impl,
+					rm, ratio(a.all.p90, b.all.p90), r9, ratio(a.mem.p50, b.mem.p50), ratio(a.mem.p99, b.mem.p99))
+				if n >= 20 {
+					verdicts = append(verdicts, fmt.Sprintf("  N=%d, %s: %s/SvsALO median %.2f, p99 %.2f (want <= 0.50 each): %s",
+						n, sizeText(size), impl, rm, r9, verdict(rm > 0 && r9 > 0 && rm <= 0.5 && r9 <= 0.5)))
+				}
 			}
 		}
 	}
-	fmt.Fprintln(out, "ratio = ours / SvsALO, latencies pooled over runs; a missing delivery counts as the largest.")
+	fmt.Fprintln(out, "r.bare, r.ours = bare / SvsALO, ours / SvsALO; latencies pooled over runs; a missing delivery counts as the largest.")
 	fmt.Fprintln(out)
 
 	fmt.Fprintf(out, "durable publishing, one member, 100 B payloads, bbolt with fsync on every commit (%d publications each):\n", o.rate)
@@ -346,7 +352,7 @@ func pubChild(o pubOptions, out io.Writer) error {
 	var res pubResult
 	var err error
 	switch o.child {
-	case "ours", "alo":
+	case "bare", "ours", "alo":
 		res, err = pubChildLatency(o)
 	case "rate":
 		res, err = pubChildRate(o)
@@ -460,19 +466,28 @@ func pubChildLatency(o pubOptions) (pubResult, error) {
 		if err != nil {
 			return pubResult{}, err
 		}
-		e := engine.NewBasicEngine(face)
-		if err := e.Start(); err != nil {
-			return pubResult{}, err
+		var e ndn.Engine
+		if o.child != "bare" {
+			e = engine.NewBasicEngine(face)
+			if err := e.Start(); err != nil {
+				return pubResult{}, err
+			}
 		}
 		switch o.child {
-		case "ours":
-			s, err := svs.New(e, svs.Config{
+		case "ours", "bare":
+			cfg := svs.Config{
 				Group: group, Node: names[i],
 				Register: func(prefix enc.Name) error { return fwd.AddRoute(prefix, face.FaceID(), 0, fw.OriginApp) },
 				Data: &svs.DataConfig{OnMessage: func(m svs.Message) {
 					rec.deliver(i, who(m.Node), m.Seq, m.Payload)
 				}},
-			})
+			}
+			var s *svs.Sync
+			if e == nil {
+				s, err = svs.NewOnFace(face, cfg) // the node's way: a bare face, no engine
+			} else {
+				s, err = svs.New(e, cfg)
+			}
 			if err != nil {
 				return pubResult{}, err
 			}

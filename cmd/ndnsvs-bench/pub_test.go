@@ -35,7 +35,7 @@ func TestBenchPubChild(t *testing.T) {
 // the tables and target lines are printed.
 func TestBenchPub(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts six processes")
+		t.Skip("starts eight processes")
 	}
 	saved := pubChildCommand
 	t.Cleanup(func() { pubChildCommand = saved })
@@ -53,11 +53,11 @@ func TestBenchPub(t *testing.T) {
 	}
 	report := out.String()
 	var phases []string
-	for i := range 6 {
-		phases = append(phases, fmt.Sprintf("pub %d/6", i+1))
+	for i := range 8 {
+		phases = append(phases, fmt.Sprintf("pub %d/8", i+1))
 	}
 	checkProgress(t, progress.String(), report, phases)
-	for _, want := range []string{"3   100B    ours", "3   100B    alo", "3   20000B  ours", "ratio", "PublishBatch of 64", "bytes per publication", "memory soak", "durable publishing, 100 B:"} {
+	for _, want := range []string{"3   100B    bare", "3   100B    ours", "3   100B    alo", "3   20000B  ours", "r.bare", "r.ours", "PublishBatch of 64", "bytes per publication", "memory soak", "durable publishing, 100 B:"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -67,7 +67,7 @@ func TestBenchPub(t *testing.T) {
 	}
 	for _, line := range strings.Split(report, "\n") {
 		f := strings.Fields(line)
-		if len(f) == 10 && (f[2] == "ours" || f[2] == "alo") && f[8] != "0" {
+		if len(f) == 10 && (f[2] == "bare" || f[2] == "ours" || f[2] == "alo") && f[8] != "0" {
 			t.Errorf("missing deliveries: %s", line)
 		}
 	}
