@@ -176,6 +176,10 @@ type Engine struct {
 	admitted      uint64 // admission counter (member.order)
 	unestablished int
 	probation     int // names on probation (member.probation)
+	// ownAnsweredAt is when a vector lacking the own pair last counted as
+	// outdated while names were on probation (ownAnswered: ever).
+	ownAnsweredAt time.Duration
+	ownAnswered   bool
 	pendingEvict  int // names admitted over MaxMembers by the current event
 	tokens        float64
 	refill        time.Duration // when tokens were last refilled
@@ -420,6 +424,16 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	behind := func(k Key, lacking bool) {
 		if e.noEvidence(k.Node, lacking) {
 			return
+		}
+		if k.Node == e.self && lacking && e.probation > 0 {
+			// Members that hold this one on probation leave its pair
+			// out: answered at most once a periodic interval, else a
+			// group formed in a burst answers itself for ever
+			// (svstest's TestGroupFormedInABurstSettles).
+			if e.ownAnswered && now-e.ownAnsweredAt < e.periodic {
+				return
+			}
+			e.ownAnswered, e.ownAnsweredAt = true, now
 		}
 		outdated = true
 		if recent {

@@ -65,9 +65,15 @@ func TestRestartsDoNotGrowTheVector(t *testing.T) {
 	}
 }
 
-// newBigGroup returns a group of n members that have each published once
-// and learned each other.
+// newBigGroup returns a group of n members that have each published once,
+// every 40 ms (25 new names a second, under core's AdmitRate of 32/s, so
+// that no name is admitted on probation), and learned each other.
 func newBigGroup(t *testing.T, seed uint64, n int, cfg Config) *Sim {
+	return newGroupAtPace(t, seed, n, 40*time.Millisecond, cfg)
+}
+
+// newGroupAtPace is newBigGroup with the members publishing every apart.
+func newGroupAtPace(t *testing.T, seed uint64, n int, apart time.Duration, cfg Config) *Sim {
 	t.Helper()
 	cfg.Seed = seed
 	s := New(cfg)
@@ -80,16 +86,16 @@ func newBigGroup(t *testing.T, seed uint64, n int, cfg Config) *Sim {
 		if _, err := s.Publish(m); err != nil {
 			t.Fatal(err)
 		}
-		s.Advance(20 * time.Millisecond)
+		s.Advance(apart)
 	}
 	if _, ok := s.Stabilize(time.Minute); !ok {
 		t.Fatalf("group of %d did not converge: %d differ", n, len(s.differences()))
 	}
 	// Names that came faster than the admission rate were admitted on
 	// probation (core's "A flood of fake names"); they leave it when heard
-	// again half a periodic interval later, which costs a few hundred
-	// Sync Interests in the first minute. The tests measure the group
-	// once it has settled.
+	// again half a periodic interval later, which costs some Sync
+	// Interests in the first minute. The tests measure the group once it
+	// has settled.
 	for limit := s.Now() + 3*time.Minute; ; s.Advance(time.Second) {
 		onProbation := 0
 		for _, m := range s.Members() {
@@ -266,6 +272,72 @@ func flood(t *testing.T, maxMembers int) {
 		evicted += st.EvictedMembers
 	}
 	t.Logf("flood of %d fake names: max %d pairs per vector, %d refused and %d evicted over 5 members, %d Sync Interests", total, s.MaxLen(), refused, evicted, s.Sent())
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A group whose members all appear within a second (200 names at 200 a
+// second, far over the admission rate) takes most of them on probation
+// (core's "A flood of fake names"): it converges, every name leaves
+// probation within two minutes (heard again), and then the group is as
+// quiet as one formed at a steady pace: no suppression, about one Sync
+// Interest per periodic interval.
+func TestGroupFormedInABurstSettles(t *testing.T) {
+	const n = 200
+	s := New(Config{Seed: 5})
+	for i := range n {
+		if err := s.Add(fmt.Sprintf("m%03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probation := func() (sum int) {
+		for _, m := range s.Members() {
+			sum += s.Engine(m).Stats().Probation
+		}
+		return sum
+	}
+	most := 0
+	for _, m := range s.Members() {
+		if _, err := s.Publish(m); err != nil {
+			t.Fatal(err)
+		}
+		s.Advance(5 * time.Millisecond)
+		most = max(most, probation())
+	}
+	if most == 0 {
+		t.Fatal("no name was ever on probation: not a burst")
+	}
+	formed := s.Sent()
+	if _, ok := s.Stabilize(time.Minute); !ok {
+		t.Fatalf("group of %d did not converge: %d differ", n, len(s.differences()))
+	}
+	start := s.Now()
+	for probation() > 0 {
+		if s.Now()-start > 2*time.Minute {
+			t.Fatalf("%d names still on probation after 2 min", probation())
+		}
+		s.Advance(time.Second)
+	}
+	settled := s.Now() - start
+	settling := s.Sent() - formed
+	supp := func() (sum uint64) {
+		for _, m := range s.Members() {
+			sum += s.Engine(m).Stats().Suppressions
+		}
+		return sum
+	}
+	sent, sp := s.Sent(), supp()
+	s.Advance(10 * time.Minute)
+	quiet := s.Sent() - sent
+	t.Logf("%d names on probation at most; settled %v after converging, %d Sync Interests meanwhile; then %d in 10 min quiet",
+		most, settled, settling, quiet)
+	if got := supp() - sp; got != 0 {
+		t.Errorf("settled group: %d suppressions in 10 min", got)
+	}
+	if quiet < 18 || quiet > 44 {
+		t.Errorf("settled group: %d Sync Interests in 10 min, want 18..44", quiet)
+	}
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
