@@ -831,3 +831,52 @@ func TestSubscribeAndCloseBeforeRun(t *testing.T) {
 		t.Errorf("Publish after Close: %v", err)
 	}
 }
+
+// A fetcher keeps an Interest pending for each producer's next
+// publication, and the producer answers it as it announces: after the
+// first, every publication of a steady producer is prefetched (on bare
+// faces and on ndn engines), with the same payloads; NoPrefetch turns it
+// off.
+func TestPrefetchNextPublication(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		bare, off bool
+		atLeast   uint64
+		atMost    uint64
+	}{
+		{"bare", true, false, 8, 10},
+		{"engine", false, false, 8, 10},
+		{"off", true, true, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			group := testGroup(t)
+			changed := newSignal()
+			mod := func(c *Config) { c.Data.NoPrefetch = tc.off }
+			a := newPubMember(t, group, "/pre/a", changed, tc.bare, mod)
+			b := newPubMember(t, group, "/pre/b", changed, tc.bare, mod)
+			var sums [][32]byte
+			for i := range 10 {
+				p := payload(uint64(i), 100+i*SegmentSize/3)
+				publishOK(t, a, p)
+				sums = append(sums, sha256.Sum256(p))
+				// The next publication comes once this one is delivered
+				// (and the prefetch for the next is on its way).
+				if !heard(changed, 10*time.Second, func() bool { return len(b.received(a.key())) == i+1 }) {
+					t.Fatalf("publication %d not delivered", i+1)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			for i, m := range b.received(a.key()) {
+				if sha256.Sum256(m.Payload) != sums[i] {
+					t.Errorf("publication %d corrupt", i+1)
+				}
+			}
+			st := b.s.DataStats()
+			if st.Prefetched < tc.atLeast || st.Prefetched > tc.atMost {
+				t.Errorf("prefetched %d of 10, want %d..%d (stats %+v)", st.Prefetched, tc.atLeast, tc.atMost, st)
+			}
+			a.checkErrs(t)
+			b.checkErrs(t)
+		})
+	}
+}
