@@ -56,14 +56,6 @@ type DataConfig struct {
 	// SegmentWindow is how many segments of one publication are asked for
 	// at once. 0 means 16.
 	SegmentWindow int
-	// NoPrefetch turns off the Interest kept pending at each producer
-	// for its next publication (one per producer, 4 s lifetime, renewed
-	// after each fetch): a producer of this library holds it and answers
-	// it as it announces the publication, so a fetch usually finds the
-	// Data already here (DataStats.Prefetched). Producers that do not
-	// hold it (ndnd's, NDNts's) or are idle get none after two go
-	// unanswered, until a fetch of theirs succeeds again.
-	NoPrefetch bool
 
 	// OnMessage receives every fetched publication of every other member,
 	// each producer's in sequence order, at least once: a member restarted

@@ -80,7 +80,6 @@ type dataCounters struct {
 	fetched, fetchFailures, badData, unavailable atomic.Uint64
 	missed, delivered, subDropped                atomic.Uint64
 	served, serveDropped, storeErrors            atomic.Uint64
-	heldDropped, prefetched                      atomic.Uint64
 	heldWants                                    atomic.Uint64
 	deliveredUntimed, deliveredNegative          atomic.Uint64
 }
@@ -104,12 +103,6 @@ type DataStats struct {
 	// Served counts Data sent in answer to Interests; ServeDropped the
 	// Interests dropped because the server fell ServeQueue behind.
 	Served, ServeDropped uint64
-	// HeldDropped counts Interests for this member's next publication
-	// that it stopped holding because it held maxHeld (256) already.
-	// Prefetched counts fetches that found such an Interest of their own
-	// already pending at the producer, or its Data already here
-	// (fetchWorker.prefetch).
-	HeldDropped, Prefetched uint64
 	// StoreErrors counts failed Storage calls (other than not found).
 	StoreErrors uint64
 	// HeldBack counts times a producer's numbers were not handed to the
@@ -144,8 +137,6 @@ func (s *Sync) DataStats() DataStats {
 		SubDropped:    d.ctr.subDropped.Load(),
 		Served:        d.ctr.served.Load(),
 		ServeDropped:  d.ctr.serveDropped.Load(),
-		HeldDropped:   d.ctr.heldDropped.Load(),
-		Prefetched:    d.ctr.prefetched.Load(),
 		StoreErrors:   d.ctr.storeErrors.Load(),
 		HeldBack:      d.ctr.heldWants.Load(),
 
@@ -278,16 +269,14 @@ func (s *Sync) buildData() {
 		limit: d.cfg.ServeQueue, announced: &d.announced, ctr: &d.ctr,
 		ignored: &s.ctr.ignored,
 		in:      newMailbox[serveReq](),
-		release: make(chan struct{}, 1),
 	}
 	d.worker = &fetchWorker{
 		cfg: &d.cfg, names: &d.names, validator: d.validator, send: s.dataSend(),
-		nonces:    rand.New(rand.NewPCG(s.nonces.Uint64(), s.nonces.Uint64())),
-		results:   func(r fetchResult) { d.results.put(r); d.notify() },
-		fetched:   s.observer.FetchDuration,
-		in:        newMailbox[workerEvent](),
-		jobs:      map[string]*fetchJob{},
-		prefetchd: &d.ctr.prefetched,
+		nonces:  rand.New(rand.NewPCG(s.nonces.Uint64(), s.nonces.Uint64())),
+		results: func(r fetchResult) { d.results.put(r); d.notify() },
+		fetched: s.observer.FetchDuration,
+		in:      newMailbox[workerEvent](),
+		jobs:    map[string]*fetchJob{},
 	}
 	d.ftimer = time.NewTimer(time.Hour)
 	d.ftimer.Stop()

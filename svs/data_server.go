@@ -3,12 +3,10 @@ package svs
 import (
 	"errors"
 	"sync/atomic"
-	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
-	"github.com/named-data/ndnd/std/types/optional"
 
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
@@ -37,62 +35,6 @@ type dataServer struct {
 	ignored           *atomic.Uint64 // Stats.Ignored: Interests under the prefixes that name no publication
 
 	in *mailbox[serveReq]
-	// held are Interests for own publications not announced yet, at most
-	// heldAhead above the last: fetchers keep one pending for each
-	// producer's next publication (fetchWorker.prefetch), answered the
-	// moment it is announced (release, poked by commitSeq). At most
-	// maxHeld; the oldest goes first.
-	held    []heldReq
-	release chan struct{}
-}
-
-// heldReq is an Interest held until its publication is announced or its
-// lifetime ends.
-type heldReq struct {
-	r       serveReq
-	seq     uint64
-	expires time.Time
-}
-
-// maxHeld bounds the Interests a producer holds; heldAhead how far above
-// its last announced number it holds them (a fetcher asks for the next).
-const (
-	maxHeld   = 256
-	heldAhead = 1
-)
-
-// poke tells the server that own publications were announced; it never
-// blocks.
-func (d *dataServer) poke() {
-	select {
-	case d.release <- struct{}{}:
-	default:
-	}
-}
-
-// answerHeld serves the held Interests whose publication was announced,
-// and drops the expired ones.
-func (d *dataServer) answerHeld() {
-	if len(d.held) == 0 {
-		return
-	}
-	now := time.Now()
-	top := d.announced.Load()
-	kept := d.held[:0]
-	var due []serveReq
-	for _, h := range d.held {
-		switch {
-		case h.seq <= top:
-			due = append(due, h.r)
-		case now.Before(h.expires):
-			kept = append(kept, h)
-		}
-	}
-	clear(d.held[len(kept):])
-	d.held = kept
-	for _, r := range due {
-		d.serve(r)
-	}
 }
 
 // serveReq is one Interest to answer; reply sends a Data back the way the
@@ -118,8 +60,6 @@ func (d *dataServer) run(done <-chan struct{}) {
 			for _, r := range d.in.take() {
 				d.serve(r)
 			}
-		case <-d.release:
-			d.answerHeld()
 		}
 	}
 }
@@ -155,12 +95,7 @@ func (d *dataServer) serve(r serveReq) {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		if !own || req.boot > d.boot || (req.boot == d.boot && req.seq > d.announced.Load()) {
-			// A cacher that lacks it, or not published yet: silence;
-			// the next publication's Interest is held for it.
-			if own && req.boot == d.boot && req.seq == d.announced.Load()+heldAhead {
-				d.hold(r, req.seq, intr.Lifetime())
-			}
-			return
+			return // a cacher that lacks it, or not published yet: silence
 		}
 		var from, through uint64
 		if req.boot == d.boot && req.seq >= d.holeLow && req.seq <= d.holeHigh {
@@ -183,17 +118,4 @@ func (d *dataServer) serve(r serveReq) {
 	if r.reply(enc.Wire{out}) == nil {
 		d.ctr.served.Add(1)
 	}
-}
-
-// hold keeps r, an Interest for own publication seq not announced yet,
-// until it is or the Interest's lifetime (4 s if none) ends.
-func (d *dataServer) hold(r serveReq, seq uint64, lifetime optional.Optional[time.Duration]) {
-	life := lifetime.GetOr(4 * time.Second)
-	if len(d.held) >= maxHeld {
-		d.held = append(d.held[:0], d.held[1:]...)
-		d.ctr.heldDropped.Add(1)
-	}
-	d.held = append(d.held, heldReq{r: r, seq: seq, expires: time.Now().Add(life)})
-	// Announced meanwhile (commitSeq poked before this was held)?
-	d.poke()
 }

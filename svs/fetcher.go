@@ -3,7 +3,6 @@ package svs
 import (
 	"errors"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
@@ -66,22 +65,7 @@ type fetchWorker struct {
 
 	timer *time.Timer
 	armed time.Time
-
-	// preMiss counts, per producer incarnation, the prefetches in a row
-	// that got no answer: at maxPreMiss the worker stops prefetching it
-	// (an idle producer, or one that does not hold Interests, as ndnd's
-	// and NDNts's do not) until a fetch of it succeeds again.
-	preMiss   map[core.Key]int
-	prefetchd *atomic.Uint64 // DataStats.Prefetched
 }
-
-// prefetchLifetime is the lifetime of the Interest a fetcher keeps
-// pending for a producer's next publication; maxPreMiss how many of them
-// in a row may go unanswered before it stops.
-const (
-	prefetchLifetime = 4 * time.Second
-	maxPreMiss       = 2
-)
 
 // workerEvent is one input of the worker: an attempt to start, a frame
 // from the face (Data or Nack), or an engine's Express outcome.
@@ -109,9 +93,6 @@ type fetchJob struct {
 	out      map[uint64]*segAsk
 	start    time.Time // for Observer.FetchDuration
 	progress time.Time // the last segment received
-	// pre: a prefetch (fetchWorker.prefetch), no attempt of the Fetcher's
-	// yet: its outcome goes to the partials, not to Run.
-	pre bool
 }
 
 type segAsk struct {
@@ -153,10 +134,6 @@ func (w *fetchWorker) handle(ev workerEvent) {
 		w.onData(ev.data)
 	case ev.nacked != nil:
 		if j, seg, ok := w.lookup(ev.nacked); ok && j.out[seg] != nil {
-			if j.pre {
-				w.dropPre(j, true)
-				return
-			}
 			w.finish(j, fetchResult{err: errors.New("svs: fetch Interest nacked"), kind: core.FetchNack})
 		}
 	case ev.timedOut != nil:
@@ -181,32 +158,16 @@ func (w *fetchWorker) begin(f core.Fetch) {
 	key := base.TlvStr()
 	if old, ok := w.jobs[key]; ok {
 		// A retry of an attempt still running here (the Fetcher timed
-		// it out first), or a prefetch still waiting for its answer:
-		// continue the old one under the new attempt.
-		if old.pre {
-			w.prefetchd.Add(1)
-			old.pre = false
-			limit := time.Now().Add(max(w.cfg.SegmentLifetime, minRetrySpacing))
-			for _, a := range old.out {
-				if a.deadline.After(limit) {
-					a.deadline = limit
-				}
-			}
-		}
+		// it out first): continue the old one under the new attempt.
 		old.f = f
 		return
 	}
 	if j := w.resume(key); j != nil {
 		// A retry of an attempt that failed here: ask only for the
-		// segments it did not get. Or a prefetched publication, whole.
+		// segments it did not get.
 		j.f, j.node, j.base = f, node, base
 		j.out, j.next, j.start = map[uint64]*segAsk{}, 0, time.Now()
 		w.jobs[key] = j
-		if j.last >= 0 && j.got == len(j.segs) {
-			w.prefetchd.Add(1)
-			w.complete(j)
-			return
-		}
 		w.fill(j)
 		return
 	}
@@ -220,7 +181,7 @@ func (w *fetchWorker) begin(f core.Fetch) {
 // if it alone is over). Nothing is kept after the last attempt the
 // Fetcher allows: it gives up.
 func (w *fetchWorker) keep(j *fetchJob) {
-	if j.got == 0 || (!j.pre && j.f.Attempt >= w.cfg.Fetch.MaxAttempts) {
+	if j.got == 0 || j.f.Attempt >= w.cfg.Fetch.MaxAttempts {
 		return
 	}
 	if w.partials == nil {
@@ -269,13 +230,9 @@ func (w *fetchWorker) ask(j *fetchJob, seg uint64, tries int, since time.Time) {
 	// A first ask goes to the producer alone; asking again (CanBePrefix
 	// set) lets members that cached the publication answer too
 	// (dataServer.serve): no answer from every cacher to every fetch.
-	life := w.cfg.SegmentLifetime
-	if j.pre && seg == 0 {
-		life = prefetchLifetime // held by the producer until it publishes
-	}
 	cfg := &ndn.InterestConfig{
 		CanBePrefix: tries > 0 || j.f.Attempt > 1,
-		Lifetime:    optional.Some(life),
+		Lifetime:    optional.Some(w.cfg.SegmentLifetime),
 		Nonce:       optional.Some(w.nonces.Uint32()),
 	}
 	intr, err := spec.Spec{}.MakeInterest(name, cfg, nil, nil)
@@ -290,7 +247,7 @@ func (w *fetchWorker) ask(j *fetchJob, seg uint64, tries int, since time.Time) {
 	if since.IsZero() {
 		since = now
 	}
-	j.out[seg] = &segAsk{deadline: now.Add(max(life, minRetrySpacing)), tries: tries, since: since}
+	j.out[seg] = &segAsk{deadline: now.Add(max(w.cfg.SegmentLifetime, minRetrySpacing)), tries: tries, since: since}
 	if seg >= j.next {
 		j.next = seg + 1
 	}
@@ -318,10 +275,6 @@ func (w *fetchWorker) onData(raw []byte) {
 		return // late, duplicate (a cacher answered too) or not asked for
 	}
 	sg, err := checkSegment(data, covered, j.base, seg, w.validator)
-	if err != nil && j.pre {
-		w.dropPre(j, false)
-		return
-	}
 	switch {
 	case errors.Is(err, errUnavailable):
 		w.finish(j, fetchResult{err: err})
@@ -335,10 +288,6 @@ func (w *fetchWorker) onData(raw []byte) {
 		j.segs = make([][]byte, sg.last+1)
 		j.contents = make([][]byte, sg.last+1)
 	} else if uint64(j.last) != sg.last {
-		if j.pre {
-			w.dropPre(j, false)
-			return
-		}
 		w.finish(j, fetchResult{err: ErrBadData, kind: core.FetchInvalid})
 		return
 	}
@@ -351,75 +300,24 @@ func (w *fetchWorker) onData(raw []byte) {
 		j.got++
 	}
 	if j.got == len(j.segs) {
-		if j.pre {
-			// Whole before the Fetcher asked: kept for its attempt.
-			delete(w.jobs, j.key)
-			w.keep(j)
-			return
+		size := 0
+		for _, c := range j.contents {
+			size += len(c)
 		}
-		w.complete(j)
+		payload := make([]byte, 0, size)
+		for _, c := range j.contents {
+			payload = append(payload, c...)
+		}
+		if w.fetched != nil {
+			w.fetched(time.Since(j.start))
+		}
+		w.finish(j, fetchResult{
+			pub:     Publication{Node: j.f.Node, Boot: j.f.Boot, Seq: j.f.Seq, Segments: j.segs},
+			payload: payload,
+		})
 		return
 	}
 	w.fill(j)
-}
-
-// complete finishes j, which holds every segment, with its payload.
-func (w *fetchWorker) complete(j *fetchJob) {
-	size := 0
-	for _, c := range j.contents {
-		size += len(c)
-	}
-	payload := make([]byte, 0, size)
-	for _, c := range j.contents {
-		payload = append(payload, c...)
-	}
-	if w.fetched != nil {
-		w.fetched(time.Since(j.start))
-	}
-	w.finish(j, fetchResult{
-		pub:     Publication{Node: j.f.Node, Boot: j.f.Boot, Seq: j.f.Seq, Segments: j.segs},
-		payload: payload,
-	})
-}
-
-// prefetch keeps an Interest pending for the publication after f, which
-// was just fetched, at its producer: a producer of this library holds it
-// (dataServer.hold) and answers it the moment it announces that
-// publication, so the Data is on its way with the Sync Interest that
-// announces it, and the fetch the Fetcher then starts finds it here
-// (resume) instead of asking. One per producer incarnation; after
-// maxPreMiss unanswered in a row (an idle producer, or ndnd's or NDNts's,
-// which do not hold Interests) none until a fetch of it succeeds again.
-// Off with DataConfig.NoPrefetch.
-func (w *fetchWorker) prefetch(f core.Fetch, node enc.Name) {
-	k := core.Key{Node: f.Node, Boot: f.Boot}
-	if w.cfg.NoPrefetch || w.preMiss[k] >= maxPreMiss || f.Seq == ^uint64(0) {
-		return
-	}
-	next := core.Fetch{Node: f.Node, Boot: f.Boot, Seq: f.Seq + 1}
-	base := w.names.shared(node, next.Boot, next.Seq)
-	key := base.TlvStr()
-	if _, ok := w.jobs[key]; ok {
-		return
-	}
-	if _, ok := w.partials[key]; ok {
-		return
-	}
-	j := &fetchJob{f: next, node: node, base: base, key: key, last: -1, out: map[uint64]*segAsk{}, start: time.Now(), pre: true}
-	w.jobs[key] = j
-	w.ask(j, 0, 0, time.Time{})
-}
-
-// dropPre ends prefetch j with no result; missed: it got no answer.
-func (w *fetchWorker) dropPre(j *fetchJob, missed bool) {
-	delete(w.jobs, j.key)
-	if !missed {
-		return
-	}
-	if w.preMiss == nil {
-		w.preMiss = map[core.Key]int{}
-	}
-	w.preMiss[core.Key{Node: j.f.Node, Boot: j.f.Boot}]++
 }
 
 // fill asks for the next segments j does not hold, up to SegmentWindow
@@ -451,10 +349,6 @@ func (w *fetchWorker) expire(now time.Time) {
 		for seg, a := range j.out {
 			if a.deadline.After(now) {
 				continue
-			}
-			if j.pre {
-				w.dropPre(j, j.got == 0)
-				break
 			}
 			since := a.since
 			if a.tries >= w.cfg.SegmentRetries {
@@ -499,10 +393,6 @@ func (w *fetchWorker) finish(j *fetchJob, r fetchResult) {
 	}
 	r.f, r.node = j.f, j.node
 	w.results(r)
-	if r.err == nil {
-		delete(w.preMiss, core.Key{Node: j.f.Node, Boot: j.f.Boot})
-		w.prefetch(j.f, j.node)
-	}
 }
 
 // drop ends, with no result, the attempts in progress for k's numbers in
@@ -521,9 +411,7 @@ func (w *fetchWorker) drop(k core.Key, r run) []core.Fetch {
 	for key, j := range w.jobs {
 		if j.f.Node == k.Node && j.f.Boot == k.Boot && r.holds(j.f.Seq) {
 			delete(w.jobs, key)
-			if !j.pre {
-				out = append(out, j.f)
-			}
+			out = append(out, j.f)
 		}
 	}
 	return out

@@ -179,7 +179,6 @@ func (s *Sync) commitSeq(r *pubReq) {
 		return
 	}
 	d.announced.Store(high)
-	d.server.poke() // Interests held for these numbers
 	reply := func(err error) {
 		for _, nr := range done {
 			if nr.err == nil {
