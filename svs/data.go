@@ -252,7 +252,7 @@ type segment struct {
 // returns errUnavailable for the producer's application Nack, and an
 // error wrapping ErrBadData for anything else wrong.
 func readSegment(raw []byte, base enc.Name, idx uint64, v wire.Validator) (segment, error) {
-	data, covered, err := spec.Spec{}.ReadData(enc.NewBufferView(raw))
+	data, covered, err := readData(raw)
 	if err != nil {
 		return segment{}, fmt.Errorf("%w: %w", ErrBadData, err)
 	}
@@ -316,7 +316,7 @@ func idxSeq(name enc.Name) uint64 {
 // another base name (the per-node layer), signed by signer. With
 // DigestSha256 the result is the same bytes every time.
 func reencode(raw []byte, base enc.Name, idx uint64, signer ndn.Signer) ([]byte, error) {
-	data, _, err := spec.Spec{}.ReadData(enc.NewBufferView(raw))
+	data, _, err := readData(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +351,11 @@ func classify(frame []byte) (kind frameKind, l3 []byte, name enc.Name, canBePref
 	if len(frame) == 0 {
 		return frameOther, nil, nil, false
 	}
-	pkt, _, err := spec.ReadPacket(enc.NewBufferView(frame))
+	var pkt *spec.Packet
+	err := guard(func() (err error) {
+		pkt, _, err = spec.ReadPacket(enc.NewBufferView(frame))
+		return err
+	})
 	if err != nil {
 		return frameOther, nil, nil, false
 	}
@@ -378,4 +382,30 @@ func classify(frame []byte) (kind frameKind, l3 []byte, name enc.Name, canBePref
 		return k, l3, name, cbp
 	}
 	return frameOther, nil, nil, false
+}
+
+// errDecoderPanic is what guard returns for a panic in ndnd's decoder.
+var errDecoderPanic = errors.New("svs: malformed packet (ndnd's decoder panicked)")
+
+// guard runs f, a call of ndnd's packet decoder, and turns a panic in it
+// into an error: ndnd v1.5.3 panics on some malformed lengths (FuzzClassify
+// found one in a name component), and a malformed packet must cost the
+// packet, not the process. The forwarder's faces already drop what ndnd
+// cannot parse (fw's parseL3), so this is the second line.
+func guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errDecoderPanic
+		}
+	}()
+	return f()
+}
+
+// readData is spec.ReadData under guard.
+func readData(raw []byte) (data ndn.Data, covered enc.Wire, err error) {
+	err = guard(func() (err error) {
+		data, covered, err = spec.Spec{}.ReadData(enc.NewBufferView(raw))
+		return err
+	})
+	return data, covered, err
 }

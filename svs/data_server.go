@@ -65,7 +65,11 @@ func (d *dataServer) run(done <-chan struct{}) {
 }
 
 func (d *dataServer) serve(r serveReq) {
-	intr, _, err := spec.Spec{}.ReadInterest(enc.NewBufferView(r.interest))
+	var intr ndn.Interest
+	err := guard(func() (err error) {
+		intr, _, err = spec.Spec{}.ReadInterest(enc.NewBufferView(r.interest))
+		return err
+	})
 	if err != nil {
 		d.ignored.Add(1)
 		return

@@ -266,7 +266,7 @@ func (w *fetchWorker) lookup(name enc.Name) (*fetchJob, uint64, bool) {
 }
 
 func (w *fetchWorker) onData(raw []byte) {
-	data, covered, err := spec.Spec{}.ReadData(enc.NewBufferView(raw))
+	data, covered, err := readData(raw)
 	if err != nil {
 		return // not ours to judge: the face counted what it could not read
 	}
