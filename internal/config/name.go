@@ -61,7 +61,7 @@ func (n ndnName) uri() string {
 	var b strings.Builder
 	for _, c := range n {
 		b.WriteByte('/')
-		if kw := numberKeyword(c.typ); kw != "" {
+		if kw := numberKeyword(c.typ); kw != "" && canonicalNumber(c.val) {
 			var v uint64
 			for i := 0; i < len(c.val); i++ {
 				v = v<<8 | uint64(c.val[i])
@@ -82,6 +82,27 @@ func (n ndnName) uri() string {
 		}
 	}
 	return b.String()
+}
+
+// canonicalNumber reports whether val is a NonNegativeInteger in its
+// shortest encoding (1, 2, 4 or 8 bytes), which "seg=N" and the other
+// keyword forms stand for; any other value of a number type is spelled
+// "50=%30%30%30" so that it parses back to the same bytes (FuzzParseName
+// found "/50=000" printed as "/seg=3158064", which parses to 4 bytes).
+func canonicalNumber(val string) bool {
+	var v uint64
+	for i := 0; i < len(val); i++ {
+		v = v<<8 | uint64(val[i])
+	}
+	switch {
+	case v <= 0xFF:
+		return len(val) == 1
+	case v <= 0xFFFF:
+		return len(val) == 2
+	case v <= 0xFFFFFFFF:
+		return len(val) == 4
+	}
+	return len(val) == 8
 }
 
 func numberKeyword(typ uint16) string {
