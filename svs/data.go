@@ -171,11 +171,29 @@ func (r *dataRequest) tail(rest enc.Name) bool {
 }
 
 func (r *dataRequest) bootSeq(t, s enc.Component) bool {
-	if t.Typ != enc.TypeTimestampNameComponent || s.Typ != enc.TypeSequenceNumNameComponent {
+	if t.Typ != enc.TypeTimestampNameComponent || s.Typ != enc.TypeSequenceNumNameComponent ||
+		!shortestNumber(t) || !shortestNumber(s) {
 		return false
 	}
 	r.boot, r.seq = t.NumberVal(), s.NumberVal()
 	return r.seq > 0
+}
+
+// shortestNumber reports whether c's value is a NonNegativeInteger in its
+// shortest encoding: the names this layer answers with are encoded so, and
+// a Data whose name differs from the Interest's would satisfy nothing
+// (FuzzParseDataNames found t=<4 bytes> accepted for a 2-byte number).
+func shortestNumber(c enc.Component) bool {
+	v := c.NumberVal()
+	switch {
+	case v <= 0xFF:
+		return len(c.Val) == 1
+	case v <= 0xFFFF:
+		return len(c.Val) == 2
+	case v <= 0xFFFFFFFF:
+		return len(c.Val) == 4
+	}
+	return len(c.Val) == 8
 }
 
 func isImmutable(c enc.Component) bool {
