@@ -123,13 +123,7 @@ func TestPartialVectorsKeepA400MemberGroupSyncing(t *testing.T) {
 	if size := core.VectorSize(s.State("m000")); size <= core.DefaultMaxVectorBytes {
 		t.Fatalf("vector of %d bytes is not over the bound", size)
 	}
-	suppressions := func() (n uint64) {
-		for _, m := range s.Members() {
-			n += s.Engine(m).Stats().Suppressions
-		}
-		return n
-	}
-	sent, supp := s.Sent(), suppressions()
+	sent, supp := s.Sent(), suppressions(s)
 	s.Advance(10 * time.Minute)
 	quiet := s.Sent() - sent
 	// Every Sync Interest of a quiet group is a periodic one: nobody
@@ -137,7 +131,7 @@ func TestPartialVectorsKeepA400MemberGroupSyncing(t *testing.T) {
 	// about one more fires within a delivery (15 ms) of the first of each
 	// round, so rounds 27-33 s apart cost about two each: at most 2 ×
 	// 600/27 = 44 (41 seen, as with whole vectors).
-	if got := suppressions() - supp; got != 0 {
+	if got := suppressions(s) - supp; got != 0 {
 		t.Errorf("quiet group of %d over the bound: %d suppressions", n, got)
 	}
 	if quiet < 18 || quiet > 44 {
@@ -280,59 +274,24 @@ func flood(t *testing.T, maxMembers int) {
 // A group whose members all appear within a second (200 names at 200 a
 // second, far over the admission rate) takes most of them on probation
 // (core's "A flood of fake names"): it converges, every name leaves
-// probation within two minutes (heard again), and then the group is as
+// probation (newGroupAtPace waits for that), and then the group is as
 // quiet as one formed at a steady pace: no suppression, about one Sync
 // Interest per periodic interval.
 func TestGroupFormedInABurstSettles(t *testing.T) {
 	const n = 200
-	s := New(Config{Seed: 5})
-	for i := range n {
-		if err := s.Add(fmt.Sprintf("m%03d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	probation := func() (sum int) {
-		for _, m := range s.Members() {
-			sum += s.Engine(m).Stats().Probation
-		}
-		return sum
-	}
-	most := 0
+	s := newGroupAtPace(t, 5, n, 5*time.Millisecond, Config{})
+	var withheld uint64
 	for _, m := range s.Members() {
-		if _, err := s.Publish(m); err != nil {
-			t.Fatal(err)
-		}
-		s.Advance(5 * time.Millisecond)
-		most = max(most, probation())
+		withheld += s.Engine(m).Stats().Withheld
 	}
-	if most == 0 {
-		t.Fatal("no name was ever on probation: not a burst")
+	if withheld == 0 {
+		t.Fatal("no pair was ever withheld: not a burst")
 	}
-	formed := s.Sent()
-	if _, ok := s.Stabilize(time.Minute); !ok {
-		t.Fatalf("group of %d did not converge: %d differ", n, len(s.differences()))
-	}
-	start := s.Now()
-	for probation() > 0 {
-		if s.Now()-start > 2*time.Minute {
-			t.Fatalf("%d names still on probation after 2 min", probation())
-		}
-		s.Advance(time.Second)
-	}
-	settled := s.Now() - start
-	settling := s.Sent() - formed
-	supp := func() (sum uint64) {
-		for _, m := range s.Members() {
-			sum += s.Engine(m).Stats().Suppressions
-		}
-		return sum
-	}
-	sent, sp := s.Sent(), supp()
+	sent, supp := s.Sent(), suppressions(s)
 	s.Advance(10 * time.Minute)
 	quiet := s.Sent() - sent
-	t.Logf("%d names on probation at most; settled %v after converging, %d Sync Interests meanwhile; then %d in 10 min quiet",
-		most, settled, settling, quiet)
-	if got := supp() - sp; got != 0 {
+	t.Logf("%d pairs withheld while settling (%d Sync Interests in all); then %d in 10 min quiet", withheld, sent, quiet)
+	if got := suppressions(s) - supp; got != 0 {
 		t.Errorf("settled group: %d suppressions in 10 min", got)
 	}
 	if quiet < 18 || quiet > 44 {
@@ -341,4 +300,12 @@ func TestGroupFormedInABurstSettles(t *testing.T) {
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// suppressions is the sum of the members' Suppressions.
+func suppressions(s *Sim) (n uint64) {
+	for _, m := range s.Members() {
+		n += s.Engine(m).Stats().Suppressions
+	}
+	return n
 }
