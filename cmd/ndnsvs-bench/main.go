@@ -35,6 +35,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
+	"runtime/trace"
 	"time"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
@@ -89,4 +91,43 @@ func startForwarder(cfg fw.Config) (*fw.Forwarder, error) {
 		return nil, err
 	}
 	return fwd, nil
+}
+
+// startProfiles starts a CPU profile (at pprof's default 100 Hz: a
+// higher rate set beforehand with SetCPUProfileRate lost most samples
+// here) and an
+// execution trace into the files named, each when its name is not empty;
+// the function it returns stops both and closes the files.
+func startProfiles(cpu, exec string) (func(), error) {
+	var stops []func()
+	stop := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+	}
+	if exec != "" {
+		f, err := os.Create(exec)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			stop()
+			return nil, err
+		}
+		stops = append(stops, func() { trace.Stop(); f.Close() })
+	}
+	return stop, nil
 }

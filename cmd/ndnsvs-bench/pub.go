@@ -62,9 +62,11 @@ type pubOptions struct {
 	soak     int // publications of the memory soak (0: none)
 
 	// Child mode (hidden).
-	child string // "bare", "ours", "alo", "rate" or "soak"
-	n     int
-	size  int
+	child   string // "bare", "ours", "alo", "rate" or "soak"
+	n       int
+	size    int
+	profile string // CPU profile of a latency child's measured phase
+	trace   string // execution trace of a latency child's measured phase
 }
 
 // pubChildCommand re-executes this binary as a measuring child. Tests
@@ -104,6 +106,8 @@ func benchPub(args []string, out io.Writer) error {
 	fs.StringVar(&o.child, "child", "", "internal: run one measurement and print its result")
 	fs.IntVar(&o.n, "n", 3, "internal: group size of a child")
 	fs.IntVar(&o.size, "size", 100, "internal: payload size of a child")
+	fs.StringVar(&o.profile, "cpuprofile", "", "internal: write a latency child's CPU profile of the measured phase to this file")
+	fs.StringVar(&o.trace, "trace", "", "internal: write a latency child's execution trace of the measured phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -134,7 +138,11 @@ type pubResult struct {
 	MemberUs []int64 `json:"member_us,omitempty"`
 	Missing  int     `json:"missing"`
 	Bad      int64   `json:"bad"` // duplicates, unknown publications, payloads that differ
-	MaxRSSKB int64   `json:"max_rss_kb"`
+	// CPUPerPub: the whole process's user+system CPU over the measured
+	// phase (from the first publication until every delivery or the
+	// timeout), per publication, µs.
+	CPUPerPub float64 `json:"cpu_per_pub_us"`
+	MaxRSSKB  int64   `json:"max_rss_kb"`
 
 	// Rates (rate child): publications per second of each way.
 	Rates map[string]float64 `json:"rates,omitempty"`
@@ -218,15 +226,20 @@ func pubParent(o pubOptions, out io.Writer) error {
 		return strconv.FormatInt(v, 10)
 	}
 	fmt.Fprintln(out, "all = until the last other member's callback has the payload; member = each single delivery. µs.")
-	hdr := "%-3s %-7s %-6s %8s %8s %8s %8s %8s %7s %6s\n"
-	fmt.Fprintf(out, hdr, "N", "size", "impl", "median", "p90", "p99", "mem50", "mem99", "missing", "RSS")
-	type pooled struct{ all, mem quantile }
+	fmt.Fprintln(out, "CPU/pub = the child's user+system CPU over the measured phase, per publication, µs.")
+	hdr := "%-3s %-7s %-6s %8s %8s %8s %8s %8s %8s %7s %6s\n"
+	fmt.Fprintf(out, hdr, "N", "size", "impl", "median", "p90", "p99", "mem50", "mem99", "CPU/pub", "missing", "RSS")
+	type pooled struct {
+		all, mem quantile
+		cpu      float64
+	}
 	verdicts := []string{}
 	for _, size := range o.sizes {
 		for _, n := range o.members {
 			pool := map[string]pooled{}
 			for _, impl := range []string{"bare", "ours", "alo"} {
 				var all, mem []int64
+				var cpu []float64
 				var missing int
 				var bad, rss int64
 				for _, r := range results[key{impl, n, size}] {
@@ -235,11 +248,12 @@ func pubParent(o pubOptions, out io.Writer) error {
 					missing += r.Missing
 					bad += r.Bad
 					rss = max(rss, r.MaxRSSKB)
+					cpu = append(cpu, r.CPUPerPub)
 				}
-				p := pooled{quantiles(all), quantiles(mem)}
+				p := pooled{quantiles(all), quantiles(mem), meanF(cpu)}
 				pool[impl] = p
 				fmt.Fprintf(out, hdr, strconv.Itoa(n), sizeText(size), impl, us(p.all.p50), us(p.all.p90), us(p.all.p99),
-					us(p.mem.p50), us(p.mem.p99), strconv.Itoa(missing), fmt.Sprintf("%.0fM", float64(rss)/1024))
+					us(p.mem.p50), us(p.mem.p99), fmt.Sprintf("%.0f", p.cpu), strconv.Itoa(missing), fmt.Sprintf("%.0fM", float64(rss)/1024))
 				if bad != 0 {
 					fmt.Fprintf(out, "    !! %d duplicate, unknown or corrupt deliveries\n", bad)
 				}
@@ -248,8 +262,8 @@ func pubParent(o pubOptions, out io.Writer) error {
 			for _, impl := range []string{"bare", "ours"} {
 				a := pool[impl]
 				rm, r9 := ratio(a.all.p50, b.all.p50), ratio(a.all.p99, b.all.p99)
-				fmt.Fprintf(out, "%-3d %-7s %-6s %8.2f %8.2f %8.2f %8.2f %8.2f\n", n, sizeText(size), "r."+impl,
-					rm, ratio(a.all.p90, b.all.p90), r9, ratio(a.mem.p50, b.mem.p50), ratio(a.mem.p99, b.mem.p99))
+				fmt.Fprintf(out, "%-3d %-7s %-6s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n", n, sizeText(size), "r."+impl,
+					rm, ratio(a.all.p90, b.all.p90), r9, ratio(a.mem.p50, b.mem.p50), ratio(a.mem.p99, b.mem.p99), a.cpu/b.cpu)
 				if n >= 20 {
 					verdicts = append(verdicts, fmt.Sprintf("  N=%d, %s: %s/SvsALO median %.2f, p99 %.2f (want <= 0.50 each): %s",
 						n, sizeText(size), impl, rm, r9, verdict(rm > 0 && r9 > 0 && rm <= 0.5 && r9 <= 0.5)))
@@ -554,6 +568,12 @@ func pubChildLatency(o pubOptions) (pubResult, error) {
 		return pubResult{}, fmt.Errorf("pub: %s N=%d: warm-up publications not delivered (%d missing)", o.child, n, rec.warm.Load())
 	}
 	time.Sleep(300 * time.Millisecond)
+	stop, err := startProfiles(o.profile, o.trace)
+	if err != nil {
+		return pubResult{}, err
+	}
+	defer stop()
+	ru0 := rusage()
 	start := time.Now()
 	for k := range o.pubs {
 		time.Sleep(time.Until(start.Add(time.Duration(k) * o.interval)))
@@ -570,7 +590,8 @@ func pubChildLatency(o pubOptions) (pubResult, error) {
 	case <-rec.done:
 	case <-time.After(60 * time.Second):
 	}
-	res := pubResult{Impl: o.child, N: n, Size: o.size, Bad: rec.bad.Load(), WallS: time.Since(start).Seconds()}
+	res := pubResult{Impl: o.child, N: n, Size: o.size, Bad: rec.bad.Load(), WallS: time.Since(start).Seconds(),
+		CPUPerPub: float64(rusage().cpu-ru0.cpu) / float64(time.Microsecond) / float64(o.pubs)}
 	for k := range o.pubs {
 		t0 := rec.t0[k].Load()
 		all := int64(0)

@@ -21,7 +21,6 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/metrics"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -651,18 +650,11 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 	time.Sleep(o.settle)
 
 	// Measured phase.
-	if o.profile != "" {
-		f, err := os.Create(o.profile)
-		if err != nil {
-			return svsResult{}, err
-		}
-		defer f.Close()
-		runtime.SetCPUProfileRate(1000)
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return svsResult{}, err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startProfiles(o.profile, "")
+	if err != nil {
+		return svsResult{}, err
 	}
+	defer stop()
 	return measurePhase(o, rec, fwd, func(k int) error {
 		seq, err := members[k%n].publish()
 		if err != nil {

@@ -129,7 +129,12 @@ func TestNDNtsPeersSync(t *testing.T) {
 			Periodic: 2 * time.Second,
 			Expect:   expect,
 			Timeout:  20 * time.Second,
-			Linger:   1500 * time.Millisecond,
+			// A peer lingers past its periodic interval, so that its
+			// last publication reaches the others even when the Sync
+			// Interest announcing it was lost: with a 1.5 s linger a
+			// peer could exit first, and the others never learned its
+			// last number (failed once in CI under load).
+			Linger: 3 * time.Second,
 		})
 	}
 	for _, p := range peers {
