@@ -255,7 +255,7 @@ func (s *Sync) buildData() {
 	d := s.data
 	d.persist = &persister{
 		store: d.store, log: s.log, ctr: &d.ctr, progress: d.progress,
-		in:       newMailbox[persistOp](),
+		in: newMailbox[persistOp](), lazy: make(chan struct{}, 1),
 		reserved: func(r reserveResult) { d.reserves.put(r); d.notify() },
 	}
 	d.deliv = &delivery{
@@ -434,7 +434,7 @@ func (d *dataLayer) askReserve() {
 		return
 	}
 	d.asked = true
-	d.persist.in.put(persistOp{reserve: &reserveResult{boot: d.boot, mark: mark}})
+	d.persist.reserve(&reserveResult{boot: d.boot, mark: mark})
 }
 
 // dataWake is Run's channel for the data layer's events (nil without one,
@@ -666,7 +666,7 @@ func (s *Sync) fetchDone(now time.Duration, r fetchResult) {
 		}
 		s.fetchReady(d.fetcher.Succeeded(now, r.f))
 		pub := r.pub
-		d.persist.in.put(persistOp{fetched: &pub})
+		d.persist.storeFetched(&pub)
 		m := &Message{Node: r.node, Boot: r.f.Boot, Seq: r.f.Seq,
 			Name: wire.PublicationName(r.node, d.names.group, r.f.Boot, r.f.Seq), Payload: r.payload}
 		for _, sub := range d.subs.snapshot() {

@@ -44,6 +44,25 @@ func (m *mailbox[T]) putBounded(v T, limit int) bool {
 	return true
 }
 
+// putLazy appends v and wakes the reader only once limit items wait; it
+// reports whether the box was empty before, so that the writer can tell
+// the reader, once, that items wait for its next round (a reader that
+// batches them on a timer of its own).
+func (m *mailbox[T]) putLazy(v T, limit int) (first bool) {
+	m.mu.Lock()
+	first = len(m.items) == 0
+	m.items = append(m.items, v)
+	full := len(m.items) >= limit
+	m.mu.Unlock()
+	if full {
+		select {
+		case m.wake <- struct{}{}:
+		default:
+		}
+	}
+	return first
+}
+
 // take returns everything waiting, in order, and leaves the box empty.
 // The returned slice is the reader's until its next take.
 func (m *mailbox[T]) take() []T {
