@@ -10,10 +10,20 @@ import (
 // dataFrame takes a frame of a bare face that is not a Sync Interest, on
 // the face's goroutine (a forwarding thread for an fw.Face), and reports
 // whether the publication layer took it: an Interest for a publication
-// (to the server), a Data or a Nack (to the fetch worker). It never
+// (to the server), a Data or a Nack (to the fetch worker; a bare Data is
+// taken unread, and counted as ignored by the worker if it cannot be
+// read). It never
 // blocks; the frame is copied, since the face may reuse it.
 func (s *Sync) dataFrame(frame []byte) bool {
 	d := s.data
+	if len(frame) > 0 && frame[0] == tlvData {
+		// A bare Data goes to the worker unread: it decodes it on Run
+		// anyway, and a forwarding thread satisfying N members' fetches
+		// of one publication (one thread per name) decoded it N times
+		// more here, on the group's critical path.
+		d.worker.in.put(workerEvent{data: clone(frame)})
+		return true
+	}
 	kind, l3, name, canBePrefix := classify(frame)
 	switch kind {
 	case frameInterest:

@@ -274,9 +274,9 @@ func (s *Sync) buildData() {
 		cfg: &d.cfg, names: &d.names, validator: d.validator, send: s.dataSend(),
 		nonces:  rand.New(rand.NewPCG(s.nonces.Uint64(), s.nonces.Uint64())),
 		results: func(r fetchResult) { d.results.put(r); d.notify() },
-		fetched: s.observer.FetchDuration,
-		in:      newMailbox[workerEvent](),
-		jobs:    map[string]*fetchJob{},
+		fetched: s.observer.FetchDuration, ignored: &s.ctr.ignored,
+		in:   newMailbox[workerEvent](),
+		jobs: map[string]*fetchJob{},
 	}
 	d.ftimer = time.NewTimer(time.Hour)
 	d.ftimer.Stop()

@@ -3,6 +3,7 @@ package svs
 import (
 	"errors"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
@@ -52,6 +53,7 @@ type fetchWorker struct {
 	nonces    *rand.Rand
 	results   func(fetchResult)   // to Run's data events
 	fetched   func(time.Duration) // Observer.FetchDuration, or nil
+	ignored   *atomic.Uint64      // Stats.Ignored: Data that cannot be read
 
 	in   *mailbox[workerEvent]
 	jobs map[string]*fetchJob // by base name (TlvStr)
@@ -268,7 +270,10 @@ func (w *fetchWorker) lookup(name enc.Name) (*fetchJob, uint64, bool) {
 func (w *fetchWorker) onData(raw []byte) {
 	data, covered, err := readData(raw)
 	if err != nil {
-		return // not ours to judge: the face counted what it could not read
+		if w.ignored != nil {
+			w.ignored.Add(1) // as onFrame counts a frame nobody takes
+		}
+		return
 	}
 	j, seg, ok := w.lookup(data.Name())
 	if !ok || j.out[seg] == nil {
