@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,28 +46,45 @@ var ErrNoAnswer = errors.New("client: no answer to management command")
 // OnPacket callback's (the answer is read there). It has the signature of
 // svs.Config.Register.
 func (f *Face) Register(prefix enc.Name) error {
-	prefix = prefix.Clone()
+	return f.register(route{name: prefix.Clone()})
+}
+
+// RegisterCapture registers prefix as Register does, with NFD's Capture
+// flag and without ChildInherit: Interests under prefix come to this face
+// alone, not also to the faces of shorter prefixes' routes. It has the
+// signature of svs.DataConfig.RegisterOwn, whose routes want it.
+func (f *Face) RegisterCapture(prefix enc.Name) error {
+	return f.register(route{name: prefix.Clone(), capture: true})
+}
+
+// route is a registration kept across reconnections.
+type route struct {
+	name    enc.Name
+	capture bool
+}
+
+func (f *Face) register(r route) error {
 	f.mu.Lock()
 	if f.state == StateClosed {
 		f.mu.Unlock()
 		return ErrClosed
 	}
 	known := false
-	for _, r := range f.routes {
-		if r.Equal(prefix) {
-			known = true
+	for i, o := range f.routes {
+		if o.name.Equal(r.name) {
+			f.routes[i], known = r, true
 			break
 		}
 	}
 	if !known {
-		f.routes = append(f.routes, prefix)
+		f.routes = append(f.routes, r)
 	}
 	c := f.cur
 	f.mu.Unlock()
 	if c == nil {
-		return fmt.Errorf("%w: %s will be registered when connected", ErrDown, prefix)
+		return fmt.Errorf("%w: %s will be registered when connected", ErrDown, r.name)
 	}
-	return f.command(c, "register", prefix)
+	return f.command(c, "register", r)
 }
 
 // Unregister stops routing prefix to this face: it forgets the prefix and,
@@ -79,7 +97,7 @@ func (f *Face) Unregister(prefix enc.Name) error {
 		return ErrClosed
 	}
 	for i, r := range f.routes {
-		if r.Equal(prefix) {
+		if r.name.Equal(prefix) {
 			f.routes = append(f.routes[:i:i], f.routes[i+1:]...)
 			break
 		}
@@ -89,7 +107,7 @@ func (f *Face) Unregister(prefix enc.Name) error {
 	if c == nil {
 		return fmt.Errorf("%w: %s not unregistered", ErrDown, prefix)
 	}
-	return f.command(c, "unregister", prefix)
+	return f.command(c, "unregister", route{name: prefix})
 }
 
 // Routes returns a copy of the prefixes registered at every connection.
@@ -98,7 +116,7 @@ func (f *Face) Routes() []enc.Name {
 	defer f.mu.Unlock()
 	out := make([]enc.Name, len(f.routes))
 	for i, r := range f.routes {
-		out[i] = r.Clone()
+		out[i] = r.name.Clone()
 	}
 	return out
 }
@@ -107,7 +125,11 @@ func (f *Face) Routes() []enc.Name {
 // to RegisterAttempts times (a node that has just started may not answer
 // management yet). On the connection goroutine.
 func (f *Face) registerAll(c *conn) {
-	for _, prefix := range f.Routes() {
+	f.mu.Lock()
+	routes := slices.Clone(f.routes)
+	f.mu.Unlock()
+	for _, r := range routes {
+		prefix := r.name
 		var err error
 		for attempt := 0; attempt < f.cfg.RegisterAttempts; attempt++ {
 			if attempt > 0 {
@@ -119,7 +141,7 @@ func (f *Face) registerAll(c *conn) {
 				}
 				t.Stop()
 			}
-			if err = f.command(c, "register", prefix); err == nil || errors.Is(err, ErrDown) || errors.Is(err, ErrClosed) {
+			if err = f.command(c, "register", r); err == nil || errors.Is(err, ErrDown) || errors.Is(err, ErrClosed) {
 				break
 			}
 		}
@@ -137,9 +159,10 @@ func (f *Face) registerAll(c *conn) {
 	}
 }
 
-// command sends the rib command verb for prefix on c and waits for its
+// command sends the rib command verb for r on c and waits for its
 // answer.
-func (f *Face) command(c *conn, verb string, prefix enc.Name) error {
+func (f *Face) command(c *conn, verb string, r route) error {
+	prefix := r.name
 	what := "rib/" + verb
 	var nonce [8]byte
 	binary.BigEndian.PutUint64(nonce[:], f.cmds.nonce())
@@ -151,7 +174,11 @@ func (f *Face) command(c *conn, verb string, prefix enc.Name) error {
 		SigTime:     optional.Some(time.Duration(time.Now().UnixMilli()) * time.Millisecond),
 	}
 	mc := mgmt.NewConfig(f.ep.local, sig.NewSha256Signer(), spec.Spec{})
-	intr, err := mc.MakeCmd("rib", verb, &mgmt.ControlArgs{Name: prefix}, cfg)
+	args := &mgmt.ControlArgs{Name: prefix}
+	if r.capture {
+		args.Flags = optional.Some(uint64(mgmt.RouteFlagCapture))
+	}
+	intr, err := mc.MakeCmd("rib", verb, args, cfg)
 	if err != nil {
 		return fmt.Errorf("client: %s %s: %w", what, prefix, err)
 	}

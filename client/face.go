@@ -203,7 +203,7 @@ type Face struct {
 	changed chan struct{}
 	cbs     []callback
 	nextCB  int
-	routes  []enc.Name
+	routes  []route
 
 	wmu      sync.Mutex // serialises writes to the connection
 	closing  chan struct{}

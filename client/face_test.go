@@ -267,6 +267,39 @@ func TestReconnectsAndRegistersAgain(t *testing.T) {
 	}
 }
 
+// RegisterCapture registers with NFD's Capture flag (2) and without
+// ChildInherit, and registers so again after a reconnection; Register sends
+// no flags (NFD's default, ChildInherit).
+func TestRegisterCaptureKeepsItsFlag(t *testing.T) {
+	n := newFakeNode(t)
+	f, _ := newFace(t, n, nil)
+	if err := f.Open(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := enc.NameFromStr("/g/a")
+	b, _ := enc.NameFromStr("/g")
+	if err := f.RegisterCapture(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Register(b); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"localhost register /g/a flags=2", "localhost register /g"}
+	if got := n.took(); !slices.Equal(got, want) {
+		t.Errorf("commands %q, want %q", got, want)
+	}
+	n.stop()
+	waitState(t, f, StateDown)
+	n.start()
+	waitState(t, f, StateUp)
+	got := n.took()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("commands after reconnect %q, want %q", got, want)
+	}
+}
+
 func TestRegisterErrors(t *testing.T) {
 	n := newFakeNode(t)
 	var mu sync.Mutex

@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -155,7 +156,11 @@ func (n *fakeNode) command(c net.Conn, name enc.Name) {
 		return
 	}
 	n.mu.Lock()
-	n.commands = append(n.commands, name[0].String()+" "+name[3].String()+" "+params.Val.Name.String())
+	cmd := name[0].String() + " " + name[3].String() + " " + params.Val.Name.String()
+	if flags, ok := params.Val.Flags.Get(); ok {
+		cmd += fmt.Sprintf(" flags=%d", flags)
+	}
+	n.commands = append(n.commands, cmd)
 	status, silent := n.status, n.silent
 	n.mu.Unlock()
 	if silent {

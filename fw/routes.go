@@ -61,6 +61,24 @@ func (f *Forwarder) Strategy(name enc.Name) enc.Name {
 // AddRoute routes prefix to a face, with ChildInherit, for as long as the
 // face lives (the route goes with it).
 func (f *Forwarder) AddRoute(prefix enc.Name, faceID uint64, cost uint64, origin uint64) error {
+	return f.addRoute(prefix, faceID, cost, origin, mgmt_2022.RouteFlagChildInherit)
+}
+
+// AddCaptureRoute routes prefix to a face, for as long as the face lives,
+// with NFD's Capture flag and without ChildInherit: Interests under prefix
+// go to the faces of prefix's own routes alone, not also to the routes of
+// shorter prefixes, which AddRoute's ChildInherit would hand down. A sync
+// member routes its own publications' prefix /<group>/<node> this way:
+// under the group's routes (to every member on the forwarder and to the
+// LAN, inherited so that /<group>/v=3 entries of other implementations get
+// them too), a fetch of its publications would otherwise go to all of
+// them (at 20 members on one forwarder, 19 Interests per fetch where one
+// does).
+func (f *Forwarder) AddCaptureRoute(prefix enc.Name, faceID uint64, cost uint64, origin uint64) error {
+	return f.addRoute(prefix, faceID, cost, origin, mgmt_2022.RouteFlagCapture)
+}
+
+func (f *Forwarder) addRoute(prefix enc.Name, faceID, cost, origin uint64, flags mgmt_2022.RouteFlag) error {
 	if err := f.running(); err != nil {
 		return err
 	}
@@ -71,12 +89,12 @@ func (f *Forwarder) AddRoute(prefix enc.Name, faceID uint64, cost uint64, origin
 		FaceID: faceID,
 		Origin: origin,
 		Cost:   cost,
-		Flags:  uint64(mgmt_2022.RouteFlagChildInherit),
+		Flags:  uint64(flags),
 	})
 	return nil
 }
 
-// RemoveRoute removes a route added with AddRoute.
+// RemoveRoute removes a route added with AddRoute or AddCaptureRoute.
 func (f *Forwarder) RemoveRoute(prefix enc.Name, faceID uint64, origin uint64) {
 	table.Rib.RemoveRouteEnc(prefix, faceID, origin)
 }

@@ -34,6 +34,18 @@ type DataConfig struct {
 	// publications (docs/interop.md).
 	Prefix enc.Name
 
+	// RegisterOwn routes /<Prefix>/<node>, the member's own publications
+	// in the shared layer, to it. It should route them to the member
+	// alone: a route that inherits the group's routes (NFD's ChildInherit
+	// on /<group>) sends every fetch of this member's publications to
+	// every member on the forwarder and to the LAN, as Sync Interests go
+	// (at 20 members on one forwarder, 19 Interests per fetch where one
+	// does, each read by a member that discards it). With an in-process
+	// forwarder: func(p enc.Name) error { return fwd.AddCaptureRoute(p,
+	// face.FaceID(), 0, fw.OriginApp) }. nil means Config.Register (or
+	// the engine's registration, which cannot set Capture).
+	RegisterOwn func(prefix enc.Name) error
+
 	// Fetch tunes the fetch scheduler (core.FetchConfig: window per
 	// producer, cap on outstanding fetches, attempts, backoff, give-up).
 	// Zero fields take core's defaults, except AttemptTimeout: it bounds

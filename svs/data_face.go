@@ -114,8 +114,13 @@ func (s *Sync) attachData() (func(), error) {
 			}
 		}
 	}
+	own := d.names.ownSharedPrefix()
 	for _, p := range prefixes {
-		if err := s.register(p.Clone()); err != nil {
+		register := s.register
+		if d.cfg.RegisterOwn != nil && p.Equal(own) {
+			register = d.cfg.RegisterOwn
+		}
+		if err := register(p.Clone()); err != nil {
 			undo()
 			return nil, fmt.Errorf("svs: register %s: %w", p, err)
 		}

@@ -72,8 +72,10 @@ func newPubMember(t testing.TB, group enc.Name, node string, changed signal, bar
 		},
 		Rand: rand.New(rand.NewPCG(uint64(len(node)), uint64(time.Now().UnixNano()))),
 		Data: &DataConfig{
-			OnMessage: func(msg Message) { m.onMessage(msg); changed.Notify() },
-			OnMissed:  func(ms Missed) { m.onMissed(ms); changed.Notify() },
+			// The node's way: /<group>/<node> to this member alone.
+			RegisterOwn: func(p enc.Name) error { return testFwd.AddCaptureRoute(p, af.FaceID(), 0, fw.OriginApp) },
+			OnMessage:   func(msg Message) { m.onMessage(msg); changed.Notify() },
+			OnMissed:    func(ms Missed) { m.onMissed(ms); changed.Notify() },
 		},
 	}
 	if mod != nil {
@@ -829,5 +831,63 @@ func TestSubscribeAndCloseBeforeRun(t *testing.T) {
 	}
 	if _, err := s.Publish(context.Background(), nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("Publish after Close: %v", err)
+	}
+}
+
+// With RegisterOwn routing /<group>/<node> to its member alone (a capture
+// route, newPubMember's default), a fetch of a member's publications
+// reaches only its producer; with the group's inherited route instead
+// (RegisterOwn nil), it reaches every member on the forwarder too: here a
+// member without a publication layer, which counts each in Stats.Ignored.
+func TestRegisterOwnKeepsFetchesFromOtherMembers(t *testing.T) {
+	const pubs = 10
+	for _, capture := range []bool{true, false} {
+		what := "inherited"
+		if capture {
+			what = "captured"
+		}
+		t.Run(what, func(t *testing.T) {
+			group := testGroup(t)
+			changed := newSignal()
+			var mod func(*Config)
+			if !capture {
+				mod = func(c *Config) { c.Data.RegisterOwn = nil }
+			}
+			prod := newPubMember(t, group, "/own/p", changed, true, mod)
+			fetcher := newPubMember(t, group, "/own/f", changed, true, mod)
+
+			af := fwtest.BareFace(t, testFwd)
+			routed := make(chan struct{}, 1)
+			by, err := NewOnFace(af, Config{Group: group, Node: mustName("/own/b"),
+				Register: func(p enc.Name) error {
+					err := testFwd.AddRoute(p, af.FaceID(), 0, fw.OriginApp)
+					routed <- struct{}{}
+					return err
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- by.Run(ctx) }()
+			t.Cleanup(func() { cancel(); <-done })
+			<-routed
+
+			for i := range pubs {
+				publishOK(t, prod, payload(uint64(i), 100))
+			}
+			pk := prod.key()
+			waitUntil(t, changed, 10*time.Second, func() bool { return len(fetcher.received(pk)) == pubs },
+				func() string { return fmt.Sprintf("%+v", fetcher.s.DataStats()) })
+			ignored := by.Stats().Ignored
+			if capture && ignored != 0 {
+				t.Errorf("the bystander got %d Interests that were not Sync Interests, want 0", ignored)
+			}
+			if !capture && ignored < pubs {
+				t.Errorf("the bystander got %d Interests that were not Sync Interests, want the %d fetches", ignored, pubs)
+			}
+			t.Logf("bystander: %d other Interests", ignored)
+			fetcher.checkErrs(t)
+		})
 	}
 }

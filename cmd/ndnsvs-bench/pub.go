@@ -492,9 +492,14 @@ func pubChildLatency(o pubOptions) (pubResult, error) {
 			cfg := svs.Config{
 				Group: group, Node: names[i],
 				Register: func(prefix enc.Name) error { return fwd.AddRoute(prefix, face.FaceID(), 0, fw.OriginApp) },
-				Data: &svs.DataConfig{OnMessage: func(m svs.Message) {
-					rec.deliver(i, who(m.Node), m.Seq, m.Payload)
-				}},
+				Data: &svs.DataConfig{
+					// The node's way: /<group>/<node> to the producer
+					// alone, or every fetch goes to every member.
+					RegisterOwn: func(prefix enc.Name) error { return fwd.AddCaptureRoute(prefix, face.FaceID(), 0, fw.OriginApp) },
+					OnMessage: func(m svs.Message) {
+						rec.deliver(i, who(m.Node), m.Seq, m.Payload)
+					},
+				},
 			}
 			var s *svs.Sync
 			if e == nil {

@@ -210,6 +210,9 @@ type appHost struct {
 	// on a client face (kept across reconnections), a route in the
 	// in-process forwarder.
 	register func(enc.Name) error
+	// registerOwn routes a member's own publications (/<group>/<node>)
+	// the same way, with Capture (svs.DataConfig.RegisterOwn).
+	registerOwn func(enc.Name) error
 	// where says how the app reaches the network, for its banner.
 	where string
 
@@ -292,7 +295,7 @@ func (h *appHost) attach(transport string) error {
 		_ = face.Close()
 		return err
 	}
-	h.engine, h.register, h.where = e, face.Register, "attached to the node at "+transport
+	h.engine, h.register, h.registerOwn, h.where = e, face.Register, face.RegisterCapture, "attached to the node at "+transport
 	h.closeFn = func() error {
 		_ = e.Stop()
 		<-face.Done()
@@ -355,6 +358,7 @@ func (h *appHost) embed(ctx context.Context, cfg config.Config, f appFlags, logw
 	}
 	h.engine = e
 	h.register = func(p enc.Name) error { return fwd.AddRoute(p, af.FaceID(), 0, fw.OriginApp) }
+	h.registerOwn = func(p enc.Name) error { return fwd.AddCaptureRoute(p, af.FaceID(), 0, fw.OriginApp) }
 	switch nf := len(fwd.NetworkFaces()); nf {
 	case 0:
 		// Nothing leads off the machine: no multicast interface is up

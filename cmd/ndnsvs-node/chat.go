@@ -138,7 +138,8 @@ func runChat(ctx context.Context, h *appHost, stdio appIO, history int) error {
 		Register: h.register,
 		Logger:   h.log,
 		Data: &svs.DataConfig{
-			Storage: store,
+			Storage:     store,
+			RegisterOwn: h.registerOwn,
 			OnMessage: func(m svs.Message) {
 				k := core.Key{Node: wire.NameToCore(m.Node), Boot: m.Boot}
 				if m.Seq <= shown[k] {

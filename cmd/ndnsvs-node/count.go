@@ -42,7 +42,8 @@ func runCount(ctx context.Context, h *appHost, stdio appIO, interval time.Durati
 		Register: h.register,
 		Logger:   h.log,
 		Data: &svs.DataConfig{
-			OnMessage: func(m svs.Message) { out.printf("%s: %s\n", m.Node, printable(m.Payload)) },
+			RegisterOwn: h.registerOwn,
+			OnMessage:   func(m svs.Message) { out.printf("%s: %s\n", m.Node, printable(m.Payload)) },
 			OnMissed: func(m svs.Missed) {
 				out.printf("[MISSED] %s %d-%d (%s)\n", m.Node, m.Low, m.High, m.Reason)
 			},

@@ -78,6 +78,12 @@ func (n *Node) startGroup(prefix string, cache bool) error {
 		_ = closeStore()
 		return fmt.Errorf("node: group %s: %w", prefix, err)
 	}
+	if data != nil {
+		// /<group>/<node> to this member alone: not inheriting the
+		// group's routes, so that a fetch of its publications does not
+		// also go to the LAN (svs.DataConfig.RegisterOwn).
+		data.RegisterOwn = func(p enc.Name) error { return n.fwd.AddCaptureRoute(p, af.FaceID(), 0, fw.OriginApp) }
+	}
 	s, err := svs.NewOnFace(af, svs.Config{
 		Group:               group,
 		Node:                name,
