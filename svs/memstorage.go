@@ -222,7 +222,7 @@ func (m *MemoryStorage) get(fetched bool, k pubKey) (Publication, error) {
 	if !ok {
 		return Publication{}, ErrNotFound
 	}
-	return clonePub(p), nil
+	return p, nil // segments shared: see Storage, "Ownership"
 }
 
 // OwnRange implements Storage.
@@ -255,7 +255,7 @@ func (m *MemoryStorage) rangeOf(fetched bool, sk seriesKey, lo, hi uint64, maxBy
 		if maxBytes > 0 && total > maxBytes && len(out) > 0 {
 			break
 		}
-		out = append(out, clonePub(p))
+		out = append(out, p)
 	}
 	return out, nil
 }
@@ -290,7 +290,7 @@ func (c *memClass) put(k pubKey, p Publication, now time.Time) {
 		c.pubs = make(map[pubKey]Publication)
 		c.series = make(map[seriesKey][]uint64)
 	}
-	p = clonePub(p)
+	p.Segments = slices.Clip(p.Segments) // kept, not copied: see Storage, "Ownership"
 	p.Node, p.Stored = k.node, now
 	c.pubs[k] = p
 	sk := seriesKey{k.node, k.boot}
@@ -375,15 +375,6 @@ func (c *memClass) remove(k pubKey) {
 		}
 		c.fifo = slices.Clip(live)
 	}
-}
-
-func clonePub(p Publication) Publication {
-	segs := make([][]byte, len(p.Segments))
-	for i, s := range p.Segments {
-		segs[i] = bytes.Clone(s)
-	}
-	p.Segments = segs
-	return p
 }
 
 func sameSegments(a, b [][]byte) bool {
