@@ -18,6 +18,7 @@ import (
 	ndnfw "github.com/named-data/ndnd/fw/fw"
 	"github.com/named-data/ndnd/fw/mgmt"
 	"github.com/named-data/ndnd/fw/table"
+	enc "github.com/named-data/ndnd/std/encoding"
 	ndnlog "github.com/named-data/ndnd/std/log"
 
 	"github.com/ndnsvs/ndnsvs-node/fw/link"
@@ -41,7 +42,11 @@ type Forwarder struct {
 	listeners []io.Closer
 	appFaces  map[*Face]struct{}
 	netFaces  []uint64 // multicast and neighbour faces, in creation order
-	closeErr  error
+	// mcast are the multicast faces by interface index, mcastRoutes the
+	// prefixes routed to each (multicast.go, ifwatch.go).
+	mcast       map[int]*mcastFace
+	mcastRoutes []enc.Name
+	closeErr    error
 
 	stopDrain chan struct{}
 	drainDone chan struct{}

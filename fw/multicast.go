@@ -3,12 +3,15 @@ package fw
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/named-data/ndnd/fw/defn"
+	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn/mgmt_2022"
 	"golang.org/x/net/ipv4"
 
@@ -32,9 +35,10 @@ type mcastFace struct {
 
 // openMulticast creates one multicast face per up, multicast-capable,
 // non-loopback interface with an IPv4 address (or per configured
-// interface). Configured interfaces that are missing or down are an error;
-// with none configured, a machine with no usable interface gets no
-// multicast face.
+// interface), and starts the watcher that follows interfaces added or
+// removed later (ifwatch.go). At start, configured interfaces that are
+// missing or down are an error; with none configured, a machine with no
+// usable interface gets no multicast face until one comes up.
 func (fwd *Forwarder) openMulticast() error {
 	ifaces, err := net.Interfaces()
 	if err != nil {
@@ -51,7 +55,7 @@ func (fwd *Forwarder) openMulticast() error {
 			}
 			want[ifi.Name] = true
 		}
-		if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagLoopback != 0 || ifi.Flags&net.FlagMulticast == 0 {
+		if !multicastCapable(ifi) {
 			if len(want) > 0 {
 				return fmt.Errorf("fw: multicast: interface %s is down, loopback or not multicast-capable", ifi.Name)
 			}
@@ -64,19 +68,99 @@ func (fwd *Forwarder) openMulticast() error {
 			}
 			continue
 		}
-		m, err := fwd.newMcastFace(ifi, ip)
-		if err != nil {
-			return fmt.Errorf("fw: multicast on %s (%s): %w", ifi.Name, ip, err)
+		if err := fwd.addMcast(ifi, ip); err != nil {
+			return err
 		}
-		fwd.mu.Lock()
-		fwd.listeners = append(fwd.listeners, m)
-		fwd.netFaces = append(fwd.netFaces, m.f.FaceID())
-		fwd.mu.Unlock()
-		fwd.log.Info("multicast face", "iface", ifi.Name, "addr", ip, "group", fwd.cfg.Multicast.Group, "face", m.f.FaceID())
 	}
 	for n, seen := range want {
 		if !seen {
 			return fmt.Errorf("fw: multicast: no interface named %s", n)
+		}
+	}
+	w := newIfWatcher(fwd)
+	fwd.mu.Lock()
+	fwd.listeners = append(fwd.listeners, w)
+	fwd.mu.Unlock()
+	return nil
+}
+
+// multicastCapable reports whether ifi may carry a multicast face: up,
+// multicast-capable and not loopback.
+func multicastCapable(ifi net.Interface) bool {
+	return ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagLoopback == 0 && ifi.Flags&net.FlagMulticast != 0
+}
+
+// addMcast opens the multicast face of ifi at ip, lists it with the
+// network faces and routes the multicast prefixes (RouteMulticast) to it.
+func (fwd *Forwarder) addMcast(ifi net.Interface, ip netip.Addr) error {
+	m, err := fwd.newMcastFace(ifi, ip)
+	if err != nil {
+		return fmt.Errorf("fw: multicast on %s (%s): %w", ifi.Name, ip, err)
+	}
+	fwd.mu.Lock()
+	if fwd.state != stateRunning && fwd.state != stateStarting {
+		fwd.mu.Unlock()
+		m.Close() // the forwarder closed meanwhile (the watcher's race with Close)
+		return ErrNotRunning
+	}
+	if fwd.mcast == nil {
+		fwd.mcast = map[int]*mcastFace{}
+	}
+	fwd.mcast[ifi.Index] = m
+	fwd.listeners = append(fwd.listeners, m)
+	fwd.netFaces = append(fwd.netFaces, m.f.FaceID())
+	routes := slices.Clone(fwd.mcastRoutes)
+	fwd.mu.Unlock()
+	for _, p := range routes {
+		if err := fwd.AddRoute(p, m.f.FaceID(), 0, OriginStatic); err != nil {
+			fwd.log.Warn("multicast route", "prefix", p, "face", m.f.FaceID(), "err", err)
+		}
+	}
+	fwd.log.Info("multicast face", "iface", ifi.Name, "addr", ip, "group", fwd.cfg.Multicast.Group, "face", m.f.FaceID())
+	return nil
+}
+
+// dropMcast closes the multicast face of interface index idx, unless
+// Close has taken it already; its routes go with it.
+func (fwd *Forwarder) dropMcast(idx int, why string) {
+	fwd.mu.Lock()
+	m := fwd.mcast[idx]
+	if m == nil {
+		fwd.mu.Unlock()
+		return
+	}
+	delete(fwd.mcast, idx)
+	i := slices.IndexFunc(fwd.listeners, func(c io.Closer) bool { return c == m })
+	if i >= 0 {
+		fwd.listeners = slices.Delete(fwd.listeners, i, i+1)
+	}
+	fwd.netFaces = slices.DeleteFunc(fwd.netFaces, func(id uint64) bool { return id == m.f.FaceID() })
+	fwd.mu.Unlock()
+	if i < 0 {
+		return // Close took it: it closes it
+	}
+	m.Close()
+	fwd.log.Info("multicast face closed", "iface", m.ifi.Name, "addr", m.self, "face", m.f.FaceID(), "why", why)
+}
+
+// RouteMulticast routes prefix to every multicast face, those open now and
+// those opened later for an interface that comes up (ifwatch.go).
+func (fwd *Forwarder) RouteMulticast(prefix enc.Name) error {
+	if err := fwd.running(); err != nil {
+		return err
+	}
+	fwd.mu.Lock()
+	if !slices.ContainsFunc(fwd.mcastRoutes, prefix.Equal) {
+		fwd.mcastRoutes = append(fwd.mcastRoutes, prefix.Clone())
+	}
+	ids := make([]uint64, 0, len(fwd.mcast))
+	for _, m := range fwd.mcast {
+		ids = append(ids, m.f.FaceID())
+	}
+	fwd.mu.Unlock()
+	for _, id := range ids {
+		if err := fwd.AddRoute(prefix, id, 0, OriginStatic); err != nil {
+			return err
 		}
 	}
 	return nil

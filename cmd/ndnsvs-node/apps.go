@@ -337,6 +337,12 @@ func (h *appHost) embed(ctx context.Context, cfg config.Config, f appFlags, logw
 		return fmt.Errorf("own forwarder: %w", err)
 	}
 	fwd := n.Forwarder()
+	// Multicast faces, now and when an interface comes up; neighbours.
+	if err := fwd.RouteMulticast(h.group); err != nil {
+		stopNode()
+		<-ran
+		return fmt.Errorf("own forwarder: %w", err)
+	}
 	for _, id := range fwd.NetworkFaces() {
 		if err := fwd.AddRoute(h.group, id, 0, fw.OriginStatic); err != nil {
 			stopNode()
@@ -361,10 +367,10 @@ func (h *appHost) embed(ctx context.Context, cfg config.Config, f appFlags, logw
 	h.registerOwn = func(p enc.Name) error { return fwd.AddCaptureRoute(p, af.FaceID(), 0, fw.OriginApp) }
 	switch nf := len(fwd.NetworkFaces()); nf {
 	case 0:
-		// Nothing leads off the machine: no multicast interface is up
-		// and no neighbour is configured. Say so, rather than wait in
-		// silence.
-		h.where = "own forwarder, no network face: no peer can be reached"
+		// Nothing leads off the machine yet: no multicast interface is
+		// up and no neighbour is configured. Say so, rather than wait in
+		// silence; an interface that comes up later gets its face.
+		h.where = "own forwarder, no network face yet: no peer can be reached until an interface comes up"
 	case 1:
 		h.where = "own forwarder, 1 network face"
 	default:

@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ndnsvs/ndnsvs-node/internal/netlab"
 )
@@ -97,4 +99,39 @@ uri = "tcp4://%s:6363"
 `, l.addrs[1]))
 	startNdnd(t, b.sock, "pingserver", "/ndn/svs/b")
 	pingUntil(t, a.sock, "/ndn/svs/b", 20*e2eSecond)
+}
+
+// A node started with no network interface (a container whose link its
+// orchestrator adds after it started, an edge device whose Wi-Fi comes up
+// after boot) opens its multicast face when the link comes up and reaches
+// the LAN without a restart; when the link goes, the face goes.
+func TestNodeFollowsALinkAddedAfterStart(t *testing.T) {
+	netlab.NeedRoot(t, "this test")
+	l := netlab.NewLAN(t, "hp", "192.0.2", 1)
+	late := netlab.NewNamespace(t, fmt.Sprintf("hplate%d", os.Getpid()%100000))
+	cfg := `
+[faces.udp]
+enabled = true
+listen = ["0.0.0.0:6363"]
+[faces.multicast]
+enabled = true
+`
+	a := startNode(t, late, cfg)
+	b := startNode(t, l.Hosts[0], cfg)
+	if !strings.Contains(a.logs(), "network_faces=0") {
+		t.Fatalf("want no network face before the link exists:\n%s", a.logs())
+	}
+	t0 := time.Now()
+	before := len(a.logs())
+	l.Attach(t, late)
+	waitLog(t, a, "multicast face", before)
+	t.Logf("multicast face opened %v after the link was added", time.Since(t0).Round(time.Millisecond))
+	startNdnd(t, b.sock, "pingserver", "/ndn/svs/b")
+	pingUntil(t, a.sock, "/ndn/svs/b", 15*e2eSecond)
+	startNdnd(t, a.sock, "pingserver", "/ndn/svs/a")
+	pingUntil(t, b.sock, "/ndn/svs/a", 15*e2eSecond)
+
+	before = len(a.logs())
+	l.Detach(t, late)
+	waitLog(t, a, "multicast face closed", before)
 }

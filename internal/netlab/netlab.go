@@ -43,6 +43,10 @@ func Sh(t testing.TB, args ...string) {
 type LAN struct {
 	Hosts []string // namespace names, for ip netns exec
 	Addrs []string // the IPv4 address of each host's eth0
+
+	bridge string // the bridge's namespace
+	net    string // the first three bytes of the addresses
+	ports  int    // bridge ports made so far
 }
 
 // lans numbers the LANs of a process, so that names never repeat.
@@ -60,23 +64,46 @@ func NewLAN(t testing.TB, tag, net string, n int) *LAN {
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", br).Run() })
 	Sh(t, "ip", "-n", br, "link", "add", "br0", "type", "bridge")
 	Sh(t, "ip", "-n", br, "link", "set", "br0", "up")
-	l := &LAN{}
+	l := &LAN{bridge: br, net: net}
 	for i := 1; i <= n; i++ {
-		ns := fmt.Sprintf("%sh%s-%d", tag, id, i)
-		addr := fmt.Sprintf("%s.%d", net, i)
-		Sh(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-		port := fmt.Sprintf("p%d", i)
-		Sh(t, "ip", "-n", br, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
-		Sh(t, "ip", "-n", br, "link", "set", port, "master", "br0")
-		Sh(t, "ip", "-n", br, "link", "set", port, "up")
-		Sh(t, "ip", "-n", ns, "addr", "add", addr+"/24", "dev", "eth0")
-		Sh(t, "ip", "-n", ns, "link", "set", "eth0", "up")
-		Sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
+		ns := NewNamespace(t, fmt.Sprintf("%sh%s-%d", tag, id, i))
 		l.Hosts = append(l.Hosts, ns)
-		l.Addrs = append(l.Addrs, addr)
+		l.Addrs = append(l.Addrs, l.Attach(t, ns))
 	}
 	return l
+}
+
+// NewNamespace creates the network namespace name with only its loopback,
+// up; it is deleted at cleanup.
+func NewNamespace(t testing.TB, name string) string {
+	t.Helper()
+	Sh(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	Sh(t, "ip", "-n", name, "link", "set", "lo", "up")
+	return name
+}
+
+// Attach gives namespace ns an eth0 on the LAN's bridge, up, with the
+// LAN's next address, which it returns: a host joining the LAN, or getting
+// its link after it started (as a container does).
+func (l *LAN) Attach(t testing.TB, ns string) string {
+	t.Helper()
+	l.ports++
+	port := fmt.Sprintf("p%d", l.ports)
+	addr := fmt.Sprintf("%s.%d", l.net, l.ports)
+	Sh(t, "ip", "-n", l.bridge, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
+	Sh(t, "ip", "-n", l.bridge, "link", "set", port, "master", "br0")
+	Sh(t, "ip", "-n", l.bridge, "link", "set", port, "up")
+	Sh(t, "ip", "-n", ns, "addr", "add", addr+"/24", "dev", "eth0")
+	Sh(t, "ip", "-n", ns, "link", "set", "eth0", "up")
+	return addr
+}
+
+// Detach removes the eth0 that Attach gave ns (its link goes away, as a
+// container's does when its orchestrator takes it off a network).
+func (l *LAN) Detach(t testing.TB, ns string) {
+	t.Helper()
+	Sh(t, "ip", "-n", ns, "link", "del", "eth0")
 }
 
 // Programs builds a set of programs once, the first time one is asked for.

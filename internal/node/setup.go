@@ -37,9 +37,14 @@ func (n *Node) setup() error {
 		n.fwd.ProtectStrategy(name)
 	}
 
-	// Multicast faces carry every group.
-	for _, id := range n.fwd.NetworkFaces() {
-		if err := n.route(groups, id); err != nil {
+	// Multicast faces carry every group, those open now and those of
+	// interfaces that come up later.
+	for _, g := range groups {
+		name, err := enc.NameFromStr(g)
+		if err != nil {
+			return fmt.Errorf("node: group %q: %w", g, err)
+		}
+		if err := n.fwd.RouteMulticast(name); err != nil {
 			return err
 		}
 	}
