@@ -30,11 +30,12 @@ const ifSettle = 100 * time.Millisecond
 
 // ifWatcher runs the rescans until closed.
 type ifWatcher struct {
-	fwd  *Forwarder
-	kick chan struct{} // a kernel event (cap 1)
-	done chan struct{}
-	wg   sync.WaitGroup
-	stop func() // closes the event source
+	fwd     *Forwarder
+	kick    chan struct{} // a kernel event (cap 1)
+	done    chan struct{}
+	closing sync.Once
+	wg      sync.WaitGroup
+	stop    func() // closes the event source
 }
 
 func newIfWatcher(fwd *Forwarder) *ifWatcher {
@@ -70,10 +71,12 @@ func (w *ifWatcher) run() {
 }
 
 // Close stops the watcher and its event source; the faces stay (the
-// forwarder's Close closes them).
+// forwarder's Close closes them). Safe to call more than once.
 func (w *ifWatcher) Close() error {
-	w.stop()
-	close(w.done)
+	w.closing.Do(func() {
+		w.stop()
+		close(w.done)
+	})
 	w.wg.Wait()
 	return nil
 }

@@ -1,6 +1,7 @@
 package fw
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -128,15 +129,27 @@ func (f *Forwarder) AddNeighbor(uri string) (uint64, error) {
 	if (u.Scheme == "udp4" || u.Scheme == "tcp4") != is4 {
 		return 0, fmt.Errorf("fw: neighbour %q: address family does not match scheme", uri)
 	}
-	var nf *netFace
-	switch u.Scheme {
+	nf, err := f.neighbourFace(u.Scheme, ap, ap.String())
+	if err != nil {
+		return 0, fmt.Errorf("fw: neighbour %q: %w", uri, err)
+	}
+	f.mu.Lock()
+	f.netFaces = append(f.netFaces, nf.FaceID())
+	f.mu.Unlock()
+	f.log.Info("neighbour face", "uri", uri, "face", nf.FaceID())
+	return nf.FaceID(), nil
+}
+
+// neighbourFace makes the permanent face to a neighbour at ap. A TCP face
+// redials dialAddr (host:port) when its connection drops: a DNS name
+// there is resolved again at every redial.
+func (f *Forwarder) neighbourFace(scheme string, ap netip.AddrPort, dialAddr string) (*netFace, error) {
+	switch scheme {
 	case "udp4", "udp6":
-		if nf, err = f.udpNeighbour(ap); err != nil {
-			return 0, fmt.Errorf("fw: neighbour %q: %w", uri, err)
-		}
+		return f.udpNeighbour(ap)
 	case "tcp4", "tcp6":
 		dial := func() (frameConn, error) {
-			c, err := net.DialTimeout(u.Scheme, ap.String(), 5*time.Second)
+			c, err := net.DialTimeout(scheme, dialAddr, 5*time.Second)
 			if err != nil {
 				return nil, err
 			}
@@ -144,20 +157,13 @@ func (f *Forwarder) AddNeighbor(uri string) (uint64, error) {
 		}
 		c, err := dial()
 		if err != nil {
-			return 0, fmt.Errorf("fw: neighbour %q: %w", uri, err)
+			return nil, err
 		}
 		local := addrURI("tcp", unmap(c.(*byteStream).c.LocalAddr().(*net.TCPAddr).AddrPort()))
-		nf = f.streamFace(c, "tcp", local, addrURI("tcp", ap), tcpScope(net.TCPAddrFromAddrPort(ap)),
-			mgmt_2022.PersistencyPermanent, nil, dial)
-	default:
-		return 0, fmt.Errorf("fw: neighbour %q: scheme must be udp4, udp6, tcp4 or tcp6", uri)
+		return f.streamFace(c, "tcp", local, addrURI("tcp", ap), tcpScope(net.TCPAddrFromAddrPort(ap)),
+			mgmt_2022.PersistencyPermanent, nil, dial), nil
 	}
-	ls := nf
-	f.mu.Lock()
-	f.netFaces = append(f.netFaces, ls.FaceID())
-	f.mu.Unlock()
-	f.log.Info("neighbour face", "uri", uri, "face", ls.FaceID())
-	return ls.FaceID(), nil
+	return nil, errors.New("scheme must be udp4, udp6, tcp4 or tcp6")
 }
 
 // udpNeighbour returns a permanent face to remote, on the first UDP

@@ -81,17 +81,20 @@ func parseMulticastGroup(s string) (netip.AddrPort, error) {
 // neighborSchemes are the face URI schemes a [[neighbor]] may use.
 var neighborSchemes = []string{"udp4", "udp6", "tcp4", "tcp6"}
 
-// faceURI is a parsed neighbour URI.
+// faceURI is a parsed neighbour URI: a literal address, or a DNS name
+// (host, lower case) and a port.
 type faceURI struct {
 	scheme string
 	addr   netip.AddrPort
+	host   string
+	port   uint16
 }
 
-func (u faceURI) String() string { return u.scheme + "://" + u.addr.String() }
-
 // parseFaceURI parses a neighbour URI: udp4://ip:port, udp6://[ip]:port,
-// tcp4://ip:port or tcp6://[ip]:port, with a literal unicast IP address and a
-// port in 1..65535, and nothing else (no user, path, query or fragment).
+// tcp4://ip:port or tcp6://[ip]:port, with a literal unicast IP address or
+// a DNS name (resolved by the node, again and again: a Kubernetes or
+// compose service name), a port in 1..65535, and nothing else (no user,
+// path, query or fragment).
 func parseFaceURI(s string) (faceURI, error) {
 	if s == "" {
 		return faceURI{}, errors.New("empty URI: want udp4://ip:port, udp6://[ip]:port, tcp4://ip:port or tcp6://[ip]:port")
@@ -110,6 +113,16 @@ func parseFaceURI(s string) (faceURI, error) {
 	if i := strings.IndexAny(rest, "/?#@"); i >= 0 {
 		return faceURI{}, fmt.Errorf("unexpected %q: a neighbour URI is scheme://host:port only", rest[i])
 	}
+	if host, port, ok := dnsHostPort(rest); ok {
+		if err := checkDNSName(host); err != nil {
+			return faceURI{}, err
+		}
+		p, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || p == 0 {
+			return faceURI{}, fmt.Errorf("port %s: want 1 to 65535", quote(port))
+		}
+		return faceURI{scheme: scheme, host: strings.ToLower(host), port: uint16(p)}, nil
+	}
 	ap, err := parseHostPort(rest, false)
 	if err != nil {
 		return faceURI{}, err
@@ -126,6 +139,42 @@ func parseFaceURI(s string) (faceURI, error) {
 		return faceURI{}, errors.New("a neighbour needs a unicast address")
 	}
 	return faceURI{scheme: scheme, addr: ap}, nil
+}
+
+// dnsHostPort splits host:port when host is meant as a DNS name: not in
+// brackets, and not made of digits and dots only (a malformed IPv4
+// address stays one, and gets the address's error).
+func dnsHostPort(s string) (host, port string, ok bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 || strings.HasPrefix(s, "[") {
+		return "", "", false
+	}
+	host, port = s[:i], s[i+1:]
+	if strings.Trim(host, "0123456789.") == "" || strings.Contains(host, ":") {
+		return "", "", false
+	}
+	return host, port, true
+}
+
+// checkDNSName checks a host name as RFC 1123 has it: dot-separated labels
+// of 1 to 63 letters, digits and hyphens, not starting or ending with a
+// hyphen, 253 bytes at most, with one trailing dot allowed.
+func checkDNSName(h string) error {
+	name := strings.TrimSuffix(h, ".")
+	if name == "" || len(name) > 253 {
+		return fmt.Errorf("host name %s: want 1 to 253 bytes", quote(h))
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("host name %s: label %s: want 1 to 63 letters, digits or inner hyphens", quote(h), quote(label))
+		}
+		for _, c := range []byte(label) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Errorf("host name %s: %q is not a letter, digit or hyphen", quote(h), c)
+			}
+		}
+	}
+	return nil
 }
 
 // parseMode parses faces.unix.mode: "0" and three octal digits, between

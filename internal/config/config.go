@@ -287,12 +287,15 @@ type Strategy struct {
 
 // Neighbor is one [[neighbor]] entry: a static neighbour.
 type Neighbor struct {
-	// URI is udp4://ip:port, udp6://[ip]:port, tcp4://ip:port or
-	// tcp6://[ip]:port with a literal IP address.
+	// URI is udp4://host:port, udp6://[ip]:port or host:port, tcp4://...
+	// or tcp6://..., host a literal IP address or a DNS name.
 	URI string `toml:"uri"`
 	// Prefixes are routed to the neighbour; empty means every group
 	// prefix.
 	Prefixes []string `toml:"prefixes"`
+	// ResolveEvery is how often a DNS name in URI is resolved again
+	// (also when the face fails to send); 0 means 30 s.
+	ResolveEvery Duration `toml:"resolve_every"`
 }
 
 // Default returns the default configuration, the one config.toml.example

@@ -280,6 +280,12 @@ func (c Config) checkStrategies(ch *checker, groups groupPrefixes) {
 	}
 }
 
+// The bounds of neighbor[i].resolve_every.
+const (
+	MinResolveEvery = time.Second
+	MaxResolveEvery = time.Hour
+)
+
 func (c Config) checkNeighbors(ch *checker) {
 	seen := map[faceURI]int{}
 	for i, nb := range c.Neighbors {
@@ -288,10 +294,19 @@ func (c Config) checkNeighbors(ch *checker) {
 			ch.add(base+".uri", "missing or empty: every [[neighbor]] needs a uri")
 		} else if u, err := parseFaceURI(nb.URI); err != nil {
 			ch.bad(base+".uri", nb.URI, err)
-		} else if j, dup := seen[u]; dup {
-			ch.add(base+".uri", "%s: duplicate of neighbor[%d].uri", quote(nb.URI), j)
 		} else {
-			seen[u] = i
+			if j, dup := seen[u]; dup {
+				ch.add(base+".uri", "%s: duplicate of neighbor[%d].uri", quote(nb.URI), j)
+			} else {
+				seen[u] = i
+			}
+			if d := nb.ResolveEvery.Duration; d != 0 && u.host == "" {
+				ch.add(base+".resolve_every", "%s: the uri has no DNS name to resolve", quote(nb.ResolveEvery.String()))
+			}
+		}
+		if d := nb.ResolveEvery.Duration; d != 0 && (d < MinResolveEvery || d > MaxResolveEvery) {
+			ch.add(base+".resolve_every", "%s out of range %s..%s", quote(nb.ResolveEvery.String()),
+				Duration{MinResolveEvery}, Duration{MaxResolveEvery})
 		}
 		prefixes := map[string]int{}
 		for k, p := range nb.Prefixes {

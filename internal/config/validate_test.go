@@ -232,7 +232,26 @@ func TestValidateNeighbors(t *testing.T) {
 		{"tcp6", nb("tcp6://[::1]:6363"), "", ""},
 		{"with prefixes", nb("udp4://192.0.2.10:6363", "/", "/ndn/svs", "/other"), "", ""},
 		{"empty uri", nb(""), "neighbor[0].uri", "missing or empty"},
-		{"host name", nb("udp4://router.example:6363"), "neighbor[0].uri", "literal IP address"},
+		{"host name", nb("udp4://router.example:6363"), "", ""},
+		{"host name, trailing dot", nb("tcp4://ndn-1.ndn.lab.svc.cluster.local.:6363"), "", ""},
+		{"host name with resolve_every", func(c *Config) {
+			c.Neighbors = []Neighbor{{URI: "udp4://ndn-1.ndn:6363", ResolveEvery: Duration{5 * time.Second}}}
+		}, "", ""},
+		{"host name, bad label", nb("udp4://-ndn.lab:6363"), "neighbor[0].uri", `label "-ndn"`},
+		{"host name, underscore", nb("udp4://ndn_1.lab:6363"), "neighbor[0].uri", "not a letter, digit or hyphen"},
+		{"host name, long label", nb("udp4://" + strings.Repeat("a", 64) + ".lab:6363"), "neighbor[0].uri", "1 to 63"},
+		{"host name, no port", nb("udp4://ndn-1.lab"), "neighbor[0].uri", "want host:port"},
+		{"host name, port 0", nb("udp4://ndn-1.lab:0"), "neighbor[0].uri", "want 1 to 65535"},
+		{"malformed IPv4 stays an address", nb("udp4://192.0.2.300:6363"), "neighbor[0].uri", ""},
+		{"resolve_every for an address", func(c *Config) {
+			c.Neighbors = []Neighbor{{URI: "udp4://192.0.2.10:6363", ResolveEvery: Duration{5 * time.Second}}}
+		}, "neighbor[0].resolve_every", "no DNS name"},
+		{"resolve_every too short", func(c *Config) {
+			c.Neighbors = []Neighbor{{URI: "udp4://ndn-1.ndn:6363", ResolveEvery: Duration{time.Millisecond}}}
+		}, "neighbor[0].resolve_every", "out of range"},
+		{"duplicate host name", func(c *Config) {
+			c.Neighbors = []Neighbor{{URI: "udp4://ndn-1.ndn:6363"}, {URI: "udp4://NDN-1.ndn:6363"}}
+		}, "neighbor[1].uri", "duplicate of neighbor[0].uri"},
 		{"no scheme", nb("192.0.2.10:6363"), "neighbor[0].uri", "want scheme://host:port"},
 		{"unknown scheme", nb("udp://192.0.2.10:6363"), "neighbor[0].uri", `unknown scheme "udp"`},
 		{"ws scheme", nb("ws://192.0.2.10:9696"), "neighbor[0].uri", "unknown scheme"},

@@ -135,3 +135,49 @@ enabled = true
 	l.Detach(t, late)
 	waitLog(t, a, "multicast face closed", before)
 }
+
+// A neighbour given by a DNS name is followed when the name moves to
+// another address (a Kubernetes pod made again, a compose service
+// recreated): the node resolves it again (here every second, from
+// /etc/hosts of its namespace, which ip netns exec mounts from
+// /etc/netns/<ns>/hosts) and its face and routes go to the new address.
+func TestNeighbourByNameFollowsItsAddress(t *testing.T) {
+	l := newLAN(t, 3)
+	dir := "/etc/netns/" + l.hosts[0]
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	hosts := dir + "/hosts"
+	point := func(addr string) {
+		// Written in place: the bind mount holds the file, not its name.
+		if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"+addr+" peer.test\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	point(l.addrs[1])
+	quiet := `
+[faces.udp]
+enabled = true
+listen = ["0.0.0.0:6363"]
+[faces.multicast]
+enabled = false
+`
+	b := startNode(t, l.hosts[1], quiet)
+	c := startNode(t, l.hosts[2], quiet)
+	a := startNode(t, l.hosts[0], quiet+`
+[[neighbor]]
+uri = "udp4://peer.test:6363"
+resolve_every = "1s"
+`)
+	startNdnd(t, b.sock, "pingserver", "/ndn/svs/b")
+	startNdnd(t, c.sock, "pingserver", "/ndn/svs/c")
+	pingUntil(t, a.sock, "/ndn/svs/b", 15*e2eSecond)
+
+	before := len(a.logs())
+	t0 := time.Now()
+	point(l.addrs[2])
+	waitLog(t, a, "neighbour moved", before)
+	t.Logf("followed the name %v after it moved", time.Since(t0).Round(time.Millisecond))
+	pingUntil(t, a.sock, "/ndn/svs/c", 15*e2eSecond)
+}

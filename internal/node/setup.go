@@ -2,6 +2,8 @@ package node
 
 import (
 	"fmt"
+	"net/netip"
+	"net/url"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
@@ -59,19 +61,46 @@ func (n *Node) setup() error {
 		}
 	}
 	for _, nb := range n.cfg.Neighbors {
-		id, err := n.fwd.AddNeighbor(nb.URI)
-		if err != nil {
-			return err
-		}
 		prefixes := nb.Prefixes
 		if len(prefixes) == 0 {
 			prefixes = groups
+		}
+		if named(nb.URI) {
+			// A DNS name: the forwarder keeps it, resolving it again
+			// and following its address, with its routes.
+			names := make([]enc.Name, 0, len(prefixes))
+			for _, p := range prefixes {
+				name, err := enc.NameFromStr(p)
+				if err != nil {
+					return fmt.Errorf("node: prefix %q: %w", p, err)
+				}
+				names = append(names, name)
+			}
+			if err := n.fwd.KeepNeighbour(nb.URI, names, nb.ResolveEvery.Duration); err != nil {
+				return err
+			}
+			continue
+		}
+		id, err := n.fwd.AddNeighbor(nb.URI)
+		if err != nil {
+			return err
 		}
 		if err := n.route(prefixes, id); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// named reports whether a neighbour URI (checked by the configuration)
+// has a DNS name rather than a literal address.
+func named(uri string) bool {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return false
+	}
+	_, err = netip.ParseAddr(u.Hostname())
+	return err != nil
 }
 
 func (n *Node) route(prefixes []string, faceID uint64) error {
