@@ -51,6 +51,7 @@ type Sync struct {
 	nonces                             *rand.Rand
 	timer                              *time.Timer
 	armed                              time.Duration
+	confirm                            confirmer
 	out                                sendScratch
 	in                                 core.Vector // each received vector is decoded into it: the engine keeps none
 	warnOlderSelf                      warner
@@ -481,8 +482,11 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 		}
 	}
 	// Announce at once, so that the group learns about a new or restarted
-	// member (and it about the group) within a round trip.
+	// member (and it about the group) within a round trip; and again,
+	// twice at most, while nothing shows that the group heard it.
 	s.handle(s.eng.Announce(s.now()), nil, result{}, SentAnnounce)
+	s.confirm.start()
+	defer s.confirm.stop()
 
 	for {
 		select {
@@ -509,6 +513,11 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			s.handle(s.eng.Tick(s.now()), nil, result{}, why)
 		case <-s.up:
 			s.faceUp()
+			s.confirm.start()
+		case <-s.confirm.c():
+			if s.confirm.fired() && s.eng.OwnDoubted() {
+				s.handle(s.eng.Announce(s.now()), nil, result{}, SentAnnounce)
+			}
 		case <-s.dataWake():
 			s.onDataEvents()
 		case <-s.workerWake():

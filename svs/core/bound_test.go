@@ -406,21 +406,31 @@ func TestRule_OwnPairLearnedBelowANewerClaim(t *testing.T) {
 // A vector that may be partial and lacks our own pair, when no vector since
 // our last send carried it, is not outdated (no answer) but leaves the
 // periodic timer running, so that our next periodic Sync Interest brings
-// the pair to members that refused it; once a vector carried our pair, such
-// vectors reset the timer as usual.
+// the pair to members that refused it (OwnDoubted tells the driver, which
+// announces again sooner after a start); once a vector carried our pair,
+// such vectors reset the timer as usual.
 func TestRule_PartialVectorLackingOwnPairLeavesTimerRunning(t *testing.T) {
 	e := newTestEngine(t, func(c *Config) { c.MaxVectorBytes = 400; c.MaxMembers = 1000 })
 	all := manyNames(20) // 383 bytes: may be partial
 	recv(e, 0, vec(all...))
 	e.Publish(time.Second)
 	deadline := e.Deadline()
+	if e.OwnDoubted() {
+		t.Fatal("in doubt after a send, before any vector")
+	}
 	recv(e, 2*time.Second, vec(all...))
 	if e.Phase() != Steady || e.Deadline() != deadline {
 		t.Fatalf("phase %v, deadline %v moved from %v", e.Phase(), e.Deadline(), deadline)
 	}
+	if !e.OwnDoubted() {
+		t.Fatal("a partial vector lacking our pair left no doubt (OwnDoubted)")
+	}
 	recv(e, 3*time.Second, vec(append(slices.Clone(all[:19]), en("a", testBoot, 1))...))
 	if e.Deadline() == deadline {
 		t.Fatal("a vector carrying our pair did not reset the timer")
+	}
+	if e.OwnDoubted() {
+		t.Fatal("still in doubt after a vector carried our pair")
 	}
 	deadline = e.Deadline()
 	recv(e, 4*time.Second, vec(all...))

@@ -195,6 +195,10 @@ type Engine struct {
 	// ownHeard: a received vector carried the own current pair at its
 	// current seq since this member last sent.
 	ownHeard bool
+	// ownDoubted: since this member last sent, a vector that may be
+	// partial lacked its own pair (and none carried it): no proof either
+	// way that the group holds it (OwnDoubted).
+	ownDoubted bool
 	deadline time.Duration
 	now      time.Duration
 	stats    Stats
@@ -264,6 +268,13 @@ func (e *Engine) State() *Vector { return e.state.Clone() }
 
 // Phase returns Steady or Suppression.
 func (e *Engine) Phase() Phase { return e.phase }
+
+// OwnDoubted reports whether, since this member last sent, a vector that
+// may be partial lacked its own current pair and none carried it: the
+// group may not hold its pair (its last Sync Interest lost), and nothing
+// else will make it send before its periodic timer. A member that has just
+// announced announces again then (the driver's confirmer).
+func (e *Engine) OwnDoubted() bool { return e.ownDoubted && !e.ownHeard }
 
 // Deadline returns when the timer next fires (see Ready.Deadline).
 func (e *Engine) Deadline() time.Duration { return e.deadline }
@@ -345,7 +356,7 @@ func (e *Engine) Announce(now time.Duration) Ready {
 // [Spec §4.2, §4.5] Sending resets the timer to PeriodicTimeout.
 func (e *Engine) sendNow(now time.Duration, against *Vector, againstFull bool) Ready {
 	send, omitted := e.sendVector(now, against, againstFull)
-	e.ownHeard = false
+	e.ownHeard, e.ownDoubted = false, false
 	e.enterSteady(now)
 	e.stats.Sent++
 	if omitted > 0 {
@@ -530,7 +541,9 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		// Not outdated, so no answer; but no proof that the group has our
 		// pair either, so the periodic timer is left to run, and our next
 		// periodic Sync Interest carries it (docs/engine.md, "Vectors over
-		// the bound").
+		// the bound"). A member that has just announced asks OwnDoubted
+		// and announces again sooner.
+		e.ownDoubted = true
 	case !outdated:
 		// [Spec §4.5] Steady state, incoming vector up-to-date or newer:
 		// reset the timer to PeriodicTimeout and do not send. This is what
