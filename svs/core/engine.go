@@ -199,9 +199,9 @@ type Engine struct {
 	// partial lacked its own pair (and none carried it): no proof either
 	// way that the group holds it (OwnDoubted).
 	ownDoubted bool
-	deadline time.Duration
-	now      time.Duration
-	stats    Stats
+	deadline   time.Duration
+	now        time.Duration
+	stats      Stats
 }
 
 // New returns an engine in Steady state whose periodic timer runs from now.
