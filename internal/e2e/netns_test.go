@@ -20,6 +20,25 @@ type lan struct {
 	addrs []string // IPv4 address of each host
 }
 
+// lanFaces is a node on a LAN: UDP on every address, and multicast.
+const lanFaces = `
+[faces.udp]
+enabled = true
+listen = ["0.0.0.0:6363"]
+[faces.multicast]
+enabled = true
+`
+
+// udpOnly is a node reached by unicast UDP only (neighbours, on-demand
+// faces): multicast off.
+const udpOnly = `
+[faces.udp]
+enabled = true
+listen = ["0.0.0.0:6363"]
+[faces.multicast]
+enabled = false
+`
+
 // newLAN creates n hosts on one bridge, addressed 192.0.2.1..n/24
 // (TEST-NET-1, never routed), or skips the test when it cannot.
 func newLAN(t *testing.T, n int) *lan {
@@ -34,13 +53,7 @@ func newLAN(t *testing.T, n int) *lan {
 // producer behind the other.
 func TestTwoNodesFindEachOtherByMulticast(t *testing.T) {
 	l := newLAN(t, 2)
-	cfg := `
-[faces.udp]
-enabled = true
-listen = ["0.0.0.0:6363"]
-[faces.multicast]
-enabled = true
-`
+	cfg := lanFaces
 	a := startNode(t, l.hosts[0], cfg)
 	b := startNode(t, l.hosts[1], cfg)
 	if !strings.Contains(a.logs(), "network_faces=1") || !strings.Contains(b.logs(), "network_faces=1") {
@@ -109,13 +122,7 @@ func TestNodeFollowsALinkAddedAfterStart(t *testing.T) {
 	netlab.NeedRoot(t, "this test")
 	l := netlab.NewLAN(t, "hp", "192.0.2", 1)
 	late := netlab.NewNamespace(t, fmt.Sprintf("hplate%d", os.Getpid()%100000))
-	cfg := `
-[faces.udp]
-enabled = true
-listen = ["0.0.0.0:6363"]
-[faces.multicast]
-enabled = true
-`
+	cfg := lanFaces
 	a := startNode(t, late, cfg)
 	b := startNode(t, l.Hosts[0], cfg)
 	if !strings.Contains(a.logs(), "network_faces=0") {
@@ -156,13 +163,7 @@ func TestNeighbourByNameFollowsItsAddress(t *testing.T) {
 		}
 	}
 	point(l.addrs[1])
-	quiet := `
-[faces.udp]
-enabled = true
-listen = ["0.0.0.0:6363"]
-[faces.multicast]
-enabled = false
-`
+	quiet := udpOnly
 	b := startNode(t, l.hosts[1], quiet)
 	c := startNode(t, l.hosts[2], quiet)
 	a := startNode(t, l.hosts[0], quiet+`

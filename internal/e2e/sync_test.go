@@ -15,13 +15,7 @@ func TestSyncAcrossTwoNodesByMulticast(t *testing.T) {
 		t.Skip(err)
 	}
 	l := newLAN(t, 2)
-	cfg := `
-[faces.udp]
-enabled = true
-listen = ["0.0.0.0:6363"]
-[faces.multicast]
-enabled = true
-`
+	cfg := lanFaces
 	a := startNode(t, l.hosts[0], cfg+"\n[node]\nname = \"/e2e/node-a\"\n")
 	b := startNode(t, l.hosts[1], cfg+"\n[node]\nname = \"/e2e/node-b\"\n")
 	const publish = 3
