@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,5 +83,68 @@ func TestSystemdConfig(t *testing.T) {
 	}
 	if strings.Contains(string(unit), "DynamicUser=yes") {
 		t.Error("DynamicUser=yes: the socket would be root's only")
+	}
+}
+
+// deploy/release.sh builds a static binary per edge target with its
+// checksum, and builds the same bytes a second time.
+func TestReleaseScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds three binaries twice")
+	}
+	var sums [2]string
+	for i := range sums {
+		dir := t.TempDir()
+		if out, err := exec.Command("bash", "release.sh", dir).CombinedOutput(); err != nil {
+			t.Fatalf("release.sh: %v\n%s", err, out)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[i] = string(b)
+		cmd := exec.Command("sha256sum", "--check", "--strict", "SHA256SUMS")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sha256sum --check: %v\n%s", err, out)
+		}
+		want := map[string]elf.Machine{"-linux-amd64": elf.EM_X86_64, "-linux-arm64": elf.EM_AARCH64, "-linux-armv7": elf.EM_ARM}
+		lines := strings.Split(strings.TrimSpace(sums[i]), "\n")
+		if len(lines) != len(want) {
+			t.Fatalf("SHA256SUMS has %d lines, want %d:\n%s", len(lines), len(want), sums[i])
+		}
+		for _, l := range lines {
+			f := strings.Fields(l)
+			name := f[len(f)-1]
+			suffix := name[strings.LastIndex(name, "-linux-"):]
+			m, ok := want[suffix]
+			if !ok {
+				t.Errorf("unexpected binary %s", name)
+				continue
+			}
+			checkStatic(t, filepath.Join(dir, name), m)
+		}
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("two builds of one tree differ:\n%s\n%s", sums[0], sums[1])
+	}
+}
+
+// checkStatic checks that path is an ELF executable for machine m that
+// needs no dynamic loader and no shared library.
+func checkStatic(t *testing.T, path string, m elf.Machine) {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != m {
+		t.Errorf("%s: machine %v, want %v", path, f.Machine, m)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("%s: has %v: not static", path, p.Type)
+		}
 	}
 }
