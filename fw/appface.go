@@ -190,12 +190,18 @@ func (af *Face) receive() {
 // Send hands a packet (an Interest, Data or LpPacket) to the forwarder. It
 // is parsed here, on the caller's goroutine, and queued on the forwarding
 // thread that owns its name, as ndnd's link service would do.
+//
+// Send takes the packet's bytes: a one-segment Wire is not copied (ndnd's
+// Wire.Join returns it as it is), the forwarder keeps it while the packet
+// is in flight, hands the same bytes to every face it goes to, and may
+// lower an Interest's HopLimit in place. The caller must not modify or
+// reuse them afterwards; ndnd's engines and this project's callers encode
+// every packet into a new buffer.
 func (af *Face) Send(pkt enc.Wire) error {
 	if !af.running.Load() {
 		return ErrClosed
 	}
-	// The caller may reuse its buffers once Send returns: keep a copy.
-	frame := pkt.Join()
+	frame := pkt.Join() // several segments: joined into a new buffer
 	l2, err := defn.ParseFwPacket(enc.NewBufferView(frame), false)
 	if err != nil {
 		af.fwd.events.malformed.Add(1)
