@@ -61,15 +61,32 @@ type namedNeighbour struct {
 	wg      sync.WaitGroup
 }
 
-// KeepNeighbour keeps a static neighbour given as scheme://name:port (a
-// DNS name; a literal address goes to AddNeighbor), with prefixes routed
-// to it, resolving the name again every resolveEvery (0:
-// DefaultResolveEvery) and when its face fails to send. Its face, once
-// the name resolves, is one of NetworkFaces. It returns an error only for
-// a URI it cannot use; a name that does not resolve yet is tried again.
-func (f *Forwarder) KeepNeighbour(uri string, prefixes []enc.Name, resolveEvery time.Duration) error {
-	_, err := f.keepNeighbour(uri, prefixes, resolveEvery, net.DefaultResolver.LookupNetIP)
-	return err
+// AddStaticNeighbour adds a configured neighbour, scheme://host:port,
+// with prefixes routed to it (OriginStatic). With a literal address it is
+// AddNeighbor's face and its routes. With a DNS name the forwarder keeps
+// it: it resolves the name again every resolveEvery (0:
+// DefaultResolveEvery) and when its face fails to send, and moves the face
+// and the routes when the address changes; its face, once the name
+// resolves, is one of NetworkFaces. It returns an error only for a URI it
+// cannot use (or, for a literal address, a face it cannot make); a name
+// that does not resolve yet is tried again.
+func (f *Forwarder) AddStaticNeighbour(uri string, prefixes []enc.Name, resolveEvery time.Duration) error {
+	if u, err := url.Parse(uri); err == nil {
+		if _, err := netip.ParseAddr(u.Hostname()); err != nil {
+			_, err := f.keepNeighbour(uri, prefixes, resolveEvery, net.DefaultResolver.LookupNetIP)
+			return err
+		}
+	}
+	id, err := f.AddNeighbor(uri)
+	if err != nil {
+		return err
+	}
+	for _, p := range prefixes {
+		if err := f.AddRoute(p, id, 0, OriginStatic); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (f *Forwarder) keepNeighbour(uri string, prefixes []enc.Name, resolveEvery time.Duration,

@@ -2,12 +2,9 @@ package node
 
 import (
 	"fmt"
-	"net/netip"
-	"net/url"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
-	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/strategy"
 )
 
@@ -30,22 +27,16 @@ func (n *Node) setup() error {
 		}
 		n.log.Info("strategy", "prefix", ch.Prefix, "strategy", ch.Strategy)
 	}
-	// NFD management may not change or unset a sync group's strategy.
-	for _, g := range groups {
-		name, err := enc.NameFromStr(g)
-		if err != nil {
-			return fmt.Errorf("node: group %q: %w", g, err)
-		}
-		n.fwd.ProtectStrategy(name)
+	groupNames, err := parseNames(groups)
+	if err != nil {
+		return err
 	}
-
-	// Multicast faces carry every group, those open now and those of
-	// interfaces that come up later.
-	for _, g := range groups {
-		name, err := enc.NameFromStr(g)
-		if err != nil {
-			return fmt.Errorf("node: group %q: %w", g, err)
-		}
+	for _, name := range groupNames {
+		// NFD management may not change or unset a sync group's
+		// strategy.
+		n.fwd.ProtectStrategy(name)
+		// Multicast faces carry every group, those open now and those
+		// of interfaces that come up later.
 		if err := n.fwd.RouteMulticast(name); err != nil {
 			return err
 		}
@@ -61,58 +52,28 @@ func (n *Node) setup() error {
 		}
 	}
 	for _, nb := range n.cfg.Neighbors {
-		prefixes := nb.Prefixes
-		if len(prefixes) == 0 {
-			prefixes = groups
-		}
-		if named(nb.URI) {
-			// A DNS name: the forwarder keeps it, resolving it again
-			// and following its address, with its routes.
-			names := make([]enc.Name, 0, len(prefixes))
-			for _, p := range prefixes {
-				name, err := enc.NameFromStr(p)
-				if err != nil {
-					return fmt.Errorf("node: prefix %q: %w", p, err)
-				}
-				names = append(names, name)
-			}
-			if err := n.fwd.KeepNeighbour(nb.URI, names, nb.ResolveEvery.Duration); err != nil {
+		prefixes := groupNames
+		if len(nb.Prefixes) > 0 {
+			if prefixes, err = parseNames(nb.Prefixes); err != nil {
 				return err
 			}
-			continue
 		}
-		id, err := n.fwd.AddNeighbor(nb.URI)
-		if err != nil {
-			return err
-		}
-		if err := n.route(prefixes, id); err != nil {
+		if err := n.fwd.AddStaticNeighbour(nb.URI, prefixes, nb.ResolveEvery.Duration); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// named reports whether a neighbour URI (checked by the configuration)
-// has a DNS name rather than a literal address.
-func named(uri string) bool {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return false
-	}
-	_, err = netip.ParseAddr(u.Hostname())
-	return err != nil
-}
-
-func (n *Node) route(prefixes []string, faceID uint64) error {
+// parseNames parses prefixes (checked by the configuration).
+func parseNames(prefixes []string) ([]enc.Name, error) {
+	names := make([]enc.Name, 0, len(prefixes))
 	for _, p := range prefixes {
 		name, err := enc.NameFromStr(p)
 		if err != nil {
-			return fmt.Errorf("node: prefix %q: %w", p, err)
+			return nil, fmt.Errorf("node: prefix %q: %w", p, err)
 		}
-		if err := n.fwd.AddRoute(name, faceID, 0, fw.OriginStatic); err != nil {
-			return err
-		}
-		n.log.Debug("route", "prefix", name, "face", faceID)
+		names = append(names, name)
 	}
-	return nil
+	return names, nil
 }
