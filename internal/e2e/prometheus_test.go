@@ -492,10 +492,15 @@ per_member = true
 	for _, inst := range targets {
 		t.Logf("%s: %v vectors with news (%v publications), %v Sync Interests received, latency count %v (median %.2f ms), untimed %v, negative %v",
 			inst, news[inst], total, received[inst], latCount[inst], median[inst]*1e3, untimed[inst], negative[inst])
-		// Each publication is one Sync Interest that brings each node's
-		// member news, once: the LAN loses nothing.
-		if news[inst] != total {
-			t.Errorf("%s: %v vectors with news, want one per publication: %v", inst, news[inst], total)
+		// Each publication is announced by one Sync Interest, and a
+		// vector with news brings at least one of them, so a node counts
+		// at most one per publication. It may count fewer: a vector
+		// that crossed another publisher's announcement carries both
+		// numbers, and the announcement that arrives second then brings
+		// nothing new (seen in CI: 59 of 60). Most publications are
+		// announced alone at this rate, hence the floor.
+		if news[inst] > total || news[inst] < total*9/10 {
+			t.Errorf("%s: %v vectors with news, want at most one per publication (%v) and at least 9 in 10 of them", inst, news[inst], total)
 		}
 		if received[inst] < total {
 			t.Errorf("%s: %v Sync Interests received, fewer than the %v publications", inst, received[inst], total)
