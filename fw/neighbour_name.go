@@ -55,6 +55,7 @@ type namedNeighbour struct {
 	addr    netip.AddrPort
 	drops   uint64 // the face's outDrops at the last check
 	lastErr string // the last resolution error logged
+	self    bool   // the name resolved to this node's own UDP listener
 
 	done    chan struct{}
 	closing sync.Once
@@ -193,6 +194,22 @@ func (n *namedNeighbour) round() {
 		return // still there: a name with several addresses keeps its face
 	}
 	to := netip.AddrPortFrom(addrs[0].Unmap(), n.port)
+	if n.fwd.ownUDPAddress(n.scheme, to) {
+		// One configuration for every pod of a StatefulSet lists every
+		// pod, this one too: a face to itself would only echo.
+		n.mu.Lock()
+		report := n.addr != to || n.face != nil || !n.self
+		n.face, n.addr, n.self = nil, to, true
+		n.mu.Unlock()
+		if face != nil {
+			n.fwd.forgetNetFace(face.FaceID())
+			face.Close()
+		}
+		if report {
+			n.fwd.log.Info("neighbour name is this node's own address: no face", "uri", n.uri, "addr", to)
+		}
+		return
+	}
 	nf, err := n.fwd.neighbourFace(n.scheme, to, net.JoinHostPort(n.host, strconv.Itoa(int(n.port))))
 	if err != nil {
 		n.fwd.log.Warn("neighbour face not made; tried again later", "uri", n.uri, "addr", to, "err", err)
@@ -205,12 +222,12 @@ func (n *namedNeighbour) round() {
 	}
 	n.fwd.mu.Lock()
 	n.fwd.netFaces = append(n.fwd.netFaces, nf.FaceID())
-	if face != nil {
-		n.fwd.netFaces = slices.DeleteFunc(n.fwd.netFaces, func(id uint64) bool { return id == face.FaceID() })
-	}
 	n.fwd.mu.Unlock()
+	if face != nil {
+		n.fwd.forgetNetFace(face.FaceID())
+	}
 	n.mu.Lock()
-	n.face, n.addr, n.drops = nf, to, nf.ctr.outDrops.Load()
+	n.face, n.addr, n.drops, n.self = nf, to, nf.ctr.outDrops.Load(), false
 	n.mu.Unlock()
 	if face != nil && face != nf {
 		face.Close()
@@ -226,4 +243,56 @@ func (n *namedNeighbour) Close() error {
 	n.closing.Do(func() { close(n.done) })
 	n.wg.Wait()
 	return nil
+}
+
+// forgetNetFace takes a closed neighbour face out of the network faces.
+func (f *Forwarder) forgetNetFace(id uint64) {
+	f.mu.Lock()
+	f.netFaces = slices.DeleteFunc(f.netFaces, func(x uint64) bool { return x == id })
+	f.mu.Unlock()
+}
+
+// ownUDPAddress reports whether a UDP neighbour at ap would be this node:
+// one of its UDP listeners has ap's port and is bound to ap's address, or
+// to the unspecified address of ap's family while ap is an address of one
+// of this host's interfaces (or a loopback address).
+func (f *Forwarder) ownUDPAddress(scheme string, ap netip.AddrPort) bool {
+	if scheme != "udp4" && scheme != "udp6" {
+		return false
+	}
+	var wild bool
+	f.mu.Lock()
+	for _, s := range f.udpSockets {
+		if !s.onDemand {
+			continue
+		}
+		local := unmap(s.conn.LocalAddr().(*net.UDPAddr).AddrPort())
+		if local.Port() != ap.Port() || local.Addr().Is4() != ap.Addr().Is4() {
+			continue
+		}
+		if local.Addr() == ap.Addr() {
+			f.mu.Unlock()
+			return true
+		}
+		wild = wild || local.Addr().IsUnspecified()
+	}
+	f.mu.Unlock()
+	if !wild {
+		return false
+	}
+	if ap.Addr().IsLoopback() {
+		return true
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if p, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(p.IP); ok && ip.Unmap() == ap.Addr() {
+				return true
+			}
+		}
+	}
+	return false
 }

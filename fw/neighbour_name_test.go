@@ -3,6 +3,8 @@ package fw
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -104,5 +106,67 @@ func TestNamedNeighbourFollowsItsName(t *testing.T) {
 		if _, err := testFwd.keepNeighbour(bad, nil, 0, resolve); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
+	}
+}
+
+// A name that resolves to the node's own UDP listener gets no face (one
+// configuration lists every pod of a StatefulSet, this one too), and gets
+// one when it moves elsewhere; the check knows a listener bound to one
+// address from one bound to every address.
+func TestNamedNeighbourSkipsItself(t *testing.T) {
+	l := udpListener(t)
+	port := l.conn.LocalAddr().(*net.UDPAddr).Port
+	var mu sync.Mutex
+	answer := netip.MustParseAddr("127.0.0.1")
+	resolve := func(context.Context, string, string) ([]netip.Addr, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return []netip.Addr{answer}, nil
+	}
+	n, err := testFwd.keepNeighbour(fmt.Sprintf("udp4://self.test:%d", port), nil, 20*time.Millisecond, resolve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.Close()
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.face != nil {
+			n.face.Close()
+		}
+	})
+	state := func() (*netFace, bool) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.face, n.self
+	}
+	time.Sleep(100 * time.Millisecond) // several rounds
+	if f, self := state(); f != nil || !self {
+		t.Fatalf("face %v, self %v: want no face to the node's own listener", f != nil, self)
+	}
+	mu.Lock()
+	answer = netip.MustParseAddr("127.0.0.2") // the same port, another address
+	mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if f, self := state(); f != nil && !self {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no face after the name moved off the node's own address")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	if !testFwd.ownUDPAddress("udp4", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))) {
+		t.Error("the listener's own address is not the node's")
+	}
+	for _, other := range []string{"127.0.0.2", "192.0.2.1"} {
+		if testFwd.ownUDPAddress("udp4", netip.AddrPortFrom(netip.MustParseAddr(other), uint16(port))) {
+			t.Errorf("%s:%d is the node's, with a listener on 127.0.0.1 only", other, port)
+		}
+	}
+	if testFwd.ownUDPAddress("tcp4", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))) {
+		t.Error("a TCP neighbour is checked against the UDP listeners")
 	}
 }
