@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,9 +22,9 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/engine"
-	"golang.org/x/sys/unix"
 
 	"github.com/ndnsvs/ndnsvs-node/client"
+	"github.com/ndnsvs/ndnsvs-node/internal/netlab"
 	"github.com/ndnsvs/ndnsvs-node/svs"
 )
 
@@ -39,43 +38,6 @@ func needPrometheus(t *testing.T) (server, promtool string) {
 		t.Skip("skipped: prometheus and promtool are not installed (apt-get install prometheus)")
 	}
 	return server, promtool
-}
-
-// netnsClient is an HTTP client whose connections are made inside the
-// network namespace ns: the socket is created by a thread that entered
-// ns, and a socket stays in the namespace it was created in. The thread
-// is never returned to the runtime (the goroutine exits locked to it), so
-// no other goroutine runs in ns.
-func netnsClient(ns string) *http.Client {
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		type result struct {
-			c   net.Conn
-			err error
-		}
-		ch := make(chan result, 1)
-		go func() {
-			runtime.LockOSThread()
-			f, err := os.Open("/run/netns/" + ns)
-			if err != nil {
-				ch <- result{nil, err}
-				return
-			}
-			defer f.Close()
-			if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-				ch <- result{nil, fmt.Errorf("setns %s: %w", ns, err)}
-				return
-			}
-			var d net.Dialer
-			c, err := d.DialContext(ctx, network, addr)
-			ch <- result{c, err}
-		}()
-		r := <-ch
-		return r.c, r.err
-	}
-	return &http.Client{
-		Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true},
-		Timeout:   10 * time.Second,
-	}
 }
 
 // httpText GETs url with c and returns the status code and body.
@@ -236,7 +198,7 @@ scrape_configs:
 			<-exited
 		}
 	})
-	p := &prometheus{base: "http://" + listen, client: netnsClient(ns)}
+	p := &prometheus{base: "http://" + listen, client: netlab.HTTPClient(ns)}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
@@ -435,7 +397,7 @@ per_member = true
 	prom := startPrometheus(t, server, l.hosts[0], targets)
 
 	// promtool on a real page, fetched from inside the first namespace.
-	code, page := httpText(t, netnsClient(l.hosts[0]), "http://"+targets[1]+"/metrics")
+	code, page := httpText(t, netlab.HTTPClient(l.hosts[0]), "http://"+targets[1]+"/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics: %d", code)
 	}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ndnsvs/ndnsvs-node/internal/netlab"
 )
 
 // needChromium skips the test unless Debian's chromium is installed.
@@ -118,7 +120,7 @@ listen = "%s:9363"
 	// Every node's own member knows every publisher; the page of node 1
 	// must show them all, and node 1's own member.
 	url := "http://" + l.addrs[0] + ":9363/"
-	c := netnsClient(l.hosts[0])
+	c := netlab.HTTPClient(l.hosts[0])
 	if code, _ := httpText(t, c, url+"status.json"); code != http.StatusOK {
 		t.Fatalf("/status.json: %d", code)
 	}
