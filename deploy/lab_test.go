@@ -1,0 +1,252 @@
+package deploy
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ndnsvs/ndnsvs-node/internal/config"
+	"github.com/ndnsvs/ndnsvs-node/internal/netlab"
+)
+
+// prometheusImage builds localhost/ndnsvs-lab-prometheus:test from
+// Debian's Prometheus (the machine has no registry to pull
+// prom/prometheus from): its binary and the libraries it links, FROM
+// scratch, run as nobody with /prometheus its own, as in the official
+// image, so compose.yaml runs it unchanged.
+func prometheusImage(t *testing.T, p *podman) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Skip("skipped: prometheus is not installed (Debian: apt-get install prometheus)")
+	}
+	const name = "localhost/ndnsvs-lab-prometheus:test"
+	if p.cmd("", "image", "exists", name).Run() == nil {
+		return name
+	}
+	ctx := t.TempDir()
+	files := []string{bin}
+	out, err := exec.Command("ldd", bin).Output()
+	if err != nil {
+		t.Fatalf("ldd %s: %v", bin, err)
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if strings.HasPrefix(f, "/") {
+			files = append(files, f)
+		}
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := filepath.Join(ctx, "root", f)
+		if f == bin {
+			to = filepath.Join(ctx, "root/bin/prometheus")
+		}
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for path, text := range map[string]string{
+		"root/etc/passwd":        "root:x:0:0::/:/sbin/nologin\nnobody:x:65534:65534::/:/sbin/nologin\n",
+		"root/etc/group":         "root:x:0:\nnogroup:x:65534:\n",
+		"owned/prometheus/.keep": "",
+		"Containerfile": `FROM scratch
+COPY root/ /
+COPY --chown=65534:65534 owned/ /
+USER 65534:65534
+WORKDIR /prometheus
+ENTRYPOINT ["/bin/prometheus"]
+`,
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(ctx, path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ctx, path), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.run(t, "", "build", "--quiet", "-t", name, ctx)
+	return name
+}
+
+// The compose lab: three nodes and Prometheus with podman-compose, in a
+// network namespace of the test's. Every container runs; the nodes learn
+// each other's publications by multicast alone (count and status in each
+// container); Prometheus scrapes every node, and has its sync latency.
+func TestComposeLab(t *testing.T) {
+	p := labImage(t)
+	needPodman(t, "podman-compose")
+	prom := prometheusImage(t, p)
+	ns := netlab.NewNamespace(t, "ndnsvs-compose-"+strconv.Itoa(os.Getpid()%100000))
+	compose := func(args ...string) string {
+		t.Helper()
+		c := exec.Command("nsenter", append([]string{"--net=/run/netns/" + ns, "podman-compose", "-p", "ndnsvs-lab", "-f", "compose/compose.yaml"}, args...)...)
+		c.Env = append(p.env, "NDNSVS_IMAGE=localhost/ndnsvs-node:latest", "PROMETHEUS_IMAGE="+prom)
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("podman-compose %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	t.Cleanup(func() {
+		c := exec.Command("nsenter", "--net=/run/netns/"+ns, "podman-compose", "-p", "ndnsvs-lab", "-f", "compose/compose.yaml", "down", "-v")
+		c.Env = p.env
+		_ = c.Run()
+		_ = p.cmd(ns, "network", "rm", "-f", "ndnsvs-lab_ndn").Run()
+		os.RemoveAll("/var/lib/cni/networks/ndnsvs-lab_ndn")
+	})
+	start := time.Now()
+	compose("up", "-d")
+	t.Logf("podman-compose up -d: %v", time.Since(start).Round(time.Millisecond))
+	// Containers by their compose service (podman-compose and docker
+	// compose name them differently).
+	service := func(s string) string {
+		t.Helper()
+		name := p.run(t, ns, "ps", "-a", "--filter", "label=com.docker.compose.service="+s, "--format", "{{.Names}}")
+		if name == "" || strings.Contains(name, "\n") {
+			t.Fatalf("service %s: containers %q, want one", s, name)
+		}
+		return name
+	}
+	nodes := []string{service("node1"), service("node2"), service("node3")}
+	promCtr := service("prometheus")
+	p.running(t, ns, append(nodes, promCtr)...)
+	for _, c := range nodes {
+		p.waitLog(t, ns, c, "node ready", 10*time.Second)
+	}
+	p.countOthers(t, ns, nodes, 5, 60*time.Second)
+
+	// Prometheus, asked from the lab's namespace at its container's
+	// address: every node is up and has sync latency observations.
+	ip := p.run(t, ns, "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", promCtr)
+	client := netlab.HTTPClient(ns)
+	query := func(q string) map[string]float64 {
+		resp, err := client.Get("http://" + ip + ":9090/api/v1/query?query=" + url.QueryEscape(q))
+		if err != nil {
+			return nil
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Data struct {
+				Result []struct {
+					Metric map[string]string `json:"metric"`
+					Value  [2]any            `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&r) != nil {
+			return nil
+		}
+		out := map[string]float64{}
+		for _, s := range r.Data.Result {
+			v, _ := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
+			out[s.Metric["instance"]] = v
+		}
+		return out
+	}
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		up := query(`up{job="ndnsvs-node"} == 1`)
+		latency := query(`sum by (instance) (ndnsvs_sync_latency_seconds_count{group="/ndn/svs"}) > 0`)
+		if len(up) == 3 && len(latency) == 3 {
+			t.Logf("Prometheus: up %v, sync latency observations %v", up, latency)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus: up %v, sync latency observations %v: want all three nodes", up, latency)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// The pods of lab-pods.yaml with podman kube play, in a network
+// namespace of the test's: three pods on one podman network learn each
+// other's publications by multicast alone.
+func TestKubePlayLab(t *testing.T) {
+	p := labImage(t)
+	ns := netlab.NewNamespace(t, "ndnsvs-kube-"+strconv.Itoa(os.Getpid()%100000))
+	abs, err := filepath.Abs("kubernetes/lab-pods.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Away from any entry named like the image, which kube play would
+	// try to build.
+	dir := t.TempDir()
+	play := func(args ...string) {
+		t.Helper()
+		c := p.cmd(ns, append([]string{"kube"}, args...)...)
+		c.Dir = dir
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("podman kube %v: %v\n%s", args, err, out)
+		}
+	}
+	p.run(t, ns, "network", "create", "ndnsvs-kube")
+	t.Cleanup(func() {
+		c := p.cmd(ns, "kube", "down", abs)
+		c.Dir = dir
+		_ = c.Run()
+		_ = p.cmd(ns, "network", "rm", "-f", "ndnsvs-kube").Run()
+		os.RemoveAll("/var/lib/cni/networks/ndnsvs-kube")
+	})
+	start := time.Now()
+	play("play", "--network", "ndnsvs-kube", abs)
+	t.Logf("podman kube play: %v", time.Since(start).Round(time.Millisecond))
+	ctrs := []string{"ndnsvs-0-node", "ndnsvs-1-node", "ndnsvs-2-node"}
+	p.running(t, ns, ctrs...)
+	for _, c := range ctrs {
+		p.waitLog(t, ns, c, "node ready", 10*time.Second)
+	}
+	p.countOthers(t, ns, ctrs, 5, 60*time.Second)
+}
+
+// The Kubernetes manifests decode strictly into the API's types and hold
+// together (deploy/kubecheck, a module of its own), and the node
+// configuration each ConfigMap carries loads.
+func TestKubernetesManifests(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("skipped: no go command to run deploy/kubecheck")
+	}
+	files, err := filepath.Glob("kubernetes/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests: %v", err)
+	}
+	configs := t.TempDir()
+	args := []string{"run", ".", "-configs", configs}
+	for _, f := range files {
+		abs, _ := filepath.Abs(f)
+		args = append(args, abs)
+	}
+	c := exec.Command("go", args...)
+	c.Dir = "kubecheck"
+	out, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubecheck: %v\n%s", err, out)
+	}
+	t.Logf("kubecheck: %s", strings.TrimSpace(string(out)))
+	tomls, _ := filepath.Glob(filepath.Join(configs, "*.toml"))
+	if len(tomls) < 3 {
+		t.Fatalf("%d configurations from the ConfigMaps, want 3", len(tomls))
+	}
+	for _, f := range tomls {
+		cfg, err := config.Load(f)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+			continue
+		}
+		if got := cfg.UnixSocketPath(); got != "/run/nfd/nfd.sock" {
+			t.Errorf("%s: socket %s, want /run/nfd/nfd.sock (the pod's emptyDir)", filepath.Base(f), got)
+		}
+	}
+}
