@@ -189,5 +189,5 @@ func TestContainerGetsItsLinkAfterStart(t *testing.T) {
 		took := p.waitLog(t, ns, c, `msg="multicast face" iface=eth1`, 10*time.Second)
 		t.Logf("%s: multicast face %v after its link came up", c, took.Round(time.Millisecond))
 	}
-	p.countOthers(t, ns, ctrs, 3, 30*time.Second)
+	p.countOthers(t, ns, ctrs, 3, true, 30*time.Second)
 }

@@ -126,7 +126,7 @@ func TestComposeLab(t *testing.T) {
 	for _, c := range nodes {
 		p.waitLog(t, ns, c, "node ready", 10*time.Second)
 	}
-	p.countOthers(t, ns, nodes, 5, 60*time.Second)
+	p.countOthers(t, ns, nodes, 5, true, 60*time.Second)
 
 	// Prometheus, asked from the lab's namespace at its container's
 	// address: every node is up and has sync latency observations.
@@ -208,7 +208,7 @@ func TestKubePlayLab(t *testing.T) {
 	for _, c := range ctrs {
 		p.waitLog(t, ns, c, "node ready", 10*time.Second)
 	}
-	p.countOthers(t, ns, ctrs, 5, 60*time.Second)
+	p.countOthers(t, ns, ctrs, 5, true, 60*time.Second)
 }
 
 // The Kubernetes manifests decode strictly into the API's types and hold
@@ -249,4 +249,119 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Errorf("%s: socket %s, want /run/nfd/nfd.sock (the pod's emptyDir)", filepath.Base(f), got)
 		}
 	}
+}
+
+// dnsPod is a pod for podman kube play with its own configuration file
+// and names in its /etc/hosts (hostAliases).
+func dnsPod(name, config string, hosts map[string]string) string {
+	var aliases strings.Builder
+	for host, ip := range hosts {
+		fmt.Fprintf(&aliases, "    - ip: %q\n      hostnames: [%q]\n", ip, host)
+	}
+	return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: %[1]s
+spec:
+  hostname: %[1]s
+  hostAliases:
+%[2]s  securityContext: {runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true}
+  containers:
+    - name: node
+      image: localhost/ndnsvs-node:latest
+      imagePullPolicy: Never
+      args: ["run", "--config", "/etc/ndnsvs-node/config.toml"]
+      volumeMounts:
+        - {name: config, mountPath: /etc/ndnsvs-node/config.toml, readOnly: true}
+  volumes:
+    - name: config
+      hostPath: {path: %[3]q, type: File}
+`, name, aliases.String(), config)
+}
+
+// Two pods without multicast find each other by DNS name only, and
+// follow the name when it moves: pod a's neighbour is peer.lab.test,
+// first the pod b1's address; b1 goes away, b2 comes up at another
+// address, and the name is pointed there mid-run (the test's resolver is
+// a's /etc/hosts, rewritten in place). a syncs with b1, then with b2,
+// with no restart.
+func TestPodsFollowANameThatMoves(t *testing.T) {
+	p := labImage(t)
+	ns := netlab.NewNamespace(t, "ndnsvs-dns-"+strconv.Itoa(os.Getpid()%100000))
+	dir := t.TempDir()
+	const (
+		net   = "ndnsvs-dns"
+		aIP   = "10.89.91.10"
+		b1IP  = "10.89.91.11"
+		b2IP  = "10.89.91.12"
+		every = "1s"
+	)
+	p.run(t, ns, "network", "create", "--subnet", "10.89.91.0/24", net)
+	var plays []string
+	t.Cleanup(func() {
+		for _, f := range plays {
+			c := p.cmd(ns, "kube", "down", f)
+			c.Dir = dir
+			_ = c.Run()
+		}
+		_ = p.cmd(ns, "network", "rm", "-f", net).Run()
+		os.RemoveAll("/var/lib/cni/networks/" + net)
+	})
+	pod := func(name, ip, neighbour string, hosts map[string]string) string {
+		t.Helper()
+		cfg := filepath.Join(dir, name+".toml")
+		text := fmt.Sprintf(`[node]
+name = "/dns/%s"
+state_dir = "/var/lib/ndnsvs-node"
+[faces.unix]
+path = "/run/nfd/nfd.sock"
+[faces.multicast]
+enabled = false
+[[neighbor]]
+uri = "udp4://%s:6363"
+resolve_every = %q
+`, name, neighbour, every)
+		yaml := filepath.Join(dir, name+".yaml")
+		for f, s := range map[string]string{cfg: text, yaml: dnsPod(name, cfg, hosts)} {
+			if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := p.cmd(ns, "kube", "play", "--network", net, "--ip", ip, yaml)
+		c.Dir = dir
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("podman kube play %s: %v\n%s", name, err, out)
+		}
+		plays = append(plays, yaml)
+		ctr := name + "-node"
+		p.running(t, ns, ctr)
+		p.waitLog(t, ns, ctr, "node ready", 10*time.Second)
+		return ctr
+	}
+	a := pod("a", aIP, "peer.lab.test", map[string]string{"peer.lab.test": b1IP})
+	b1 := pod("b1", b1IP, "a.lab.test", map[string]string{"a.lab.test": aIP})
+	p.countOthers(t, ns, []string{a, b1}, 3, false, 30*time.Second)
+
+	// b1 goes, b2 comes at another address, and the name follows it.
+	c := p.cmd(ns, "kube", "down", plays[1])
+	c.Dir = dir
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("podman kube down b1: %v\n%s", err, out)
+	}
+	b2 := pod("b2", b2IP, "a.lab.test", map[string]string{"a.lab.test": aIP})
+	hostsPath := p.run(t, ns, "inspect", "--format", "{{.HostsPath}}", a)
+	old, err := os.ReadFile(hostsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(old), b1IP) {
+		t.Fatalf("a's hosts file %s does not hold b1's address:\n%s", hostsPath, old)
+	}
+	// In place: the file is bind-mounted into a's container.
+	if err := os.WriteFile(hostsPath, []byte(strings.ReplaceAll(string(old), b1IP, b2IP)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	took := p.waitLog(t, ns, a, "neighbour moved", 20*time.Second)
+	t.Logf("a followed peer.lab.test to b2 %v after the name moved (Go rereads /etc/hosts at most every 5 s; the node resolves every %s)", took.Round(time.Millisecond), every)
+	p.countOthers(t, ns, []string{a, b2}, 3, false, 30*time.Second)
 }
