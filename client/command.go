@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -38,7 +39,9 @@ var ErrNoAnswer = errors.New("client: no answer to management command")
 // Register routes prefix to this face: it sends an NFD rib/register command
 // (/localhost/nfd/rib/register on a unix socket, /localhop/nfd/rib/register
 // on TCP, signed like ndnd's engine signs them) and waits for the answer,
-// at most Config.CommandTimeout. The prefix is also kept, and registered
+// at most Config.CommandTimeout; a command with no answer is sent again,
+// up to Config.RegisterAttempts in all (a node too busy to answer in time,
+// a command dropped from a full queue). The prefix is also kept, and registered
 // again at every reconnection, before OnUp (failures then go to
 // OnRegisterError). While the face is down, the prefix is kept and the
 // error wraps ErrDown; a refusal is a *StatusError; no answer is
@@ -84,7 +87,9 @@ func (f *Face) register(r route) error {
 	if c == nil {
 		return fmt.Errorf("%w: %s will be registered when connected", ErrDown, r.name)
 	}
-	return f.command(c, "register", r)
+	// Any goroutine may be here: the jitter is math/rand's, not the
+	// connection goroutine's generator.
+	return f.attempts(c, "register", r, rand.Float64, func(err error) bool { return errors.Is(err, ErrNoAnswer) })
 }
 
 // Unregister stops routing prefix to this face: it forgets the prefix and,
@@ -130,21 +135,9 @@ func (f *Face) registerAll(c *conn) {
 	f.mu.Unlock()
 	for _, r := range routes {
 		prefix := r.name
-		var err error
-		for attempt := 0; attempt < f.cfg.RegisterAttempts; attempt++ {
-			if attempt > 0 {
-				t := time.NewTimer(backoff(attempt-1, f.cfg.MinBackoff, f.cfg.MaxBackoff, f.rng.Float64()))
-				select {
-				case <-t.C:
-				case <-c.gone:
-				case <-f.closing:
-				}
-				t.Stop()
-			}
-			if err = f.command(c, "register", r); err == nil || errors.Is(err, ErrDown) || errors.Is(err, ErrClosed) {
-				break
-			}
-		}
+		// Any failure is tried again here: a node that has just started
+		// may refuse before it answers.
+		err := f.attempts(c, "register", r, f.rng.Float64, func(error) bool { return true })
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrDown), errors.Is(err, ErrClosed):
@@ -157,6 +150,30 @@ func (f *Face) registerAll(c *conn) {
 			}
 		}
 	}
+}
+
+// attempts sends the rib command verb for r on c, and again while it fails
+// with an error again accepts, up to RegisterAttempts times with a backoff
+// between (jittered by jitter, a number in [0, 1)); a lost connection or
+// the face's closing ends it at once.
+func (f *Face) attempts(c *conn, verb string, r route, jitter func() float64, again func(error) bool) error {
+	var err error
+	for attempt := 0; attempt < f.cfg.RegisterAttempts; attempt++ {
+		if attempt > 0 {
+			t := time.NewTimer(backoff(attempt-1, f.cfg.MinBackoff, f.cfg.MaxBackoff, jitter()))
+			select {
+			case <-t.C:
+			case <-c.gone:
+			case <-f.closing:
+			}
+			t.Stop()
+		}
+		err = f.command(c, verb, r)
+		if err == nil || errors.Is(err, ErrDown) || errors.Is(err, ErrClosed) || !again(err) {
+			return err
+		}
+	}
+	return err
 }
 
 // command sends the rib command verb for r on c and waits for its

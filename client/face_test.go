@@ -341,8 +341,8 @@ func TestRegisterErrors(t *testing.T) {
 	if len(reported) != 1 || !strings.Contains(reported[0], "status 403") {
 		t.Errorf("reported %q", reported)
 	}
-	if got := len(n.took()); got != 2+2 { // 1 refused + 1 silent, then 2 attempts
-		t.Errorf("%d commands, want 4", got)
+	if got := len(n.took()); got != 1+2+2 { // 1 refused, 2 silent, then 2 attempts
+		t.Errorf("%d commands, want 5", got)
 	}
 }
 
@@ -556,5 +556,34 @@ func TestOpenWaitsAndContextEnds(t *testing.T) {
 	}
 	if h.State() != StateIdle {
 		t.Errorf("state %v after a failed Open", h.State())
+	}
+}
+
+// A Register whose command goes unanswered (a node too busy to answer in
+// time, a command lost in a full queue) is sent again and succeeds; a
+// refusal is not sent again.
+func TestRegisterAgainWithoutAnswer(t *testing.T) {
+	n := newFakeNode(t)
+	f, _ := newFace(t, n, func(c *Config) { c.RegisterAttempts = 3 })
+	if err := f.Open(); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, f, StateUp)
+	n.took()
+	p, _ := enc.NameFromStr("/again")
+	n.dropNext(2)
+	if err := f.Register(p); err != nil {
+		t.Fatalf("Register with two commands unanswered, three attempts: %v", err)
+	}
+	if got := n.took(); len(got) != 3 {
+		t.Errorf("commands %q, want three", got)
+	}
+	n.set(403, false)
+	var se *StatusError
+	if err := f.Register(p); !errors.As(err, &se) {
+		t.Fatalf("refused Register: %v", err)
+	}
+	if got := n.took(); len(got) != 1 {
+		t.Errorf("a refusal was sent %d times, want once", len(got))
 	}
 }

@@ -33,6 +33,7 @@ type fakeNode struct {
 	conns    map[net.Conn]bool
 	status   uint64 // answer to rib commands; 0 means 200
 	silent   bool   // answer no command
+	drop     int    // answer none of the next drop commands
 	commands []string
 	accepted chan net.Conn
 	wg       sync.WaitGroup
@@ -161,7 +162,8 @@ func (n *fakeNode) command(c net.Conn, name enc.Name) {
 		cmd += fmt.Sprintf(" flags=%d", flags)
 	}
 	n.commands = append(n.commands, cmd)
-	status, silent := n.status, n.silent
+	status, silent := n.status, n.silent || n.drop > 0
+	n.drop = max(n.drop-1, 0)
 	n.mu.Unlock()
 	if silent {
 		return
@@ -192,6 +194,14 @@ func (n *fakeNode) took() []string {
 func (n *fakeNode) set(status uint64, silent bool) {
 	n.mu.Lock()
 	n.status, n.silent = status, silent
+	n.mu.Unlock()
+}
+
+// dropNext makes the node leave the next k commands unanswered, as a node
+// too busy to answer in time, or a command lost in a full queue.
+func (n *fakeNode) dropNext(k int) {
+	n.mu.Lock()
+	n.drop = k
 	n.mu.Unlock()
 }
 
