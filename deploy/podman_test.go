@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,15 +133,6 @@ func (p *podman) run(t testing.TB, ns string, args ...string) string {
 		t.Fatalf("podman %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
 	}
 	return strings.TrimSpace(string(out))
-}
-
-// hostArch is the image tag suffix of this machine's platform, as
-// deploy/image.sh names it.
-func hostArch() string {
-	if runtime.GOARCH == "arm" {
-		return "armv7"
-	}
-	return runtime.GOARCH
 }
 
 // labImage builds the image once per test binary with deploy/image.sh

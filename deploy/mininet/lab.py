@@ -70,9 +70,19 @@ enabled = false
 """
 
 
-def status(h, d, bin):
-    out = h.cmd(f"{bin} status -o json --config {d}/{h.name}/config.toml")
-    return json.loads(out)
+def status(h, d, bin, tries=5):
+    """The node's status report; a node too busy to answer (40 nodes
+    starting on two cores) is asked again."""
+    for i in range(tries):
+        err = f"{d}/{h.name}/status.err"
+        out = h.cmd(f"{bin} status -o json --timeout 10s --config {d}/{h.name}/config.toml 2>{err}")
+        try:
+            return json.loads(out)
+        except ValueError:
+            if i == tries - 1:
+                with open(err) as f:
+                    raise RuntimeError(f"{h.name}: status: {out.strip()} {f.read().strip()}")
+            time.sleep(0.5)
 
 
 def group_of(report):
@@ -148,11 +158,13 @@ def main():
             after = {h.name: status(h, d, bin) for h in net.hosts}
             missing = 0
             last = 0.0
+            unknown = {}  # member -> nodes that do not know its publication
             for h in net.hosts:
                 known = {m["name"]: m for m in group_of(after[h.name])["members"]}
                 for m in members:
                     if m not in known or known[m]["seq"] < 1:
                         missing += 1
+                        unknown[m] = unknown.get(m, 0) + 1
                     elif known[m]["last_heard"]:
                         last = max(last, parse_time(known[m]["last_heard"]))
             if missing == 0:
@@ -160,6 +172,13 @@ def main():
                 break
         report["converged"] = converged is not None
         report["missing_at_timeout"] = 0 if converged is not None else missing
+        if converged is None:
+            report["unknown"] = {}
+            for m, nodes in sorted(unknown.items()):
+                host = m.split("/")[2]
+                with open(f"{d}/{host}/count.log") as f:
+                    log = f.read()[-400:]
+                report["unknown"][m] = {"nodes_without_it": nodes, "count_log": log}
         if converged is not None:
             report["seconds_to_converge"] = round(converged, 3)
             time.sleep(1)  # what converging sent, counted after it settled
