@@ -41,7 +41,7 @@ var lab struct {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := netlab.Exclusive(m)
 	if lab.p != nil {
 		lab.p.remove()
 	}

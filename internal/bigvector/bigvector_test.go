@@ -53,7 +53,7 @@ var programs = netlab.NewPrograms(map[string]string{
 })
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := netlab.Exclusive(m)
 	programs.Remove()
 	os.Exit(code)
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ndnsvs/ndnsvs-node/internal/netlab"
 )
 
 // Built once per test binary.
@@ -24,7 +26,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := netlab.Exclusive(m)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -16,7 +16,7 @@ import (
 var progs = NewPrograms()
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := netlab.Exclusive(m)
 	progs.Remove()
 	os.Exit(code)
 }

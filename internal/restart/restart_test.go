@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ndnsvs/ndnsvs-node/internal/netlab"
 )
 
 const (
@@ -255,7 +257,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := netlab.Exclusive(m)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
+	"github.com/ndnsvs/ndnsvs-node/internal/netlab"
 )
 
 // One forwarder for the whole test binary: ndnd's globals allow one per
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 	cfg.Unix = fw.UnixConfig{Enabled: true, Path: testSock, Mode: 0o600}
 	cfg.ForwarderLogLevel = slog.LevelError
 	testFwd = fwtest.MustStart(cfg, group)
-	code := m.Run()
+	code := netlab.Exclusive(m)
 	if err := testFwd.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "close forwarder:", err)
 		code = 1
