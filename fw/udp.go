@@ -300,27 +300,12 @@ func unmap(a netip.AddrPort) netip.AddrPort {
 
 func (s *udpSocket) run() {
 	defer s.wg.Done()
-	// One byte more than a packet can be, to tell an oversized datagram.
-	buf := make([]byte, link.MaxPacketSize+1)
-	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if isTemporary(err) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			continue // ICMP errors on an unconnected socket, and the like
-		}
-		s.dispatch(buf[:n], unmap(from))
-	}
+	readUDP(s.conn, func(dg []byte, from netip.AddrPort, now time.Time) { s.dispatch(dg, from, now) })
 }
 
 // dispatch hands a datagram from a sender to its face, making an
 // on-demand one if the bound allows, or drops and counts it.
-func (s *udpSocket) dispatch(dg []byte, from netip.AddrPort) {
-	now := time.Now()
+func (s *udpSocket) dispatch(dg []byte, from netip.AddrPort, now time.Time) {
 	// One dispatch at a time makes the lookup and the on-demand face one
 	// step (readConnected dispatches too, now and then).
 	s.dmu.Lock()
@@ -431,29 +416,17 @@ func (s *udpSocket) newFace(remote netip.AddrPort, p mgmt_2022.Persistency) *net
 // read as the face's peer's, and counted nowhere).
 func readConnected(f *netFace, c *net.UDPConn, s *udpSocket, remote netip.AddrPort, done chan struct{}) {
 	defer close(done)
-	buf := make([]byte, link.MaxPacketSize+1)
-	for {
-		n, from, err := c.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if isTemporary(err) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			continue // ICMP port unreachable from the peer, and the like
-		}
-		dg := buf[:n]
-		if from = unmap(from); from != remote {
-			s.dispatch(dg, from)
-			continue
+	readUDP(c, func(dg []byte, from netip.AddrPort, now time.Time) {
+		if from != remote {
+			s.dispatch(dg, from, now)
+			return
 		}
 		if err := link.Datagram(dg, link.MaxPacketSize); err != nil || !knownType(dg[0]) {
-			f.malformed(fmt.Errorf("malformed datagram of %d bytes", n))
-			continue
+			f.malformed(fmt.Errorf("malformed datagram of %d bytes", len(dg)))
+			return
 		}
-		f.receive(dg, netip.AddrPort{}, time.Now())
-	}
+		f.receive(dg, netip.AddrPort{}, now)
+	})
 }
 
 // face returns the face to remote on this socket, if any.
