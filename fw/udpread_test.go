@@ -1,0 +1,105 @@
+package fw
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ndnsvs/ndnsvs-node/fw/link"
+)
+
+// readUDP hands on every datagram, whole, with its sender's address and
+// port, from several senders and both families, however many are waiting
+// at once (recvmmsg takes a batch on Linux); a datagram over the largest
+// packet arrives cut to one byte more than it, so that it is refused.
+func TestReadUDPBatches(t *testing.T) {
+	for _, network := range []string{"udp4", "udp6"} {
+		t.Run(network, func(t *testing.T) {
+			local := "127.0.0.1:0"
+			if network == "udp6" {
+				local = "[::1]:0"
+			}
+			c, err := net.ListenPacket(network, local)
+			if err != nil {
+				t.Skipf("no %s loopback: %v", network, err)
+			}
+			conn := c.(*net.UDPConn)
+			type got struct {
+				n    int
+				from netip.AddrPort
+			}
+			var mu sync.Mutex
+			var seen []got
+			done := make(chan struct{})
+			startReader := func() {
+				go func() {
+					defer close(done)
+					readUDP(conn, func(dg []byte, from netip.AddrPort, _ time.Time) {
+						mu.Lock()
+						seen = append(seen, got{len(dg), from})
+						mu.Unlock()
+					})
+				}()
+			}
+			sizes := []int{1, 100, 1400, link.MaxPacketSize, link.MaxPacketSize + 200}
+			var senders []*net.UDPConn
+			want := map[got]int{}
+			for range 2 {
+				s, err := net.DialUDP(network, nil, conn.LocalAddr().(*net.UDPAddr))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				senders = append(senders, s)
+			}
+			count := func() int {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(seen)
+			}
+			// The first round's datagrams wait in the socket before the
+			// reader starts: one batch of them all. A round fits the
+			// socket's receive buffer; the next waits for it to be read.
+			for round := range 4 {
+				if round == 1 {
+					startReader()
+				}
+				deadline := time.Now().Add(5 * time.Second)
+				for count() < round*len(senders)*len(sizes) && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+				for _, s := range senders {
+					for _, n := range sizes {
+						if _, err := s.Write(make([]byte, n)); err != nil {
+							t.Fatal(err)
+						}
+						from := s.LocalAddr().(*net.UDPAddr).AddrPort()
+						want[got{min(n, link.MaxPacketSize+1), netip.AddrPortFrom(from.Addr().Unmap(), from.Port())}]++
+					}
+				}
+			}
+			total := 4 * len(senders) * len(sizes)
+			deadline := time.Now().Add(5 * time.Second)
+			for count() < total && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			conn.Close()
+			<-done
+			mu.Lock()
+			defer mu.Unlock()
+			for _, g := range seen {
+				want[g]--
+			}
+			for g, left := range want {
+				if left != 0 {
+					t.Errorf("%d bytes from %v: %d more than read (want each once)", g.n, g.from, left)
+				}
+			}
+			if len(seen) != total {
+				t.Errorf("read %d datagrams, sent %d", len(seen), total)
+			}
+		})
+	}
+}
