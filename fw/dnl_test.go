@@ -93,7 +93,7 @@ func TestCompactDeadNonceListsKeepsEntries(t *testing.T) {
 	for k := range n {
 		intr, err := cons.Spec().MakeInterest(prefix.Append(enc.NewSequenceNumComponent(uint64(k))), &ndn.InterestConfig{
 			Lifetime: optionalDur(time.Second),
-			Nonce:    optional.Some(uint32(0xd0d0_0000 + k)),
+			Nonce:    optional.Some(0xd0d0_0000 + uint32(k)),
 		}, nil, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -38,18 +38,7 @@ func TestNamedNeighbourFollowsItsName(t *testing.T) {
 		mu.Unlock()
 	}
 	prefix := mustName(t, "/named-neighbour/g")
-	n, err := testFwd.keepNeighbour("udp4://peer.test:6363", []enc.Name{prefix}, 50*time.Millisecond, resolve)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		n.Close()
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		if n.face != nil {
-			n.face.Close()
-		}
-	})
+	n := keepNeighbour(t, "udp4://peer.test:6363", []enc.Name{prefix}, 50*time.Millisecond, resolve)
 	current := func() (*netFace, netip.AddrPort) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
@@ -123,18 +112,7 @@ func TestNamedNeighbourSkipsItself(t *testing.T) {
 		defer mu.Unlock()
 		return []netip.Addr{answer}, nil
 	}
-	n, err := testFwd.keepNeighbour(fmt.Sprintf("udp4://self.test:%d", port), nil, 20*time.Millisecond, resolve)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		n.Close()
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		if n.face != nil {
-			n.face.Close()
-		}
-	})
+	n := keepNeighbour(t, fmt.Sprintf("udp4://self.test:%d", port), nil, 20*time.Millisecond, resolve)
 	state := func() (*netFace, bool) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
@@ -169,4 +147,24 @@ func TestNamedNeighbourSkipsItself(t *testing.T) {
 	if testFwd.ownUDPAddress("tcp4", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))) {
 		t.Error("a TCP neighbour is checked against the UDP listeners")
 	}
+}
+
+// keepNeighbour keeps a neighbour by name on the test forwarder, stopped
+// and its face closed at cleanup.
+func keepNeighbour(t *testing.T, uri string, prefixes []enc.Name, every time.Duration,
+	resolve func(context.Context, string, string) ([]netip.Addr, error)) *namedNeighbour {
+	t.Helper()
+	n, err := testFwd.keepNeighbour(uri, prefixes, every, resolve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.Close()
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.face != nil {
+			n.face.Close()
+		}
+	})
+	return n
 }
