@@ -62,7 +62,8 @@ func needPodman(t *testing.T, tools ...string) {
 
 // newPodman writes a podman configuration and storage under a new
 // temporary folder: runc, cgroupfs and a file event log (no systemd
-// here), vfs storage (no overlay mounts to undo), CNI networks of its own.
+// here), vfs storage (no overlay mounts to undo), CNI networks of its own
+// (named: podman 4.3 would pick netavark where it is installed).
 func newPodman() (*podman, error) {
 	dir, err := os.MkdirTemp("", "ndnsvs-podman")
 	if err != nil {
@@ -77,6 +78,7 @@ events_logger = "file"
 events_logfile_path = %[1]q
 tmp_dir = %[2]q
 [network]
+network_backend = "cni"
 network_config_dir = %[3]q
 `, filepath.Join(dir, "events.log"), filepath.Join(dir, "tmp"), filepath.Join(dir, "cni"))
 	storage := fmt.Sprintf(`[storage]
