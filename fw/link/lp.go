@@ -14,6 +14,7 @@ const (
 	typeFragCount      = 0x53
 	typePitToken       = 0x62
 	typeNack           = 0x0320
+	typeNackReason     = 0x0321
 	typeIncomingFaceID = 0x032C
 	typeNextHopFaceID  = 0x0330
 	typeCongestionMark = 0x0340
@@ -33,7 +34,9 @@ type Lp struct {
 	PitToken []byte
 
 	// Nack is set for a Nack: the forwarder takes none, so they are dropped.
-	Nack bool
+	// NackReason is its reason, 0 when it gives none.
+	Nack       bool
+	NackReason uint64
 
 	NextHopFaceID     uint64
 	HasNextHopFaceID  bool
@@ -93,6 +96,7 @@ func DecodeLp(frame []byte, lp *Lp) error {
 			lp.PitToken = v
 		case typeNack:
 			lp.Nack = true
+			lp.NackReason, err = nackReason(v)
 		case typeNextHopFaceID:
 			lp.NextHopFaceID, lp.HasNextHopFaceID, err = natural(v)
 		case typeCongestionMark:
@@ -112,6 +116,22 @@ func DecodeLp(frame []byte, lp *Lp) error {
 		return fmt.Errorf("%w: fragment %d of %d", ErrMalformed, lp.FragIndex, lp.FragCount)
 	}
 	return nil
+}
+
+// nackReason reads the NackReason in a Nack's value, 0 when there is none.
+func nackReason(v []byte) (uint64, error) {
+	for len(v) > 0 {
+		typ, length, n, err := header(v)
+		if err != nil || length > uint64(len(v)-n) {
+			return 0, ErrMalformed
+		}
+		if typ == typeNackReason {
+			r, _, err := natural(v[n : n+int(length)])
+			return r, err
+		}
+		v = v[n+int(length):]
+	}
+	return 0, nil
 }
 
 // natural decodes a NonNegativeInteger: 1, 2, 4 or 8 bytes, big-endian.
