@@ -17,6 +17,8 @@ import (
 	sig "github.com/named-data/ndnd/std/security/signer"
 	"github.com/named-data/ndnd/std/types/optional"
 	"github.com/named-data/ndnd/std/utils"
+
+	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 )
 
 // StatusError is a management command the node answered with a status
@@ -296,34 +298,17 @@ func (t *cmdTable) deliver(frame []byte) bool {
 
 // parseAnswer decodes what may answer a command: a Data (its name and a
 // copy of its content), or a Nack in an LpPacket (the Interest's name and
-// the reason, at least 1). Anything else, malformed included, is !ok. It
-// never panics: ndnd's decoder is generated code that a frame from a
-// broken node should not be trusted to keep within bounds, so a panic in
-// it is taken as a malformed frame.
+// the reason, at least 1). Anything else, malformed included, is !ok.
+// ndnpkt keeps ndnd's decoder within the frame's bounds: a frame from a
+// broken node cannot make it allocate what the frame only claims, nor
+// panic the application.
 func parseAnswer(frame []byte) (name enc.Name, content []byte, nack uint64, ok bool) {
-	defer func() {
-		if recover() != nil {
-			name, content, nack, ok = nil, nil, 0, false
-		}
-	}()
-	pkt, _, err := spec.ReadPacket(enc.NewBufferView(frame))
-	if err != nil || pkt == nil {
+	pkt, _, lp, err := ndnpkt.Read(frame)
+	if err != nil {
 		return nil, nil, 0, false
 	}
-	if lp := pkt.LpPacket; lp != nil {
-		if lp.FragIndex.IsSet() || lp.FragCount.IsSet() || len(lp.Fragment) == 0 {
-			return nil, nil, 0, false
-		}
-		if lp.Nack != nil {
-			nack = lp.Nack.Reason
-			if nack == 0 {
-				nack = 1
-			}
-		}
-		pkt, _, err = spec.ReadPacket(enc.NewWireView(lp.Fragment))
-		if err != nil || pkt == nil {
-			return nil, nil, 0, false
-		}
+	if lp != nil && lp.Nack {
+		nack = max(lp.NackReason, 1)
 	}
 	switch {
 	case nack != 0 && pkt.Interest != nil:

@@ -11,6 +11,7 @@ import (
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	"github.com/named-data/ndnd/std/types/optional"
 
+	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
@@ -369,61 +370,35 @@ func classify(frame []byte) (kind frameKind, l3 []byte, name enc.Name, canBePref
 	if len(frame) == 0 {
 		return frameOther, nil, nil, false
 	}
-	var pkt *spec.Packet
-	err := guard(func() (err error) {
-		pkt, _, err = spec.ReadPacket(enc.NewBufferView(frame))
-		return err
-	})
+	// Fragments are not reassembled here: ndnpkt refuses them.
+	pkt, l3, lp, err := ndnpkt.Read(frame)
 	if err != nil {
 		return frameOther, nil, nil, false
 	}
+	nack := lp != nil && lp.Nack
 	switch {
+	case pkt.Interest != nil && nack:
+		return frameNack, l3, pkt.Interest.NameV, false
 	case pkt.Interest != nil:
-		return frameInterest, frame, pkt.Interest.NameV, pkt.Interest.CanBePrefixV
+		return frameInterest, l3, pkt.Interest.NameV, pkt.Interest.CanBePrefixV
 	case pkt.Data != nil:
-		return frameData, frame, pkt.Data.NameV, false
-	case pkt.LpPacket != nil:
-		lp := pkt.LpPacket
-		if len(lp.Fragment) == 0 {
-			return frameOther, nil, nil, false
-		}
-		if n, ok := lp.FragCount.Get(); ok && n > 1 {
-			return frameOther, nil, nil, false // fragments are not reassembled
-		}
-		k, l3, name, cbp := classify(lp.Fragment.Join())
-		switch {
-		case k == frameInterest && lp.Nack != nil:
-			return frameNack, l3, name, false
-		case k == frameNack: // an LpPacket in an LpPacket
-			return frameOther, nil, nil, false
-		}
-		return k, l3, name, cbp
+		return frameData, l3, pkt.Data.NameV, false
 	}
 	return frameOther, nil, nil, false
 }
 
-// errDecoderPanic is what guard returns for a panic in ndnd's decoder.
-var errDecoderPanic = errors.New("svs: malformed packet (ndnd's decoder panicked)")
-
-// guard runs f, a call of ndnd's packet decoder, and turns a panic in it
-// into an error: ndnd v1.5.3 panics on some malformed lengths (FuzzClassify
-// found one in a name component), and a malformed packet must cost the
-// packet, not the process. The forwarder's faces already drop what ndnd
-// cannot parse (fw's parseL3), so this is the second line.
+// guard runs f and turns a panic in it into an error (ndnpkt's guard, for
+// the tests' calls of ndnd's decoders).
 func guard(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = errDecoderPanic
+			err = ndnpkt.ErrPanicked
 		}
 	}()
 	return f()
 }
 
-// readData is spec.ReadData under guard.
+// readData is ndnpkt.Data: ndnd's decoder, kept within the packet's bounds.
 func readData(raw []byte) (data ndn.Data, covered enc.Wire, err error) {
-	err = guard(func() (err error) {
-		data, covered, err = spec.Spec{}.ReadData(enc.NewBufferView(raw))
-		return err
-	})
-	return data, covered, err
+	return ndnpkt.Data(raw)
 }

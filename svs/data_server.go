@@ -6,8 +6,8 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 
+	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
@@ -65,11 +65,7 @@ func (d *dataServer) run(done <-chan struct{}) {
 }
 
 func (d *dataServer) serve(r serveReq) {
-	var intr ndn.Interest
-	err := guard(func() (err error) {
-		intr, _, err = spec.Spec{}.ReadInterest(enc.NewBufferView(r.interest))
-		return err
-	})
+	intr, _, err := ndnpkt.Interest(r.interest)
 	if err != nil {
 		d.ignored.Add(1)
 		return

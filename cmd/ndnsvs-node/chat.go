@@ -20,8 +20,8 @@ import (
 	"unicode/utf8"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 
+	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 	"github.com/ndnsvs/ndnsvs-node/svs"
 	"github.com/ndnsvs/ndnsvs-node/svs/boltstore"
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
@@ -484,7 +484,7 @@ func chatHistory(store svs.Storage, self enc.Name, ps *producers, limit int) ([]
 func publicationPayload(p svs.Publication) ([]byte, error) {
 	var payload []byte
 	for _, seg := range p.Segments {
-		data, _, err := spec.Spec{}.ReadData(enc.NewBufferView(seg))
+		data, _, err := ndnpkt.Data(seg) // a store on disk may hold anything
 		if err != nil {
 			return nil, err
 		}

@@ -31,6 +31,7 @@ import (
 
 	"github.com/ndnsvs/ndnsvs-node/client"
 	"github.com/ndnsvs/ndnsvs-node/fw/link"
+	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 	"github.com/ndnsvs/ndnsvs-node/internal/node"
 )
 
@@ -458,27 +459,11 @@ func (d *datasetConn) ask(name enc.Name, prefix bool) (enc.Name, []byte, optiona
 }
 
 // parseDatasetData decodes a Data, bare or in an LpPacket; anything else,
-// malformed included, is !ok. ndnd's generated decoder is not trusted to
-// stay within bounds on a broken frame: a panic in it is a malformed frame.
+// malformed included, is !ok. ndnpkt keeps ndnd's decoder within the
+// frame's bounds.
 func parseDatasetData(frame []byte) (name enc.Name, content []byte, final optional.Optional[uint64], ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	pkt, _, err := spec.ReadPacket(enc.NewBufferView(frame))
-	if err != nil || pkt == nil {
-		return nil, nil, final, false
-	}
-	if lp := pkt.LpPacket; lp != nil {
-		if lp.Nack != nil || len(lp.Fragment) == 0 {
-			return nil, nil, final, false
-		}
-		if pkt, _, err = spec.ReadPacket(enc.NewWireView(lp.Fragment)); err != nil || pkt == nil {
-			return nil, nil, final, false
-		}
-	}
-	if pkt.Data == nil {
+	pkt, _, lp, err := ndnpkt.Read(frame)
+	if err != nil || (lp != nil && lp.Nack) || pkt.Data == nil {
 		return nil, nil, final, false
 	}
 	if fb := pkt.Data.FinalBlockID(); fb.IsSet() && fb.Unwrap().IsSegment() {

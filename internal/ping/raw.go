@@ -10,6 +10,8 @@ import (
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	"github.com/named-data/ndnd/std/security/signer"
 	"github.com/named-data/ndnd/std/types/optional"
+
+	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 )
 
 // The raw side of ping: producer and consumer on a bare ndn.Face, with no
@@ -34,19 +36,15 @@ func openRaw(f ndn.Face, recv func([]byte)) error {
 	return f.Open()
 }
 
-// readPacket parses a frame, unwrapping an NDNLPv2 LpPacket.
+// readPacket parses a frame, unwrapping an NDNLPv2 LpPacket, within the
+// frame's bounds (ndnpkt).
 func readPacket(frame []byte) (*spec.Packet, error) {
-	pkt, _, err := spec.ReadPacket(enc.NewBufferView(frame))
+	pkt, _, lp, err := ndnpkt.Read(frame)
 	if err != nil {
 		return nil, err
 	}
-	if lp := pkt.LpPacket; lp != nil {
-		if lp.Nack != nil || len(lp.Fragment) == 0 {
-			return nil, fmt.Errorf("ping: Nack or IDLE")
-		}
-		if pkt, _, err = spec.ReadPacket(enc.NewWireView(lp.Fragment)); err != nil {
-			return nil, err
-		}
+	if lp != nil && lp.Nack {
+		return nil, fmt.Errorf("ping: Nack")
 	}
 	return pkt, nil
 }

@@ -8,8 +8,8 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 
+	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
@@ -336,7 +336,8 @@ func (c *Codec) parseSyncData(b []byte, i, end int, dst *core.Vector) (SyncData,
 		return SyncData{}, err
 	}
 	if c.validator != nil {
-		data, _, err := spec.Spec{}.ReadData(enc.NewBufferView(b[i:end]))
+		// ndnd's decoder, kept within the packet's bounds.
+		data, _, err := ndnpkt.Data(b[i:end])
 		if err != nil {
 			return SyncData{}, fmt.Errorf("%w: ndnd cannot parse the State Vector Data: %w", ErrMalformed, err)
 		}
