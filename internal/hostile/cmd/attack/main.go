@@ -70,6 +70,7 @@ var classes = []class{
 	{"random-datagrams", "500 datagrams of random bytes and random length per node and to the group", (*attacker).randomDatagrams},
 	{"truncated", "an Interest, a Sync Interest and an LpPacket cut at every length", (*attacker).truncated},
 	{"nested", "nested garbage: 2,500-deep names, LpPackets in LpPackets, lengths past their parent, 9-byte types", (*attacker).nested},
+	{"inner-lengths", "Interests under the sync group and a Data whose SignatureNonce, KeyDigest, ForwardingHint or FinalBlockId claims 64 GiB inside a short packet (ndnd's application decoder allocated what they claim), and FuzzClassify's Interest", (*attacker).innerLengths},
 	{"zero-length", "zero-length datagrams, empty WebSocket messages, TLV 00 00, connections closed at once", (*attacker).zeroLength},
 	{"max-size", "65,507-byte datagrams, 1 MiB WebSocket messages, streams of maximal TLV headers", (*attacker).maxSize},
 	{"idle-conns", "300 TCP and 150 WebSocket-port connections per node (over the 256 a node may hold) held open 2 s, silent or mid-header", (*attacker).idleConns},
@@ -498,6 +499,27 @@ func (a *attacker) truncated() {
 	for i := 0; i < len(cut) && !a.over(); i += 7 {
 		a.streams(cut[i])
 	}
+}
+
+// innerLengths sends packets whose outer fields are sound, which the
+// forwarder's own decoder passes on, but with an element inside
+// SignatureInfo, a KeyLocator, a ForwardingHint or MetaInfo claiming 64 GiB:
+// ndnd's application decoder (the members', the node's engine's, the
+// applications') made a slice of that length before it looked for the
+// bytes, and the process died of it.
+func (a *attacker) innerLengths() {
+	huge := func(typ uint64) []byte { return append(varNum(varNum(nil, typ), 1<<36), 1, 2, 3) }
+	nm := func(s string) []byte { return name(a.group + "/hostile/inner/" + s) }
+	nonce := func() []byte { return tlv(0x0a, binary.BigEndian.AppendUint32(nil, a.rng.Uint32())) }
+	sigValue := tlv(0x2e, make([]byte, 32))
+	ps := [][]byte{
+		tlv(0x05, nm("nonce"), nonce(), tlv(0x24, []byte("p")), tlv(0x2c, nonNeg(0x1b, 0), huge(0x26)), sigValue),
+		tlv(0x05, nm("key-digest"), nonce(), tlv(0x24, []byte("p")), tlv(0x2c, nonNeg(0x1b, 3), tlv(0x1c, huge(0x1d))), sigValue),
+		tlv(0x05, nm("hint"), nonce(), tlv(0x1e, tlv(0x07, huge(0x08)))),
+		tlv(0x06, nm("final-block"), tlv(0x14, huge(0x1a)), tlv(0x15, []byte("x")), tlv(0x16, nonNeg(0x1b, 0)), tlv(0x17, make([]byte, 32))),
+		[]byte("\x050\a\xfem00 000000000000000000000000000000000\x0100\x000000000"),
+	}
+	a.everywhere(ps...)
 }
 
 func (a *attacker) nested() {
