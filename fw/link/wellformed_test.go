@@ -123,3 +123,18 @@ func FuzzWellformed(f *testing.F) {
 		}()
 	})
 }
+
+// The cost of the check per packet (docs/decisions.md quotes it).
+func BenchmarkWellformed(b *testing.B) {
+	ps := realPackets(b)
+	for _, p := range ps {
+		b.Run(map[byte]string{TypeInterest: "interest", TypeData: "data"}[p[0]], func(b *testing.B) {
+			b.SetBytes(int64(len(p)))
+			for b.Loop() {
+				if Wellformed(p) != nil {
+					b.Fatal("refused")
+				}
+			}
+		})
+	}
+}
