@@ -303,12 +303,9 @@ func (t *cmdTable) deliver(frame []byte) bool {
 // broken node cannot make it allocate what the frame only claims, nor
 // panic the application.
 func parseAnswer(frame []byte) (name enc.Name, content []byte, nack uint64, ok bool) {
-	pkt, _, lp, err := ndnpkt.Read(frame)
+	pkt, _, nack, err := ndnpkt.Read(frame)
 	if err != nil {
 		return nil, nil, 0, false
-	}
-	if lp != nil && lp.Nack {
-		nack = max(lp.NackReason, 1)
 	}
 	switch {
 	case nack != 0 && pkt.Interest != nil:

@@ -271,7 +271,7 @@ type segment struct {
 // returns errUnavailable for the producer's application Nack, and an
 // error wrapping ErrBadData for anything else wrong.
 func readSegment(raw []byte, base enc.Name, idx uint64, v wire.Validator) (segment, error) {
-	data, covered, err := readData(raw)
+	data, covered, err := ndnpkt.Data(raw)
 	if err != nil {
 		return segment{}, fmt.Errorf("%w: %w", ErrBadData, err)
 	}
@@ -335,7 +335,7 @@ func idxSeq(name enc.Name) uint64 {
 // another base name (the per-node layer), signed by signer. With
 // DigestSha256 the result is the same bytes every time.
 func reencode(raw []byte, base enc.Name, idx uint64, signer ndn.Signer) ([]byte, error) {
-	data, _, err := readData(raw)
+	data, _, err := ndnpkt.Data(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -371,13 +371,12 @@ func classify(frame []byte) (kind frameKind, l3 []byte, name enc.Name, canBePref
 		return frameOther, nil, nil, false
 	}
 	// Fragments are not reassembled here: ndnpkt refuses them.
-	pkt, l3, lp, err := ndnpkt.Read(frame)
+	pkt, l3, nack, err := ndnpkt.Read(frame)
 	if err != nil {
 		return frameOther, nil, nil, false
 	}
-	nack := lp != nil && lp.Nack
 	switch {
-	case pkt.Interest != nil && nack:
+	case pkt.Interest != nil && nack != 0:
 		return frameNack, l3, pkt.Interest.NameV, false
 	case pkt.Interest != nil:
 		return frameInterest, l3, pkt.Interest.NameV, pkt.Interest.CanBePrefixV
@@ -385,20 +384,4 @@ func classify(frame []byte) (kind frameKind, l3 []byte, name enc.Name, canBePref
 		return frameData, l3, pkt.Data.NameV, false
 	}
 	return frameOther, nil, nil, false
-}
-
-// guard runs f and turns a panic in it into an error (ndnpkt's guard, for
-// the tests' calls of ndnd's decoders).
-func guard(f func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = ndnpkt.ErrPanicked
-		}
-	}()
-	return f()
-}
-
-// readData is ndnpkt.Data: ndnd's decoder, kept within the packet's bounds.
-func readData(raw []byte) (data ndn.Data, covered enc.Wire, err error) {
-	return ndnpkt.Data(raw)
 }

@@ -7,6 +7,8 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	sig "github.com/named-data/ndnd/std/security/signer"
+
+	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 )
 
 // The decoders a fetched or served frame reaches, fuzzed: every input is
@@ -66,9 +68,17 @@ func FuzzParseDataNames(f *testing.F) {
 	f.Add(d.perNode(1700000000, 7).Bytes(), false)
 	f.Add(d.shared(mustName("/other"), 1700000000, 7).Bytes(), true)
 	f.Fuzz(func(t *testing.T, wireName []byte, canBePrefix bool) {
-		// The names come from ndnd's decoder, guarded (data_server.go).
-		var name enc.Name
-		if guard(func() (err error) { name, err = enc.NameFromBytes(wireName); return err }) != nil {
+		// The names come from ndnd's decoder, which ndnpkt keeps from
+		// panicking the process (data_server.go).
+		name, err := func() (name enc.Name, err error) {
+			defer func() {
+				if recover() != nil {
+					err = ndnpkt.ErrPanicked
+				}
+			}()
+			return enc.NameFromBytes(wireName)
+		}()
+		if err != nil {
 			return
 		}
 		// What a parser accepts names the publication it says: the

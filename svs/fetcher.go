@@ -11,6 +11,7 @@ import (
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	"github.com/named-data/ndnd/std/types/optional"
 
+	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
@@ -268,7 +269,7 @@ func (w *fetchWorker) lookup(name enc.Name) (*fetchJob, uint64, bool) {
 }
 
 func (w *fetchWorker) onData(raw []byte) {
-	data, covered, err := readData(raw)
+	data, covered, err := ndnpkt.Data(raw)
 	if err != nil {
 		if w.ignored != nil {
 			w.ignored.Add(1) // as onFrame counts a frame nobody takes

@@ -462,8 +462,8 @@ func (d *datasetConn) ask(name enc.Name, prefix bool) (enc.Name, []byte, optiona
 // malformed included, is !ok. ndnpkt keeps ndnd's decoder within the
 // frame's bounds.
 func parseDatasetData(frame []byte) (name enc.Name, content []byte, final optional.Optional[uint64], ok bool) {
-	pkt, _, lp, err := ndnpkt.Read(frame)
-	if err != nil || (lp != nil && lp.Nack) || pkt.Data == nil {
+	pkt, _, nack, err := ndnpkt.Read(frame)
+	if err != nil || nack != 0 || pkt.Data == nil {
 		return nil, nil, final, false
 	}
 	if fb := pkt.Data.FinalBlockID(); fb.IsSet() && fb.Unwrap().IsSegment() {

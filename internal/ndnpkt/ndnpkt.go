@@ -26,30 +26,34 @@ var errFragment = errors.New("ndnpkt: an LpPacket without a whole packet")
 
 // Read decodes frame: an Interest or Data, bare or in an NDNLPv2 LpPacket
 // that holds it whole. It returns the packet, its bytes (aliasing frame)
-// and, for an LpPacket, its header (nil for a bare packet).
-func Read(frame []byte) (pkt *spec.Packet, l3 []byte, lp *link.Lp, err error) {
+// and, for a Nack (an LpPacket's), its reason, at least 1; 0 for anything
+// else.
+func Read(frame []byte) (pkt *spec.Packet, l3 []byte, nack uint64, err error) {
 	l3 = frame
 	if len(frame) > 0 && frame[0] == link.TypeLpPacket {
-		lp = new(link.Lp)
-		if err := link.DecodeLp(frame, lp); err != nil {
-			return nil, nil, nil, err
+		var lp link.Lp
+		if err := link.DecodeLp(frame, &lp); err != nil {
+			return nil, nil, 0, err
 		}
 		if len(lp.Fragment) == 0 || lp.Fragmented() {
-			return nil, nil, nil, errFragment
+			return nil, nil, 0, errFragment
+		}
+		if lp.Nack {
+			nack = max(lp.NackReason, 1)
 		}
 		l3 = lp.Fragment
 	}
 	if err := link.Wellformed(l3); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, 0, err
 	}
 	err = guard(func() (err error) {
 		pkt, _, err = spec.ReadPacket(enc.NewBufferView(l3))
 		return err
 	})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, 0, err
 	}
-	return pkt, l3, lp, nil
+	return pkt, l3, nack, nil
 }
 
 // Data decodes a bare Data, and returns what its signature covers.

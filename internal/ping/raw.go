@@ -39,11 +39,11 @@ func openRaw(f ndn.Face, recv func([]byte)) error {
 // readPacket parses a frame, unwrapping an NDNLPv2 LpPacket, within the
 // frame's bounds (ndnpkt).
 func readPacket(frame []byte) (*spec.Packet, error) {
-	pkt, _, lp, err := ndnpkt.Read(frame)
+	pkt, _, nack, err := ndnpkt.Read(frame)
 	if err != nil {
 		return nil, err
 	}
-	if lp != nil && lp.Nack {
+	if nack != 0 {
 		return nil, fmt.Errorf("ping: Nack")
 	}
 	return pkt, nil
