@@ -198,7 +198,7 @@ func (n *namedNeighbour) round() {
 		// One configuration for every pod of a StatefulSet lists every
 		// pod, this one too: a face to itself would only echo.
 		n.mu.Lock()
-		report := n.addr != to || n.face != nil || !n.self
+		report := !n.self || n.addr != to // logged once per address
 		n.face, n.addr, n.self = nil, to, true
 		n.mu.Unlock()
 		if face != nil {

@@ -220,12 +220,13 @@ func (f *netFace) decode(frame []byte, from netip.AddrPort, now time.Time) (*def
 			pkt.NextHopFaceID = optional.Some(hdr.NextHopFaceID)
 		}
 	}
-	if len(l3) == 0 || (l3[0] != link.TypeInterest && l3[0] != link.TypeData) || link.Datagram(l3, link.MaxPacketSize) != nil {
-		return nil, fmt.Errorf("fw: not an Interest or Data")
+	// One Interest or Data, whole, before any of ndnd's decoders sees it:
+	// ndnd's application decoder (members, the node's engine,
+	// applications) trusts inner lengths the forwarder's does not read
+	// (link.Wellformed).
+	if link.Datagram(l3, link.MaxPacketSize) != nil {
+		return nil, fmt.Errorf("fw: not one whole packet")
 	}
-	// Before any of ndnd's decoders sees it: ndnd's application decoder
-	// (members, the node's engine, applications) trusts inner lengths
-	// the forwarder's does not read (link.Wellformed).
 	if err := link.Wellformed(l3); err != nil {
 		return nil, err
 	}
