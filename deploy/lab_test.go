@@ -90,25 +90,19 @@ func TestComposeLab(t *testing.T) {
 	needPodman(t, "podman-compose")
 	prom := prometheusImage(t, p)
 	ns := netlab.NewNamespace(t, "ndnsvs-compose-"+strconv.Itoa(os.Getpid()%100000))
-	compose := func(args ...string) string {
-		t.Helper()
+	compose := func(args ...string) *exec.Cmd {
 		c := exec.Command("nsenter", append([]string{"--net=/run/netns/" + ns, "podman-compose", "-p", "ndnsvs-lab", "-f", "compose/compose.yaml"}, args...)...)
 		c.Env = append(p.env, "NDNSVS_IMAGE=localhost/ndnsvs-node:latest", "PROMETHEUS_IMAGE="+prom)
-		out, err := c.CombinedOutput()
-		if err != nil {
-			t.Fatalf("podman-compose %v: %v\n%s", args, err, out)
-		}
-		return string(out)
+		return c
 	}
 	t.Cleanup(func() {
-		c := exec.Command("nsenter", "--net=/run/netns/"+ns, "podman-compose", "-p", "ndnsvs-lab", "-f", "compose/compose.yaml", "down", "-v")
-		c.Env = p.env
-		_ = c.Run()
-		_ = p.cmd(ns, "network", "rm", "-f", "ndnsvs-lab_ndn").Run()
-		os.RemoveAll("/var/lib/cni/networks/ndnsvs-lab_ndn")
+		_ = compose("down", "-v").Run()
+		p.forgetNetwork(ns, "ndnsvs-lab_ndn")
 	})
 	start := time.Now()
-	compose("up", "-d")
+	if out, err := compose("up", "-d").CombinedOutput(); err != nil {
+		t.Fatalf("podman-compose up -d: %v\n%s", err, out)
+	}
 	t.Logf("podman-compose up -d: %v", time.Since(start).Round(time.Millisecond))
 	// Containers by their compose service (podman-compose and docker
 	// compose name them differently).
@@ -181,27 +175,10 @@ func TestKubePlayLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Away from any entry named like the image, which kube play would
-	// try to build.
-	dir := t.TempDir()
-	play := func(args ...string) {
-		t.Helper()
-		c := p.cmd(ns, append([]string{"kube"}, args...)...)
-		c.Dir = dir
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("podman kube %v: %v\n%s", args, err, out)
-		}
-	}
-	p.run(t, ns, "network", "create", "ndnsvs-kube")
-	t.Cleanup(func() {
-		c := p.cmd(ns, "kube", "down", abs)
-		c.Dir = dir
-		_ = c.Run()
-		_ = p.cmd(ns, "network", "rm", "-f", "ndnsvs-kube").Run()
-		os.RemoveAll("/var/lib/cni/networks/ndnsvs-kube")
-	})
+	p.network(t, ns, "ndnsvs-kube")
+	t.Cleanup(func() { _ = p.cmd(ns, "kube", "down", abs).Run() })
 	start := time.Now()
-	play("play", "--network", "ndnsvs-kube", abs)
+	p.run(t, ns, "kube", "play", "--network", "ndnsvs-kube", abs)
 	t.Logf("podman kube play: %v", time.Since(start).Round(time.Millisecond))
 	ctrs := []string{"ndnsvs-0-node", "ndnsvs-1-node", "ndnsvs-2-node"}
 	p.running(t, ns, ctrs...)
@@ -296,16 +273,12 @@ func TestPodsFollowANameThatMoves(t *testing.T) {
 		b2IP  = "10.89.91.12"
 		every = "1s"
 	)
-	p.run(t, ns, "network", "create", "--subnet", "10.89.91.0/24", net)
+	p.network(t, ns, net, "--subnet", "10.89.91.0/24")
 	var plays []string
 	t.Cleanup(func() {
 		for _, f := range plays {
-			c := p.cmd(ns, "kube", "down", f)
-			c.Dir = dir
-			_ = c.Run()
+			_ = p.cmd(ns, "kube", "down", f).Run()
 		}
-		_ = p.cmd(ns, "network", "rm", "-f", net).Run()
-		os.RemoveAll("/var/lib/cni/networks/" + net)
 	})
 	pod := func(name, ip, neighbour string, hosts map[string]string) string {
 		t.Helper()
@@ -327,11 +300,7 @@ resolve_every = %q
 				t.Fatal(err)
 			}
 		}
-		c := p.cmd(ns, "kube", "play", "--network", net, "--ip", ip, yaml)
-		c.Dir = dir
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("podman kube play %s: %v\n%s", name, err, out)
-		}
+		p.run(t, ns, "kube", "play", "--network", net, "--ip", ip, yaml)
 		plays = append(plays, yaml)
 		ctr := name + "-node"
 		p.running(t, ns, ctr)
@@ -343,11 +312,7 @@ resolve_every = %q
 	p.countOthers(t, ns, []string{a, b1}, 3, false, 30*time.Second)
 
 	// b1 goes, b2 comes at another address, and the name follows it.
-	c := p.cmd(ns, "kube", "down", plays[1])
-	c.Dir = dir
-	if out, err := c.CombinedOutput(); err != nil {
-		t.Fatalf("podman kube down b1: %v\n%s", err, out)
-	}
+	p.run(t, ns, "kube", "down", plays[1])
 	b2 := pod("b2", b2IP, "a.lab.test", map[string]string{"a.lab.test": aIP})
 	hostsPath := p.run(t, ns, "inspect", "--format", "{{.HostsPath}}", a)
 	old, err := os.ReadFile(hostsPath)

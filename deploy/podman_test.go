@@ -112,6 +112,8 @@ func (p *podman) remove() {
 }
 
 // cmd is a podman command, in the network namespace ns unless ns is "".
+// It runs in p's folder, which has no entry named like the image: kube
+// play would try to build from one (give it absolute paths).
 func (p *podman) cmd(ns string, args ...string) *exec.Cmd {
 	var c *exec.Cmd
 	if ns == "" {
@@ -120,7 +122,23 @@ func (p *podman) cmd(ns string, args ...string) *exec.Cmd {
 		c = exec.Command("nsenter", append([]string{"--net=/run/netns/" + ns, "podman"}, args...)...)
 	}
 	c.Env = p.env
+	c.Dir = p.dir
 	return c
+}
+
+// network creates the podman network name in ns (with args such as
+// --subnet), removed at cleanup with its CNI address records, which
+// podman 4.3 keeps on the host's file system.
+func (p *podman) network(t *testing.T, ns, name string, args ...string) {
+	t.Helper()
+	p.run(t, ns, append([]string{"network", "create"}, append(args, name)...)...)
+	t.Cleanup(func() { p.forgetNetwork(ns, name) })
+}
+
+// forgetNetwork removes the network name of ns and its CNI records.
+func (p *podman) forgetNetwork(ns, name string) {
+	_ = p.cmd(ns, "network", "rm", "-f", name).Run()
+	os.RemoveAll("/var/lib/cni/networks/" + name)
 }
 
 // run runs a podman command and returns its output, trimmed; it fails
