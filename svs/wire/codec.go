@@ -32,8 +32,10 @@ type Signer = ndn.Signer
 // signature covers (Name through SignatureInfo). A non-nil error rejects
 // the Sync Interest with ErrValidation. Validate runs synchronously on the
 // goroutine that calls DecodeSyncInterest and must not retain data or
-// sigCovered, which alias the packet. Asynchronous trust-schema validation
-// (certificate fetching) belongs in the driver, not here.
+// sigCovered, which alias the packet. A Validator that must fetch a
+// certificate first returns a *PendingError, which DecodeSyncInterest
+// wraps with ErrValidation like any rejection; the driver holds the packet
+// and decodes it again once PendingError.Ready is closed.
 type Validator interface {
 	Validate(data ndn.Data, sigCovered enc.Wire) error
 }

@@ -35,7 +35,34 @@ var (
 	ErrConfig = errors.New("wire: invalid configuration")
 	// ErrSigner: the Signer failed to sign the State Vector Data.
 	ErrSigner = errors.New("wire: signing failed")
+	// ErrPending: the Validator could not decide yet, typically because
+	// the certificate the packet names is being fetched. It comes wrapped
+	// together with ErrValidation, by a *PendingError that says when to
+	// ask again. A driver holds such a packet (bounded) and decodes it
+	// again once PendingError.Ready is closed, instead of counting it
+	// invalid.
+	ErrPending = errors.New("wire: validation pending")
 )
+
+// PendingError is what a Validator returns when it cannot decide yet. The
+// Validator never blocks: it starts what it waits for (a certificate
+// fetch) and returns at once.
+type PendingError struct {
+	// Ready is closed when asking again may give an answer: the awaited
+	// certificate arrived, or its fetch failed (and asking again then
+	// gives the rejection). Several PendingErrors may share one Ready.
+	Ready <-chan struct{}
+	// Waiting names what the Validator waits for (a certificate or key
+	// name), for logs.
+	Waiting string
+}
+
+func (e *PendingError) Error() string {
+	return "validation pending: waiting for " + e.Waiting
+}
+
+// Is makes errors.Is(err, ErrPending) true for a PendingError.
+func (e *PendingError) Is(target error) bool { return target == ErrPending }
 
 // Low-level TLV errors. They are built once, so that the decoders' inner
 // loops never allocate, and wrapped with context by the callers.
