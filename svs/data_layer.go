@@ -277,6 +277,7 @@ func (s *Sync) buildData() {
 		fetched: s.observer.FetchDuration, ignored: &s.ctr.ignored,
 		in:   newMailbox[workerEvent](),
 		jobs: map[string]*fetchJob{},
+		stop: d.stop,
 	}
 	d.ftimer = time.NewTimer(time.Hour)
 	d.ftimer.Stop()

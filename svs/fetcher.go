@@ -59,6 +59,11 @@ type fetchWorker struct {
 	in   *mailbox[workerEvent]
 	jobs map[string]*fetchJob // by base name (TlvStr)
 
+	// stop ends the waiters of Data held for their Validator; waiting
+	// counts those waiters (at most maxWaiting).
+	stop    <-chan struct{}
+	waiting atomic.Int32
+
 	// partials are failed attempts' jobs kept for their segments, by base
 	// name; partialBytes the sum of their bytes, kept counts keeps (a
 	// partial's keptAt orders them for eviction).
@@ -281,6 +286,10 @@ func (w *fetchWorker) onData(raw []byte) {
 		return // late, duplicate (a cacher answered too) or not asked for
 	}
 	sg, err := checkSegment(data, covered, j.base, seg, w.validator)
+	if pe, ok := isPending(err); ok {
+		w.wait(raw, pe)
+		return
+	}
 	switch {
 	case errors.Is(err, errUnavailable):
 		w.finish(j, fetchResult{err: err})
@@ -324,6 +333,28 @@ func (w *fetchWorker) onData(raw []byte) {
 		return
 	}
 	w.fill(j)
+}
+
+// maxWaiting bounds the fetched Data waiting for a certificate at once.
+const maxWaiting = 64
+
+// wait hands raw back to the worker when the certificate its Validator is
+// fetching has arrived or failed (pe.Ready). The segment stays asked for:
+// if more than maxWaiting wait, or the member stops first, the segment's
+// deadline asks again, as for a lost packet.
+func (w *fetchWorker) wait(raw []byte, pe *wire.PendingError) {
+	if w.waiting.Add(1) > maxWaiting {
+		w.waiting.Add(-1)
+		return
+	}
+	go func() {
+		defer w.waiting.Add(-1)
+		select {
+		case <-pe.Ready:
+			w.in.put(workerEvent{data: raw})
+		case <-w.stop:
+		}
+	}()
 }
 
 // fill asks for the next segments j does not hold, up to SegmentWindow

@@ -41,6 +41,13 @@ type Stats struct {
 	// Invalid counts received Sync Interests whose State Vector Data the
 	// Validator rejected.
 	Invalid uint64
+	// Pending counts received Sync Interests held because their Validator
+	// was fetching a certificate (wire.PendingError); each is decoded
+	// again when the fetch ends, and then counted as the rest are. Of
+	// them, PendingDropped were dropped unanswered because MaxPending
+	// others waited. So Received = Malformed + Invalid + Engine.Received
+	// + PendingDropped + what is queued or held now.
+	Pending, PendingDropped uint64
 	// Ignored counts frames of a bare face (NewOnFace) that are not Sync
 	// Interests of the group: Data, Nacks, Interests under other names.
 	Ignored uint64
@@ -65,6 +72,7 @@ type counters struct {
 	sentBy                                   [NumSendReasons]atomic.Uint64
 	timeAhead, news, newsUntimed             atomic.Uint64
 	newsNegative                             atomic.Uint64
+	pending, pendingDropped                  atomic.Uint64
 
 	mu     sync.Mutex
 	engine core.Stats
@@ -79,20 +87,22 @@ func (c *counters) snapshot() Stats {
 		by[i] = c.sentBy[i].Load()
 	}
 	return Stats{
-		Sent:         c.sent.Load(),
-		SentBy:       by,
-		TimeAhead:    c.timeAhead.Load(),
-		News:         c.news.Load(),
-		NewsUntimed:  c.newsUntimed.Load(),
-		NewsNegative: c.newsNegative.Load(),
-		SendErrors:   c.sendErrors.Load(),
-		Received:     c.received.Load(),
-		InboxDropped: c.inboxDropped.Load(),
-		Malformed:    c.malformed.Load(),
-		Invalid:      c.invalid.Load(),
-		Ignored:      c.ignored.Load(),
-		Updates:      c.updates.Load(),
-		Engine:       eng,
+		Sent:           c.sent.Load(),
+		SentBy:         by,
+		TimeAhead:      c.timeAhead.Load(),
+		News:           c.news.Load(),
+		NewsUntimed:    c.newsUntimed.Load(),
+		NewsNegative:   c.newsNegative.Load(),
+		SendErrors:     c.sendErrors.Load(),
+		Received:       c.received.Load(),
+		InboxDropped:   c.inboxDropped.Load(),
+		Malformed:      c.malformed.Load(),
+		Invalid:        c.invalid.Load(),
+		Pending:        c.pending.Load(),
+		PendingDropped: c.pendingDropped.Load(),
+		Ignored:        c.ignored.Load(),
+		Updates:        c.updates.Load(),
+		Engine:         eng,
 	}
 }
 

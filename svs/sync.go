@@ -54,6 +54,7 @@ type Sync struct {
 	confirm                            confirmer
 	out                                sendScratch
 	in                                 core.Vector // each received vector is decoded into it: the engine keeps none
+	pend                               pending     // Sync Interests waiting for their Validator (sync_pending.go)
 	warnOlderSelf                      warner
 
 	inbox chan []byte   // raw Sync Interests, handler → Run
@@ -518,6 +519,8 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			if s.confirm.fired() && s.eng.OwnDoubted() {
 				s.handle(s.eng.Announce(s.now()), nil, result{}, SentAnnounce)
 			}
+		case <-s.pendingWake():
+			s.recheck()
 		case <-s.dataWake():
 			s.onDataEvents()
 		case <-s.workerWake():
@@ -637,6 +640,10 @@ func (s *Sync) enqueue(segs enc.Wire) {
 func (s *Sync) receive(pkt []byte) {
 	sd, err := s.codec.ParseSyncInterestInto(pkt, &s.in)
 	if err != nil {
+		if pe, ok := isPending(err); ok {
+			s.hold(pkt, pe)
+			return
+		}
 		if errors.Is(err, wire.ErrValidation) {
 			s.ctr.invalid.Add(1)
 		} else {
