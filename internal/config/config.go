@@ -81,6 +81,8 @@ type Config struct {
 	Metrics Metrics `toml:"metrics"`
 	// Health is the heartbeat sync beside every group.
 	Health Health `toml:"health"`
+	// Security is how the node signs and what it accepts.
+	Security Security `toml:"security"`
 	// Groups are the sync groups this node serves; each prefix gets the
 	// multicast strategy. TOML: [[group]].
 	Groups []Group `toml:"group"`

@@ -173,6 +173,11 @@ func fullConfig() Config {
 		},
 		Metrics: Metrics{Enabled: true, Listen: "[::1]:9000", PerMember: true},
 		Health:  Health{Enabled: false, Interval: Duration{2 * time.Second}, Expire: 5},
+		Security: Security{
+			Signer: "ed25519", Keys: []string{"/etc/ndnsvs/alice.key", "/etc/ndnsvs/alice.cert"},
+			Key: "/ndn/edu/ucla/alice", Anchors: []string{"/etc/ndnsvs/root.cert"},
+			Schema: "/etc/ndnsvs/group.lvs", CertPrefixes: []string{"/ndn/edu/ucla"},
+		},
 		Neighbors: []Neighbor{
 			{URI: "udp4://192.0.2.10:6363", Prefixes: []string{}},
 			{URI: "tcp6://[2001:db8::10]:6363", Prefixes: []string{"/", "/ndn/edu/ucla/files"}},

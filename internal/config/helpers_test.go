@@ -66,6 +66,9 @@ func normalized(c Config) Config {
 	c.Faces.Multicast.Interfaces = nonNil(c.Faces.Multicast.Interfaces)
 	c.Groups = nonNil(c.Groups)
 	c.Strategies = nonNil(c.Strategies)
+	c.Security.Keys = nonNil(c.Security.Keys)
+	c.Security.Anchors = nonNil(c.Security.Anchors)
+	c.Security.CertPrefixes = nonNil(c.Security.CertPrefixes)
 	nbs := make([]Neighbor, len(c.Neighbors))
 	for i, nb := range c.Neighbors {
 		nb.Prefixes = nonNil(nb.Prefixes)

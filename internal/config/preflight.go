@@ -36,6 +36,7 @@ func (c Config) Preflight() error {
 	c.preflightMulticast(&ch)
 	c.preflightTLS(&ch)
 	c.preflightListen(&ch)
+	c.preflightSecurity(&ch)
 	return joinErrors(ch.errs)
 }
 

@@ -59,6 +59,7 @@ func (c Config) problems() []*Error {
 	c.checkFaces(&ch)
 	c.checkMetrics(&ch)
 	c.checkHealth(&ch)
+	c.checkSecurity(&ch)
 	groups := c.checkGroups(&ch)
 	c.checkStrategies(&ch, groups)
 	c.checkNeighbors(&ch)
