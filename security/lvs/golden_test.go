@@ -1,0 +1,46 @@
+package lvs
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// goldens are the (text, binary) pairs that ship with ndnd v1.5.3, compiled upstream by
+// python-ndn (see testdata/README.md).
+var goldens = []struct{ src, bin string }{
+	{"trust_config_test.lvs", "trust_config_test.tlv"},
+	{"lvs_test_model.lvs", "lvs_test_model.tlv"},
+	{"lvs_test_model_complex.lvs", "lvs_test_model_complex.tlv"},
+	{"dv_schema.trust", "dv_schema.tlv"},
+}
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestCompileMatchesPythonNdn(t *testing.T) {
+	for _, g := range goldens {
+		t.Run(g.src, func(t *testing.T) {
+			want := readTestdata(t, g.bin)
+			got, err := Compile(string(readTestdata(t, g.src)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				i := 0
+				for i < len(got) && i < len(want) && got[i] == want[i] {
+					i++
+				}
+				t.Fatalf("compiled model differs from python-ndn's at byte %d (len %d, want %d)\ngot  % x\nwant % x",
+					i, len(got), len(want), got[i:min(i+32, len(got))], want[i:min(i+32, len(want))])
+			}
+		})
+	}
+}
