@@ -28,7 +28,7 @@
 // defined several times; its definitions are alternatives.
 //
 // Load accepts a binary model or a text, and refuses any model that ndnd v1.5.3 could
-// panic or loop on while matching a name from the network: user functions ($fn(...), which
+// panic, loop or mismatch on while matching a name from the network: user functions ($fn(...), which
 // ndnd does not implement and panics on), constraint options with no value, tag or
 // function, and graph shapes NewLvsSchema does not check (a start node or a pattern-edge
 // destination out of range, a pattern edge whose destination names another parent, a start

@@ -13,13 +13,25 @@ type Pos struct {
 
 func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 
-// Error is what Compile returns for a text it cannot compile: where, and what is wrong.
+// Error is what Compile and Load return for a text they refuse: where, and what is wrong.
+// File is set by LoadFile. Err, if not nil, is a sentinel the error matches with errors.Is
+// (ErrUserFunction).
 type Error struct {
-	Pos Pos
-	Msg string
+	File string
+	Pos  Pos
+	Msg  string
+	Err  error
 }
 
-func (e *Error) Error() string { return "lvs: " + e.Pos.String() + ": " + e.Msg }
+func (e *Error) Error() string {
+	where := e.Pos.String()
+	if e.File != "" {
+		where = e.File + ":" + where
+	}
+	return "lvs: " + where + ": " + e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
 
 func errAt(p Pos, format string, args ...any) *Error {
 	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
