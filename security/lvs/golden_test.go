@@ -7,14 +7,25 @@ import (
 	"testing"
 )
 
-// goldens are the (text, binary) pairs that ship with ndnd v1.5.3, compiled upstream by
-// python-ndn (see testdata/README.md).
+// goldens are (text, binary) pairs compiled by python-ndn: those that ship with ndnd v1.5.3
+// and NDNts's fixtures (see testdata/README.md).
 var goldens = []struct{ src, bin string }{
 	{"trust_config_test.lvs", "trust_config_test.tlv"},
 	{"lvs_test_model.lvs", "lvs_test_model.tlv"},
 	{"lvs_test_model_complex.lvs", "lvs_test_model_complex.tlv"},
 	{"dv_schema.trust", "dv_schema.tlv"},
+	// NDNts's fixtures, also compiled by python-ndn.
+	{"ndnts_pyndn0.rs", "ndnts_pyndn0.tlv"},
+	{"ndnts_pyndn1.rs", "ndnts_pyndn1.tlv"},
+	{"ndnts_pyndn2.rs", "ndnts_pyndn2.tlv"},
+	{"ndnts_pyndn3.rs", "ndnts_pyndn3.tlv"},
+	{"ndnts_pyndn4.rs", "ndnts_pyndn4.tlv"},
+	{"ndnts_pyndn5.rs", "ndnts_pyndn5.tlv"},
+	{"ndnts_tutorial.rs", "ndnts_tutorial.tlv"},
 }
+
+// usesFn lists the goldens with user functions, which Load must refuse.
+var usesFn = map[string]bool{"ndnts_pyndn2.rs": true, "ndnts_pyndn3.rs": true, "ndnts_tutorial.rs": true}
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()

@@ -166,13 +166,17 @@ func TestLoadTextAndBinaryAgree(t *testing.T) {
 	}
 }
 
-func TestLoadGoldenBinaries(t *testing.T) {
+func TestLoadGoldens(t *testing.T) {
 	for _, g := range goldens {
-		if _, err := Load(readTestdata(t, g.bin)); err != nil {
-			t.Errorf("%s: %v", g.bin, err)
-		}
-		if _, err := Load(readTestdata(t, g.src)); err != nil {
-			t.Errorf("%s: %v", g.src, err)
+		for _, f := range []string{g.bin, g.src} {
+			_, err := Load(readTestdata(t, f))
+			if usesFn[g.src] {
+				if !errors.Is(err, ErrUserFunction) {
+					t.Errorf("%s: %v, want ErrUserFunction", f, err)
+				}
+			} else if err != nil {
+				t.Errorf("%s: %v", f, err)
+			}
 		}
 	}
 }
