@@ -265,3 +265,24 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
+
+// specMake makes a Data of a content type, with no ValidityPeriod.
+func specMake(name enc.Name, ct ndn.ContentType, content []byte, s ndn.Signer) ([]byte, error) {
+	d, err := spec.Spec{}.MakeData(name, &ndn.DataConfig{ContentType: optional.Some(ct)}, enc.Wire{content}, s)
+	if err != nil {
+		return nil, err
+	}
+	return d.Wire.Join(), nil
+}
+
+// specMakeCross makes a Blob Data that carries a CrossSchema (TLV 600).
+func specMakeCross(name enc.Name, cross []byte, s ndn.Signer) ([]byte, error) {
+	d, err := spec.Spec{}.MakeData(name, &ndn.DataConfig{
+		ContentType: optional.Some(ndn.ContentTypeBlob),
+		CrossSchema: enc.Wire{cross},
+	}, enc.Wire{[]byte("sv")}, s)
+	if err != nil {
+		return nil, err
+	}
+	return d.Wire.Join(), nil
+}
