@@ -73,6 +73,11 @@ func (n *Node) startGroup(prefix string, cache bool) error {
 		}
 		return store.Close()
 	}
+	signer, validator, err := n.signing(group, cache)
+	if err != nil {
+		_ = closeStore()
+		return err
+	}
 	af, err := n.fwd.NewFace()
 	if err != nil {
 		_ = closeStore()
@@ -92,6 +97,8 @@ func (n *Node) startGroup(prefix string, cache bool) error {
 		MaxMembers:          n.cfg.Sync.MaxMembers,
 		SupersededGrace:     n.cfg.Sync.SupersededGrace.Duration,
 		Observer:            n.groupObserver(prefix, cache),
+		Signer:              signer,
+		Validator:           validator,
 		OnUpdate: func(u svs.Update) {
 			if lg.Enabled(context.Background(), slog.LevelDebug) {
 				lg.Debug("update", "member", u.NodeName(), "boot", u.Boot, "low", u.Low, "high", u.High)

@@ -28,6 +28,10 @@ func (n *Node) startHealth(prefix string, group enc.Name, lg *slog.Logger) error
 	if err != nil {
 		return fmt.Errorf("node: health of %s: %w", prefix, err)
 	}
+	signer, validator, err := n.signing(svs.HealthGroup(group), false)
+	if err != nil {
+		return err
+	}
 	af, err := n.fwd.NewFace()
 	if err != nil {
 		return fmt.Errorf("node: health of %s: %w", prefix, err)
@@ -39,6 +43,8 @@ func (n *Node) startHealth(prefix string, group enc.Name, lg *slog.Logger) error
 		MaxMembers:      n.cfg.Sync.MaxMembers,
 		SupersededGrace: n.cfg.Sync.SupersededGrace.Duration,
 		OnUpdate:        h.Observe,
+		Signer:          signer,
+		Validator:       validator,
 		Register: func(p enc.Name) error {
 			return n.fwd.AddRoute(p, af.FaceID(), 0, fw.OriginApp)
 		},

@@ -117,6 +117,11 @@ func (n *Node) startMetrics() error {
 			reg.AddDataGroup(g.prefix, g.sync)
 		}
 	}
+	if n.trust != nil {
+		if err := reg.AddTrust(n.trust); err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+	}
 	addr := n.cfg.Metrics.Listen
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

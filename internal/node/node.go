@@ -16,6 +16,7 @@ import (
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/internal/config"
+	"github.com/ndnsvs/ndnsvs-node/security"
 )
 
 // Node is one ndnsvs-node: a forwarder and what the configuration sets up
@@ -24,10 +25,11 @@ type Node struct {
 	cfg   config.Config
 	log   *slog.Logger
 	fwd   *fw.Forwarder
-	name  enc.Name      // node.name, resolved once (it may read the host name)
-	apps  []app         // in-process applications, stopped before the forwarder
-	syncs []groupMember // the node's member of each sync group, stopped first
-	met   nodeMetrics   // [metrics]: the registry and its HTTP listener (metrics.go)
+	name  enc.Name        // node.name, resolved once (it may read the host name)
+	apps  []app           // in-process applications, stopped before the forwarder
+	syncs []groupMember   // the node's member of each sync group, stopped first
+	met   nodeMetrics     // [metrics]: the registry and its HTTP listener (metrics.go)
+	trust *security.Trust // [security], nil without it (security.go)
 
 	sup   *supervisor   // runs the group members and the trimmer
 	ready chan struct{} // closed by Run once started
@@ -60,11 +62,17 @@ func New(c config.Config, logger *slog.Logger, logw io.Writer) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: node name %q: %w", nameStr, err)
 	}
+	// Keys, anchors and schema are read before anything starts, so that
+	// a bad one refuses the start with its file and reason.
+	trust, err := loadTrust(c)
+	if err != nil {
+		return nil, err
+	}
 	fwd, err := fw.New(fc)
 	if err != nil {
 		return nil, err
 	}
-	return &Node{cfg: c, log: logger, fwd: fwd, name: name, sup: newSupervisor(), ready: make(chan struct{})}, nil
+	return &Node{cfg: c, log: logger, fwd: fwd, name: name, trust: trust, sup: newSupervisor(), ready: make(chan struct{})}, nil
 }
 
 // Forwarder returns the node's forwarder, for in-process applications.

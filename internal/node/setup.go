@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"slices"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
@@ -16,6 +17,17 @@ func (n *Node) setup() error {
 	extra := make([]strategy.Request, 0, len(n.cfg.Strategies))
 	for _, s := range n.cfg.Strategies {
 		extra = append(extra, strategy.Request{Prefix: s.Prefix, Strategy: s.Name})
+	}
+	// Certificate Interests go to every neighbour, as Sync Interests do:
+	// any member may hold the certificate asked for.
+	certs, err := n.certPrefixes()
+	if err != nil {
+		return err
+	}
+	for _, p := range certs {
+		if !slices.Contains(groups, p.String()) {
+			extra = append(extra, strategy.Request{Prefix: p.String(), Strategy: strategy.Multicast})
+		}
 	}
 	choices, err := strategy.Plan(n.fwd.StrategyVersions(), groups, extra)
 	if err != nil {
@@ -41,6 +53,11 @@ func (n *Node) setup() error {
 			return err
 		}
 	}
+	if len(certs) > 0 || n.trust != nil && len(n.trust.OwnChain()) > 0 {
+		if err := n.startCerts(certs); err != nil {
+			return err
+		}
+	}
 	if n.cfg.Node.Ping {
 		if err := n.startPing(); err != nil {
 			return err
@@ -52,7 +69,7 @@ func (n *Node) setup() error {
 		}
 	}
 	for _, nb := range n.cfg.Neighbors {
-		prefixes := groupNames
+		prefixes := append(slices.Clone(groupNames), certs...)
 		if len(nb.Prefixes) > 0 {
 			if prefixes, err = parseNames(nb.Prefixes); err != nil {
 				return err
