@@ -149,6 +149,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return help(args[1:], stdout, stderr)
 		case a == "status":
 			return statusMain(context.Background(), args[1:], stdout, stderr)
+		case a == "keygen":
+			return keygenMain(args[1:], stdout, stderr)
 		case !strings.HasPrefix(a, "-"):
 			if ap := lookupApp(a); ap != nil && lookup(a) == nil {
 				return appMain(ap, args[1:], appIO{stdin: os.Stdin, stdout: stdout, stderr: stderr})
@@ -209,6 +211,8 @@ func help(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case args[0] == "status":
 		return statusMain(context.Background(), []string{"-h"}, stdout, stderr)
+	case args[0] == "keygen":
+		return keygenMain([]string{"-h"}, stdout, stderr)
 	case lookupApp(args[0]) != nil:
 		a := lookupApp(args[0])
 		fs := flag.NewFlagSet(a.name, flag.ContinueOnError)
@@ -238,6 +242,7 @@ Commands:
 		fmt.Fprintf(w, "  %-8s  %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "  %-8s  %s\n", "status", "show a running node's groups, members, faces and routes (-o json for scripts)")
+	fmt.Fprintf(w, "  %-8s  %s\n", "keygen", "make a secured group's keys and certificates, or its HMAC key")
 	if len(apps) > 0 {
 		fmt.Fprint(w, "\nApplications (sync members of their own, on a running node or a forwarder of their own):\n")
 		for _, a := range apps {
