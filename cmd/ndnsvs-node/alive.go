@@ -38,12 +38,18 @@ func runAlive(ctx context.Context, h *appHost, stdio appIO, interval time.Durati
 		return err
 	}
 	group := svs.HealthGroup(h.group)
+	signer, validator, err := h.signing(group, false)
+	if err != nil {
+		return err
+	}
 	s, err := svs.New(h.engine, svs.Config{
-		Group:    group,
-		Node:     h.node,
-		OnUpdate: health.Observe,
-		Register: h.register,
-		Logger:   h.log,
+		Signer:    signer,
+		Validator: validator,
+		Group:     group,
+		Node:      h.node,
+		OnUpdate:  health.Observe,
+		Register:  h.register,
+		Logger:    h.log,
 	})
 	if err != nil {
 		return err

@@ -37,6 +37,8 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/internal/config"
 	"github.com/ndnsvs/ndnsvs-node/internal/node"
+	"github.com/ndnsvs/ndnsvs-node/security"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
 // defaultAppGroup is the apps' default group prefix: the group a node
@@ -215,6 +217,10 @@ type appHost struct {
 	registerOwn func(enc.Name) error
 	// where says how the app reaches the network, for its banner.
 	where string
+	// trust is the [security] of -config: the app's own forwarder's, or,
+	// attached, the app's own (it then serves its certificate and fetches
+	// others' through the node). nil without security.
+	trust *security.Trust
 
 	closeOnce sync.Once
 	closeFn   func() error
@@ -232,10 +238,21 @@ func (h *appHost) close() error {
 // as f.attach says. The exit code goes with the error.
 func openHost(ctx context.Context, appName string, f appFlags, nodeName, group enc.Name, logger *slog.Logger, logw io.Writer) (*appHost, int, error) {
 	h := &appHost{node: nodeName, group: group, log: logger}
+	cfg := config.Default()
+	if f.config != "" {
+		var err error
+		if cfg, err = config.Load(f.config); err != nil {
+			return nil, exitUsage, err
+		}
+	}
 	if f.attach != "no" {
 		transport := client.DefaultTransport()
 		err := h.attach(transport)
 		if err == nil {
+			if err := h.attachTrust(cfg); err != nil {
+				_ = h.close()
+				return nil, exitUsage, err
+			}
 			return h.withState(f, appName)
 		}
 		if f.attach == "yes" {
@@ -243,13 +260,7 @@ func openHost(ctx context.Context, appName string, f appFlags, nodeName, group e
 		}
 		logger.Info("no node to attach to: running an own forwarder", "transport", transport, "err", err)
 	}
-	cfg := config.Default()
-	if f.config != "" {
-		var err error
-		if cfg, err = config.Load(f.config); err != nil {
-			return nil, exitUsage, err
-		}
-	} else {
+	if f.config == "" {
 		// The socket and the metrics port are the running node's: an
 		// app's own forwarder serves the app alone.
 		cfg.Faces.Unix.Enabled = false
@@ -280,6 +291,27 @@ func (h *appHost) withState(f appFlags, appName string) (*appHost, int, error) {
 		h.state = filepath.Join(dir, appName)
 	}
 	return h, exitOK, nil
+}
+
+// attachTrust loads cfg's [security] for an app attached to a node: the
+// app signs with its own key, serves its certificate through the node and
+// fetches the others' through it.
+func (h *appHost) attachTrust(cfg config.Config) error {
+	t, err := node.LoadTrust(cfg)
+	if err != nil || t == nil {
+		return err
+	}
+	if _, err := node.ServeCerts(h.engine, t, h.register); err != nil {
+		return err
+	}
+	h.trust = t
+	return nil
+}
+
+// signing gives a member of group the app's signer and validator
+// (node.Signing); publications says that it publishes.
+func (h *appHost) signing(group enc.Name, publications bool) (ndn.Signer, wire.Validator, error) {
+	return node.Signing(h.trust, h.node, group, publications)
 }
 
 // attach opens an engine on a client face to the node at transport. The
@@ -363,6 +395,7 @@ func (h *appHost) embed(ctx context.Context, cfg config.Config, f appFlags, logw
 		return fmt.Errorf("own forwarder: %w", err)
 	}
 	h.engine = e
+	h.trust = n.Trust()
 	h.register = func(p enc.Name) error { return fwd.AddRoute(p, af.FaceID(), 0, fw.OriginApp) }
 	h.registerOwn = func(p enc.Name) error { return fwd.AddCaptureRoute(p, af.FaceID(), 0, fw.OriginApp) }
 	switch nf := len(fwd.NetworkFaces()); nf {

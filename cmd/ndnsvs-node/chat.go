@@ -131,12 +131,18 @@ func runChat(ctx context.Context, h *appHost, stdio appIO, history int) error {
 	if err := ps.add(core.Key{Node: wire.NameToCore(h.node), Boot: boot}); err != nil {
 		return fmt.Errorf("chat history: %w", err)
 	}
+	signer, validator, err := h.signing(h.group, true)
+	if err != nil {
+		return err
+	}
 	s, err := svs.New(h.engine, svs.Config{
-		Group:    h.group,
-		Node:     h.node,
-		Boot:     boot,
-		Register: h.register,
-		Logger:   h.log,
+		Signer:    signer,
+		Validator: validator,
+		Group:     h.group,
+		Node:      h.node,
+		Boot:      boot,
+		Register:  h.register,
+		Logger:    h.log,
 		Data: &svs.DataConfig{
 			Storage:     store,
 			RegisterOwn: h.registerOwn,

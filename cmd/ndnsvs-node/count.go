@@ -36,11 +36,17 @@ publication that cannot be fetched is printed as "[MISSED] <name> <low>-<high>
 // starts again too).
 func runCount(ctx context.Context, h *appHost, stdio appIO, interval time.Duration) error {
 	out := &lines{w: stdio.stdout}
+	signer, validator, err := h.signing(h.group, true)
+	if err != nil {
+		return err
+	}
 	s, err := svs.New(h.engine, svs.Config{
-		Group:    h.group,
-		Node:     h.node,
-		Register: h.register,
-		Logger:   h.log,
+		Signer:    signer,
+		Validator: validator,
+		Group:     h.group,
+		Node:      h.node,
+		Register:  h.register,
+		Logger:    h.log,
 		Data: &svs.DataConfig{
 			RegisterOwn: h.registerOwn,
 			OnMessage:   func(m svs.Message) { out.printf("%s: %s\n", m.Node, printable(m.Payload)) },
