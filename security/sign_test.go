@@ -3,7 +3,11 @@ package security
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
+
+	"github.com/named-data/ndnd/std/ndn"
+	"github.com/named-data/ndnd/std/security/signer"
 
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
@@ -127,4 +131,50 @@ func keyComponent(t *testing.T, raw []byte) (int, int) {
 		t.Fatal("no KEY component in the KeyLocator")
 	}
 	return s + i + 2, s + i + 5
+}
+
+// TestModeRefusals: each mode refuses the other modes' signatures with
+// the reason a metric should show.
+func TestModeRefusals(t *testing.T) {
+	w := newWorld(t)
+	ed := key(t, "ed25519", "/g/alice")
+	signers := map[string]ndn.Signer{
+		"digest":    signer.NewSha256Signer(),
+		"hmac":      signer.NewHmacSigner(bytes.Repeat([]byte{0x5a}, 32)),
+		"otherhmac": signer.NewHmacSigner(bytes.Repeat([]byte{0xa5}, 32)),
+		"ed25519":   ed,
+		"null":      nullSigner{},
+	}
+	want := map[string]map[string]Reason{
+		"digest": {"digest": 0, "hmac": ReasonSignatureType, "otherhmac": ReasonSignatureType, "ed25519": ReasonSignatureType, "null": ReasonUnsigned},
+		"hmac":   {"digest": ReasonUnsigned, "hmac": 0, "otherhmac": ReasonBadSignature, "ed25519": ReasonSignatureType, "null": ReasonUnsigned},
+	}
+	for mode, cases := range want {
+		tr := newTrust(t, w, mode)
+		for sname, r := range cases {
+			err := tr.Validate(parse(t, makeData(t, mustName(t, "/g/v=3"), nil, signers[sname])))
+			if reasonOf(err) != r || r == 0 && err != nil {
+				t.Errorf("%s mode, %s signature: %v, want %v", mode, sname, err, r)
+			}
+		}
+	}
+}
+
+// TestReasons: every reason has its own metric label.
+func TestReasons(t *testing.T) {
+	if len(Reasons) != int(reasonEnd)-1 {
+		t.Fatalf("Reasons lists %d of %d", len(Reasons), int(reasonEnd)-1)
+	}
+	seen := map[string]bool{}
+	for _, r := range Reasons {
+		s := r.String()
+		if s == "" || seen[s] || strings.ContainsAny(s, " -") {
+			t.Errorf("label %q of %d", s, r)
+		}
+		seen[s] = true
+	}
+	e := &RejectError{Reason: ReasonExpired, Err: errors.New("x")}
+	if !strings.Contains(e.Error(), "expired") || errors.Unwrap(e).Error() != "x" {
+		t.Error(e)
+	}
 }

@@ -223,6 +223,13 @@ func (t *Trust) loadChain() error {
 		}
 		t.index(c)
 	}
+	// Only the wire and the parsed key are needed from now on.
+	for _, c := range chain {
+		c.data, c.covered = nil, nil
+	}
+	for _, c := range t.anchors {
+		c.data, c.covered = nil, nil
+	}
 	t.key = key.signer
 	t.ownCert = own
 	t.chain = chain

@@ -53,19 +53,21 @@ func (t *Trust) validate(data ndn.Data, covered enc.Wire) error {
 	if sig != nil {
 		st = sig.SigType()
 	}
-	// Null (NDNts's default, 200), none, and in key modes DigestSha256,
-	// prove nothing about the sender: "unsigned".
+	// The checks run in the order of the Reasons: type, KeyLocator,
+	// CrossSchema, schema, signature. No signature, NDNts's Null (200)
+	// and, where keys or a shared key are required, DigestSha256 prove
+	// nothing about the sender: "unsigned".
 	switch st {
 	case ndn.SignatureNone, ndn.SignatureEmptyTest:
 		return rejUnsigned
-	}
-	if len(data.CrossSchema()) != 0 && !t.cfg.AllowCrossSchema {
-		return rejCrossSchema
 	}
 	switch t.mode {
 	case ModeDigest:
 		if st != ndn.SignatureDigestSha256 {
 			return rejSigType
+		}
+		if t.crossSchema(data) {
+			return rejCrossSchema
 		}
 		if !signer.ValidateSha256(covered, sig) {
 			return rejBadSignature
@@ -78,6 +80,9 @@ func (t *Trust) validate(data ndn.Data, covered enc.Wire) error {
 			return rejUnsigned
 		default:
 			return rejSigType
+		}
+		if t.crossSchema(data) {
+			return rejCrossSchema
 		}
 		// hmac.Equal: constant time, so timing does not leak the MAC.
 		if !signer.ValidateHmac(covered, sig, t.hmacKey) {
@@ -94,6 +99,11 @@ func (t *Trust) validate(data ndn.Data, covered enc.Wire) error {
 	return t.validateChain(data, sig, st, covered)
 }
 
+// crossSchema says whether data carries a CrossSchema the group refuses.
+func (t *Trust) crossSchema(data ndn.Data) bool {
+	return len(data.CrossSchema()) != 0 && !t.cfg.AllowCrossSchema
+}
+
 // validateChain is chain mode after the signature type checks.
 func (t *Trust) validateChain(data ndn.Data, sig ndn.Signature, st ndn.SigType, covered enc.Wire) error {
 	loc := sig.KeyName()
@@ -102,6 +112,9 @@ func (t *Trust) validateChain(data ndn.Data, sig ndn.Signature, st ndn.SigType, 
 	}
 	if !isLocatorName(loc) {
 		return rejBadLocator
+	}
+	if t.crossSchema(data) {
+		return rejCrossSchema
 	}
 	name := stripName(data.Name())
 
@@ -113,13 +126,11 @@ func (t *Trust) validateChain(data ndn.Data, sig ndn.Signature, st ndn.SigType, 
 	}
 	now := t.cfg.Clock()
 	if !c.effValidAt(now) {
-		if c.elem != nil {
-			// Drop it: the signer may hold a renewed certificate, which a
-			// KeyLocator without version finds by the next fetch.
-			t.mu.Lock()
-			t.removeLocked(c)
-			t.mu.Unlock()
-		}
+		// Drop a fetched one: the signer may hold a renewed certificate,
+		// which a KeyLocator without version finds by the next fetch.
+		t.mu.Lock()
+		t.removeLocked(c)
+		t.mu.Unlock()
 		return reject(ReasonExpired, "%s (or its chain) is outside its validity period", c.name)
 	}
 	if p := c.lastOK.Load(); p == nil || !p.Equal(name) {
