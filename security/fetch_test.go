@@ -309,3 +309,34 @@ func TestLookup(t *testing.T) {
 		t.Errorf("AnchorNames = %v", a)
 	}
 }
+
+// TestEviction: the cache of fetched certificates holds MaxCerts; the
+// oldest goes first and is fetched again when needed.
+func TestEviction(t *testing.T) {
+	const maxCerts = 3
+	cw := newChainWorld(t, func(c *Config) { c.MaxCerts = maxCerts })
+	var raws [][]byte
+	for i := range maxCerts + 2 {
+		id := "/g/m" + itoa(i)
+		k := key(t, "ed25519", id)
+		cw.net.put(t, issue(t, k, cw.root, t0.Add(-time.Hour), t0.Add(time.Hour)))
+		raw := makeData(t, mustName(t, id+"/t=1/seq=1"), nil, k)
+		raws = append(raws, raw)
+		if err := askTwice(t, cw.alice, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := cw.alice.Stats(); st.CachedCerts != 2+maxCerts {
+		t.Fatalf("CachedCerts = %d, want %d (anchor, own, %d fetched)", st.CachedCerts, 2+maxCerts, maxCerts)
+	}
+	// The newest are still there; the first was evicted.
+	if err := cw.alice.Validate(parse(t, raws[len(raws)-1])); err != nil {
+		t.Fatalf("newest: %v", err)
+	}
+	if err := askTwice(t, cw.alice, raws[0]); err != nil {
+		t.Fatalf("oldest, fetched again: %v", err)
+	}
+	if c := cw.net.ncalls(); c != maxCerts+3 {
+		t.Errorf("%d fetches, want %d", c, maxCerts+3)
+	}
+}

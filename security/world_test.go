@@ -16,6 +16,7 @@ type world struct {
 	clock   *fakeClock
 	root    ndn.Signer
 	rootPEM []byte
+	rootRaw []byte
 	anchor  string // the root certificate's file
 }
 
@@ -28,6 +29,7 @@ func newWorld(t testing.TB) *world {
 	w := &world{dir: t.TempDir(), clock: &fakeClock{now: t0}}
 	w.root = key(t, "ed25519", "/g")
 	rc := selfSign(t, w.root, t0.Add(-time.Hour), t0.Add(365*24*time.Hour))
+	w.rootRaw = rc
 	w.rootPEM = pemOf(t, rc)
 	w.anchor = writeFile(t, w.dir, "root.cert", w.rootPEM)
 	return w
