@@ -287,6 +287,9 @@ func checkConfig(c *invocation) int {
 	if err == nil {
 		err = config.InFile(cfg.Preflight(), c.configPath)
 	}
+	if err == nil {
+		err = config.InFile(node.CheckSecurity(cfg), c.configPath)
+	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "ndnsvs-node: %v\n", err)
 		return exitUsage

@@ -68,6 +68,9 @@ func New(c config.Config, logger *slog.Logger, logw io.Writer) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSigning(c, trust, name); err != nil {
+		return nil, err
+	}
 	fwd, err := fw.New(fc)
 	if err != nil {
 		return nil, err

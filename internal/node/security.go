@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
@@ -14,6 +15,7 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/internal/config"
 	"github.com/ndnsvs/ndnsvs-node/security"
 	"github.com/ndnsvs/ndnsvs-node/security/lvs"
+	"github.com/ndnsvs/ndnsvs-node/svs"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
@@ -47,9 +49,49 @@ func loadTrust(c config.Config) (*security.Trust, error) {
 	}
 	t, err := security.New(sc)
 	if err != nil {
-		return nil, &config.Error{Key: "security", Reason: err.Error()}
+		return nil, &config.Error{Key: "security", Reason: strings.TrimPrefix(err.Error(), "security: ")}
 	}
 	return t, nil
+}
+
+// CheckSecurity does what New does with [security], for `ndnsvs-node
+// check`: it loads the files and, when node.name is set (a default name
+// would be made in the state directory, which check never writes), checks
+// that the schema lets the node sign for every member it will run.
+func CheckSecurity(c config.Config) error {
+	t, err := loadTrust(c)
+	if err != nil || t == nil || c.Node.Name == "" {
+		return err
+	}
+	name, err := enc.NameFromStr(c.Node.Name)
+	if err != nil {
+		return fmt.Errorf("node: node name %q: %w", c.Node.Name, err)
+	}
+	return checkSigning(c, t, name)
+}
+
+// checkSigning checks, before anything starts, that the schema lets the
+// node's key sign for every member the configuration makes: each group's,
+// its publications with group[i].cache, and its health member.
+func checkSigning(c config.Config, t *security.Trust, node enc.Name) error {
+	if t == nil {
+		return nil
+	}
+	for _, g := range c.Groups {
+		group, err := enc.NameFromStr(g.Prefix)
+		if err != nil {
+			return fmt.Errorf("node: group %q: %w", g.Prefix, err)
+		}
+		if _, _, err := Signing(t, node, group, g.Cache); err != nil {
+			return err
+		}
+		if c.Health.Enabled {
+			if _, _, err := Signing(t, node, svs.HealthGroup(group), false); err != nil {
+				return &config.Error{Key: "health.enabled", Reason: err.Error() + " (the heartbeat member signs /<group>/health: give it a schema rule, or disable health)"}
+			}
+		}
+	}
+	return nil
 }
 
 // signing gives a member of group its signer and validator: the node's
@@ -70,12 +112,12 @@ func Signing(t *security.Trust, node, group enc.Name, publications bool) (ndn.Si
 	}
 	s, err := t.Signer(group)
 	if err != nil {
-		return nil, nil, &config.Error{Key: "security", Reason: fmt.Sprintf("group %s: %v", group, err)}
+		return nil, nil, &config.Error{Key: "security", Reason: fmt.Sprintf("group %s: %s", group, strings.TrimPrefix(err.Error(), "security: "))}
 	}
 	if publications {
 		for _, name := range publicationSamples(node, group) {
 			if err := t.CanSign(name); err != nil {
-				return nil, nil, &config.Error{Key: "security", Reason: fmt.Sprintf("group %s publications: %v", group, err)}
+				return nil, nil, &config.Error{Key: "security", Reason: fmt.Sprintf("group %s publications: %s", group, strings.TrimPrefix(err.Error(), "security: "))}
 			}
 		}
 	}
