@@ -40,7 +40,7 @@ func TestPreflightSecurity(t *testing.T) {
 		return p
 	}
 	good := write("good.hmac", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n") // 32 bytes
-	short := write("short.hmac", "c2hvcnQ=\n")                                    // "short"
+	short := write("short.hmac", "c2hvcnQ=\n")                                   // "short"
 	notB64 := write("text.hmac", "this is not base64!\n")
 	missing := filepath.Join(dir, "missing.cert")
 	for _, tt := range []struct {
