@@ -91,13 +91,14 @@ func (n *fakeNet) ncalls() int {
 // chainWorld is alice's node and bob, a member it does not know yet.
 type chainWorld struct {
 	*world
-	alice *Trust
-	net   *fakeNet
-	bob   ndn.Signer
-	bobC  []byte // bob's certificate
+	alice     *Trust
+	aliceFile string
+	net       *fakeNet
+	bob       ndn.Signer
+	bobC      []byte // bob's certificate
 }
 
-func newChainWorld(t *testing.T, mutate func(*Config)) *chainWorld {
+func newChainWorld(t testing.TB, mutate func(*Config)) *chainWorld {
 	t.Helper()
 	w := newWorld(t)
 	f, _ := w.member(t, "ed25519", "/g/alice")
@@ -109,7 +110,7 @@ func newChainWorld(t *testing.T, mutate func(*Config)) *chainWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cw := &chainWorld{world: w, alice: alice, net: newFakeNet()}
+	cw := &chainWorld{world: w, alice: alice, aliceFile: f, net: newFakeNet()}
 	alice.SetFetcher(cw.net)
 	cw.bob = key(t, "ecdsa", "/g/bob")
 	cw.bobC = issue(t, cw.bob, w.root, t0.Add(-time.Hour), t0.Add(24*time.Hour))
@@ -126,7 +127,7 @@ func (cw *chainWorld) bobSigner(t testing.TB) ndn.Signer {
 
 // waitReady waits for a PendingError's Ready, bounded so a bug fails the
 // test instead of hanging it.
-func waitReady(t *testing.T, err error) {
+func waitReady(t testing.TB, err error) {
 	t.Helper()
 	var pe *wire.PendingError
 	if !errors.As(err, &pe) {
@@ -282,3 +283,8 @@ func (nullSigner) EstimateSize() uint            { return 0 }
 func (nullSigner) Sign(enc.Wire) ([]byte, error) { return []byte{}, nil }
 func (nullSigner) Public() ([]byte, error)       { return nil, nil }
 func (s nullSigner) String() string              { return fmt.Sprint(s.Type()) }
+
+// fetchFunc adapts a function to Fetcher; the name is given as its TLV.
+type fetchFunc func(name []byte, done func([]byte, error))
+
+func (f fetchFunc) FetchCert(name enc.Name, done func([]byte, error)) { f(name.Bytes(), done) }

@@ -19,7 +19,7 @@ func locSigner(k ndn.Signer, loc enc.Name) ndn.Signer {
 
 // askTwice validates raw, expects pending, waits, and returns the answer
 // of the second Validate.
-func askTwice(t *testing.T, tr *Trust, raw []byte) error {
+func askTwice(t testing.TB, tr *Trust, raw []byte) error {
 	t.Helper()
 	waitReady(t, tr.Validate(parse(t, raw)))
 	return tr.Validate(parse(t, raw))

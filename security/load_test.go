@@ -153,3 +153,20 @@ func TestIntermediate(t *testing.T) {
 		t.Errorf("own chain after the CA expired: %v, want expired", err)
 	}
 }
+
+// TestRootNode: a node that signs with the anchor's own key loads (the
+// schema still decides what it may sign).
+func TestRootNode(t *testing.T) {
+	w := newWorld(t)
+	f := writeFile(t, w.dir, "root.pem", secretPEM(t, w.root), w.rootPEM)
+	tr, err := New(w.config(t, "ed25519", f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oc := tr.OwnChain(); len(oc) != 1 || string(oc[0]) != string(w.rootRaw) {
+		t.Fatalf("OwnChain: %d certificates", len(oc))
+	}
+	if err := tr.CanSign(mustName(t, "/g/v=3")); err == nil {
+		t.Error("the schema lets only members sign /g, yet CanSign accepts the root")
+	}
+}
