@@ -13,12 +13,12 @@ import (
 // Limits on what a text may expand to. python-ndn has none, but it cannot go past about a
 // thousand components either (Python's recursion limit), and an NDN name of at most 8800
 // bytes has fewer than 4400 components, so a longer rule could never match anything. The
-// limits keep a small hostile text (a rule with two definitions used ten times in a row
-// gives 1024 expansions) from taking the process's memory.
+// limits keep a small hostile text (a rule with two definitions used twenty times in a row
+// gives a million expansions) from taking the process's memory.
 const (
 	maxNameLen    = 1000    // components in one expanded rule
-	maxExpansions = 1 << 14 // expanded rules (one per definition, constraint set and choice)
-	maxWork       = 1 << 20 // components over all expanded rules
+	maxExpansions = 1 << 12 // expanded rules (one per definition, constraint set and choice)
+	maxWork       = 1 << 18 // components over all expanded rules
 )
 
 // Compile translates a LightVerSec text into the binary model ndnd loads with
@@ -65,7 +65,7 @@ type resolvedOption struct {
 // resolvedTerm is one "tag: option | option" term whose left side may stand for several
 // name positions (every occurrence of a temporary pattern in its rule).
 type resolvedTerm struct {
-	lhs     []int
+	lhs     map[int]bool
 	options []resolvedOption
 }
 
@@ -297,13 +297,16 @@ func (c *compiler) numberPatterns() error {
 					if !ok {
 						return errAt(term.pos, "temporary pattern %s does not occur in the name of %s", term.tag, r.id)
 					}
-					rt.lhs = lhs
+					rt.lhs = map[int]bool{}
+					for _, n := range lhs {
+						rt.lhs[n] = true
+					}
 				} else {
 					n, ok := c.named[term.tag]
 					if !ok {
 						return errAt(term.pos, "pattern %s is constrained before it occurs in any name", term.tag)
 					}
-					rt.lhs = []int{n}
+					rt.lhs = map[int]bool{n: true}
 				}
 				for _, o := range term.options {
 					ro := resolvedOption{kind: o.kind, value: o.value, fn: o.ident}

@@ -1,7 +1,6 @@
 package lvs
 
 import (
-	"bytes"
 	"encoding/hex"
 	"slices"
 	"sort"
@@ -35,55 +34,45 @@ func (c *compiler) generate(depth int, ctx []*chain, parent optional.Optional[ui
 	}
 	ctx = rest
 
-	var values [][]byte
-	for _, ch := range ctx {
-		if p := ch.name[depth]; p.isValue && !slices.ContainsFunc(values, func(v []byte) bool { return bytes.Equal(v, p.value) }) {
-			values = append(values, p.value)
-		}
-	}
-	slices.SortFunc(values, bytes.Compare)
-	for _, v := range values {
-		var sub []*chain
-		for _, ch := range ctx {
-			if p := ch.name[depth]; p.isValue && bytes.Equal(p.value, v) {
-				sub = append(sub, ch)
-			}
-		}
-		dest := c.generate(depth+1, sub, optional.Some(node.Id), prev)
-		node.Edges = append(node.Edges, &ts.LvsValueEdge{Dest: dest, Value: v})
-	}
-
+	// Group the chains moving on by value, then by pattern key, keeping their order within
+	// each group (the order python-ndn lists rule names in at the nodes below).
+	byValue := map[string][]*chain{}
+	var values []string
 	type move struct {
 		tag  int
 		cons []*ts.LvsPatternConstraint
-		key  string
-		ch   *chain
+		sub  []*chain
 	}
-	var moves []move
+	byKey := map[string]*move{}
 	var keys []string
 	for _, ch := range ctx {
-		if ch.name[depth].isValue {
+		p := ch.name[depth]
+		if p.isValue {
+			v := string(p.value)
+			if _, ok := byValue[v]; !ok {
+				values = append(values, v)
+			}
+			byValue[v] = append(byValue[v], ch)
 			continue
 		}
 		tag, cons, key := movement(ch, depth, prev)
-		moves = append(moves, move{tag, cons, key, ch})
-		if !slices.Contains(keys, key) {
+		m, ok := byKey[key]
+		if !ok {
+			// The first chain with a key gives the edge its tag and constraints.
+			m = &move{tag: tag, cons: cons}
+			byKey[key] = m
 			keys = append(keys, key)
 		}
+		m.sub = append(m.sub, ch)
+	}
+	sort.Strings(values) // byte order, as python-ndn sorts bytes
+	for _, v := range values {
+		dest := c.generate(depth+1, byValue[v], optional.Some(node.Id), prev)
+		node.Edges = append(node.Edges, &ts.LvsValueEdge{Dest: dest, Value: []byte(v)})
 	}
 	sort.Strings(keys)
 	for _, key := range keys {
-		var sub []*chain
-		first := -1
-		for i, m := range moves {
-			if m.key == key {
-				sub = append(sub, m.ch)
-				if first < 0 {
-					first = i
-				}
-			}
-		}
-		m := moves[first]
+		m := byKey[key]
 		edge := &ts.LvsPatternEdge{ConsSets: m.cons}
 		if m.tag >= 0 {
 			edge.Tag = uint64(m.tag)
@@ -93,7 +82,7 @@ func (c *compiler) generate(depth int, ctx []*chain, parent optional.Optional[ui
 			c.tempTag++
 			edge.Tag = c.tempTag
 		}
-		edge.Dest = c.generate(depth+1, sub, optional.Some(node.Id), append(slices.Clip(prev), m.tag))
+		edge.Dest = c.generate(depth+1, m.sub, optional.Some(node.Id), append(slices.Clip(prev), m.tag))
 		node.PatternEdges = append(node.PatternEdges, edge)
 	}
 	return node.Id
@@ -112,7 +101,7 @@ func movement(ch *chain, depth int, prev []int) (int, []*ts.LvsPatternConstraint
 	sb.WriteString(key)
 	var sets []*ts.LvsPatternConstraint
 	for _, term := range ch.cons {
-		if !slices.Contains(term.lhs, tag) {
+		if !term.lhs[tag] {
 			continue
 		}
 		pc := &ts.LvsPatternConstraint{}
