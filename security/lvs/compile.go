@@ -94,26 +94,27 @@ type compiler struct {
 	tempTag     uint64
 }
 
-func compile(src string) (*ts.LvsModel, bool, error) {
-	rules, usesFn, perr := parse(src)
+// compile returns the model and the first user function call in the text, if any.
+func compile(src string) (*ts.LvsModel, *token, error) {
+	rules, fn, perr := parse(src)
 	if perr != nil {
-		return nil, false, perr
+		return nil, nil, perr
 	}
 	c := &compiler{rules: rules}
 	if err := c.sortRules(); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if err := c.numberPatterns(); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if err := c.replicate(); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	m, err := c.emit()
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
-	return m, usesFn, nil
+	return m, fn, nil
 }
 
 func isTempRule(id string) bool { return len(id) > 1 && id[1] == '_' }

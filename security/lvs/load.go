@@ -32,12 +32,14 @@ const tlvModelVersion = 0x61
 // ErrUnsafeModel.
 func Load(b []byte) (*ts.LvsSchema, error) {
 	if len(b) == 0 || b[0] != tlvModelVersion {
-		m, usesFn, err := compile(string(b))
+		m, fn, err := compile(string(b))
 		if err != nil {
 			return nil, err
 		}
-		if usesFn {
-			return nil, firstFn(string(b))
+		if fn != nil {
+			// Refused even where the compiler dropped the call (a constraint on a pattern
+			// the rule does not have): the author asked for something ndnd cannot do.
+			return nil, &Error{Pos: fn.pos, Msg: fn.text + ": user functions are not supported: ndnd v1.5.3 panics on them at match time", Err: ErrUserFunction}
 		}
 		b = m.Bytes()
 	}
@@ -69,20 +71,6 @@ func LoadFile(path string) (*ts.LvsSchema, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
-}
-
-// firstFn reports the first user function call of a text that parse found one in.
-func firstFn(src string) error {
-	lx := lexer{src: src, line: 1, col: 1}
-	for {
-		t, err := lx.next()
-		if err != nil || t.kind == tEOF {
-			return &Error{Pos: Pos{1, 1}, Msg: "user functions are not supported: ndnd v1.5.3 panics on them at match time", Err: ErrUserFunction}
-		}
-		if t.kind == tFn {
-			return &Error{Pos: t.pos, Msg: fmt.Sprintf("%s: user functions are not supported: ndnd v1.5.3 panics on them at match time", t.text), Err: ErrUserFunction}
-		}
-	}
 }
 
 // parseModel decodes with ndnd's own decoder, so the checks below see what ndnd will see.

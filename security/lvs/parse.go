@@ -249,9 +249,9 @@ type ruleDef struct {
 }
 
 type parser struct {
-	lx     lexer
-	tok    token
-	usesFn bool
+	lx      lexer
+	tok     token
+	firstFn *token // the first user function call, if any
 }
 
 func (ps *parser) advance() *Error {
@@ -271,21 +271,22 @@ func (ps *parser) expect(k tokKind) (token, *Error) {
 	return t, ps.advance()
 }
 
-// parse reads a whole LVS text into rule definitions in the order written.
-func parse(src string) ([]*ruleDef, bool, *Error) {
+// parse reads a whole LVS text into rule definitions in the order written, and notes the
+// first user function call.
+func parse(src string) ([]*ruleDef, *token, *Error) {
 	ps := &parser{lx: lexer{src: src, line: 1, col: 1}}
 	if err := ps.advance(); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	var rules []*ruleDef
 	for ps.tok.kind != tEOF {
 		r, err := ps.definition()
 		if err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 		rules = append(rules, r)
 	}
-	return rules, ps.usesFn, nil
+	return rules, ps.firstFn, nil
 }
 
 func (ps *parser) definition() (*ruleDef, *Error) {
@@ -430,7 +431,9 @@ func (ps *parser) option() (consOption, *Error) {
 	case tTag:
 		return consOption{kind: optTag, ident: t.text, pos: t.pos}, ps.advance()
 	case tFn:
-		ps.usesFn = true
+		if ps.firstFn == nil {
+			ps.firstFn = &t
+		}
 		if err := ps.advance(); err != nil {
 			return consOption{}, err
 		}
