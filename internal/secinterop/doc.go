@@ -12,6 +12,11 @@
 // allow is refused by both, and that a DigestSha256-signed vector is
 // refused by both.
 //
+// TestNDNtsSecured adds an NDNts @ndn/svs member (testdata/secure-peer.mjs,
+// a node process on the forwarder's unix socket, skipped unless
+// internal/interop/ndnts's packages are installed) that signs with an
+// Ed25519 key and checks with a verifier of the members' certificates.
+//
 // The tests are built without -race only: ndnd v1.5.3's SvSync has data
 // races of its own (see svs/interop_test.go).
 package secinterop

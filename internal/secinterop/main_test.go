@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,19 +19,32 @@ import (
 )
 
 // One forwarder serves every test (ndnd's globals allow one per process),
-// with no listener: nothing leaves the process. Every group lives under
+// with no network listener: nothing leaves the machine. Every group lives under
 // testRoot, which is multicast, as a sync group's prefix must be.
 var testFwd *fw.Forwarder
+
+// testSock is the forwarder's unix socket, for the NDNts member (a
+// separate process). It is the only listener: a local socket.
+var testSock string
 
 const testRoot = "secinterop"
 
 func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "secinterop")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testSock = filepath.Join(dir, "nfd.sock")
 	cfg := fw.DefaultConfig()
+	cfg.Unix = fw.UnixConfig{Enabled: true, Path: testSock, Mode: 0o600}
 	cfg.ForwarderLogLevel = slog.LevelError
 	testFwd = fwtest.MustStart(cfg, "/"+testRoot)
-	// Not closed: process exit ends it (see svs/main_test.go for why
-	// Close races with ndnd's forwarding threads).
-	os.Exit(m.Run())
+	// The forwarder is not closed: process exit ends it (see
+	// svs/main_test.go for why Close races with ndnd's forwarding threads).
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 var groupSeq atomic.Uint64
