@@ -45,7 +45,17 @@
 // is trusted after its own chain reaches an anchor or a cached
 // certificate, within Config.MaxChain fetches. A failure is cached for
 // Config.NegativeTTL, with its reason (so a fetched non-certificate is
-// refused as bad_certificate, a vanished one as unknown_key).
+// refused as bad_certificate, a vanished one as unknown_key); a refusal by
+// the limiter (fetch_limited) is not cached, since asking later may pass.
+//
+// Every KeyLocator in a received packet is chosen by its sender, so
+// nothing is fetched for a packet the schema refuses anyway: its name must
+// match a rule some key may sign (asked of an *trust_schema.LvsSchema;
+// another TrustSchema lets every name through), and a KeyLocator that is
+// a certificate name (with or without version) must be allowed to sign
+// it. A key-name KeyLocator lacks the issuer, so it is checked once the
+// certificate arrives. An LVS model with a user function ($fn), which
+// ndnd v1.5.3 loads but panics on, refuses the names that reach it.
 //
 // # Loading
 //
