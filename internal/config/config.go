@@ -367,7 +367,9 @@ func Default() Config {
 		},
 		Metrics: defaultMetrics(),
 		Health:  defaultHealth(),
-		Groups:  []Group{{Prefix: "/ndn/svs"}},
+		// No security: the example spells the keys out with empty lists.
+		Security: Security{Keys: []string{}, Anchors: []string{}, CertPrefixes: []string{}},
+		Groups:   []Group{{Prefix: "/ndn/svs"}},
 	}
 }
 
