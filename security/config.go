@@ -113,7 +113,8 @@ type Config struct {
 	// the oldest entry is evicted first.
 	MaxCerts int
 	// FetchTimeout ends a fetch whose Fetcher has not answered
-	// (DefaultFetchTimeout).
+	// (DefaultFetchTimeout). It runs on the real clock, not Clock: it
+	// guards against a lost callback, not a protocol deadline.
 	FetchTimeout time.Duration
 	// NegativeTTL is how long a failed certificate name stays refused
 	// (DefaultNegativeTTL).

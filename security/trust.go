@@ -16,7 +16,8 @@ import (
 // Interest for name (CanBePrefix, MustBeFresh) through the node's
 // forwarder and returns at once; done is called exactly once, on any
 // goroutine (inline too), with the wire bytes of the Data that answered,
-// or an error (timeout, Nack). done does little and never blocks.
+// or an error (timeout, Nack). done does little and never blocks; it
+// copies data, which the Fetcher may reuse once done returns.
 type Fetcher interface {
 	FetchCert(name enc.Name, done func(data []byte, err error))
 }
