@@ -32,7 +32,8 @@
 // ndnd does not implement and panics on), constraint options with no value, tag or
 // function, and graph shapes NewLvsSchema does not check (a start node or a pattern-edge
 // destination out of range, a pattern edge whose destination names another parent, a start
-// node with a parent, more named tags than an int holds).
+// node with a parent, more named tags than an int holds). It also refuses a schema with no
+// rule at all, which would refuse every packet.
 //
 // All functions are safe for concurrent use; they keep no state.
 package lvs

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	ts "github.com/named-data/ndnd/std/security/trust_schema"
@@ -20,6 +21,9 @@ var (
 	ErrUnsafeModel = errors.New("lvs: model would make ndnd v1.5.3 panic, loop or mismatch at match time")
 	// ErrMalformed: the binary model does not decode or ndnd refuses it.
 	ErrMalformed = errors.New("lvs: malformed binary model")
+	// ErrNoRules: the schema names no rule, so it would refuse every packet. An empty or
+	// all-comment file is more likely a mistake than a wish to trust nothing.
+	ErrNoRules = errors.New("lvs: the schema defines no rules")
 )
 
 // tlvModelVersion is the TLV type a binary model starts with (LvsModel.Version).
@@ -27,9 +31,9 @@ const tlvModelVersion = 0x61
 
 // Load turns an LVS schema into ndnd's LvsSchema. b is either a binary model (it starts
 // with TLV type 0x61, the model version) or LVS text, which is compiled first. A schema
-// that ndnd v1.5.3 could panic or loop on while matching a name is refused: a text using
-// $fn(...) with ErrUserFunction at its position, a binary model with ErrUserFunction or
-// ErrUnsafeModel.
+// that ndnd v1.5.3 could panic, loop or mismatch on while matching a name is refused: a
+// text using $fn(...) with ErrUserFunction at its position, a binary model with
+// ErrUserFunction or ErrUnsafeModel. So is a schema without rules (ErrNoRules).
 func Load(b []byte) (*ts.LvsSchema, error) {
 	if len(b) == 0 || b[0] != tlvModelVersion {
 		m, fn, err := compile(string(b))
@@ -49,6 +53,9 @@ func Load(b []byte) (*ts.LvsSchema, error) {
 	}
 	if err := checkModel(m); err != nil {
 		return nil, err
+	}
+	if !slices.ContainsFunc(m.Nodes, func(n *ts.LvsNode) bool { return len(n.RuleName) > 0 }) {
+		return nil, ErrNoRules
 	}
 	return newSchema(b)
 }

@@ -314,6 +314,17 @@ func TestLoadRefusesUnsafeShapes(t *testing.T) {
 	}
 }
 
+func TestLoadRefusesEmptySchema(t *testing.T) {
+	for _, src := range []string{"", "// nothing yet\n"} {
+		if _, err := Compile(src); err != nil {
+			t.Fatalf("%q: %v (python-ndn compiles it)", src, err)
+		}
+		if _, err := Load([]byte(src)); !errors.Is(err, ErrNoRules) {
+			t.Errorf("%q: %v, want ErrNoRules", src, err)
+		}
+	}
+}
+
 func TestLoadMalformedBinary(t *testing.T) {
 	for _, b := range [][]byte{{0x61}, {0x61, 0x04, 0, 1, 0x10}, {0x61, 0x01, 0x05}} {
 		if _, err := Load(b); err == nil {
