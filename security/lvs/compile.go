@@ -30,8 +30,8 @@ const (
 // reference to an unknown or temporary rule, rules that refer to each other in a cycle, a
 // constraint on a pattern that does not occur before it, a temporary pattern on the right of
 // a constraint, and a signing chain that loops (python-ndn's compiler accepts the last, but
-// its Checker refuses to load such a model). User functions ($fn(...)) are compiled, as
-// python-ndn does; Load refuses them.
+// its Checker refuses to load such a model), and on a text that expands past the limits
+// above. User functions ($fn(...)) are compiled, as python-ndn does; Load refuses them.
 func Compile(src string) ([]byte, error) {
 	m, _, err := compile(src)
 	if err != nil {
