@@ -12,7 +12,7 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/security"
 )
 
-// addOutsider starts a member that signs with it's key whatever the schema
+// addOutsider starts a member that signs with its key, whatever the schema
 // says (as an attacker would: security.New would refuse the key) and
 // serves certs, so that every validator can fetch them.
 func (w *world) addOutsider(node string, it *ident, certs ...[]byte) *ourMember {
