@@ -107,11 +107,21 @@ func intersect(c, issuer *cert) (time.Time, time.Time) {
 }
 
 // negEntry is a certificate name refused until a time, with the refusal.
+// fails counts consecutive fetches of the name that went unanswered: an
+// entry with fails > 0 outlives its refusal, so that the next failure
+// backs off further.
 type negEntry struct {
 	rej   *RejectError
 	until time.Time
 	seq   uint64
+	fails int
 }
+
+// unansweredTTL is how long a certificate name whose fetch went unanswered
+// (a timeout, a Nack) is first refused: its holder may simply not be up
+// yet, as when a group starts at once. Each further unanswered fetch
+// doubles it, up to NegativeTTL.
+const unansweredTTL = time.Second
 
 type negKey struct {
 	key string
@@ -122,10 +132,21 @@ type negKey struct {
 // flood of invented names must not grow memory without bound.
 func (t *Trust) maxNegative() int { return 4 * t.cfg.MaxCerts }
 
-// addNegativeLocked refuses key until NegativeTTL from now.
-func (t *Trust) addNegativeLocked(key string, rej *RejectError, now time.Time) {
+// addNegativeLocked refuses key until NegativeTTL from now or, for a
+// fetch that went unanswered, for unansweredTTL doubled per consecutive
+// unanswered fetch, at most NegativeTTL.
+func (t *Trust) addNegativeLocked(key string, rej *RejectError, unanswered bool, now time.Time) {
 	t.negSeq++
-	t.negative[key] = negEntry{rej: rej, until: now.Add(t.cfg.NegativeTTL), seq: t.negSeq}
+	e := negEntry{rej: rej, until: now.Add(t.cfg.NegativeTTL), seq: t.negSeq}
+	if unanswered {
+		e.fails = t.negative[key].fails + 1
+		ttl := unansweredTTL << min(e.fails-1, 16)
+		if ttl > t.cfg.NegativeTTL {
+			ttl = t.cfg.NegativeTTL
+		}
+		e.until = now.Add(ttl)
+	}
+	t.negative[key] = e
 	t.negOrder = append(t.negOrder, negKey{key, t.negSeq})
 	for len(t.negative) > t.maxNegative() && len(t.negOrder) > 0 {
 		old := t.negOrder[0]
@@ -155,7 +176,9 @@ func (t *Trust) negativeLocked(key string, now time.Time) *RejectError {
 		return nil
 	}
 	if now.After(e.until) {
-		delete(t.negative, key)
+		if e.fails == 0 {
+			delete(t.negative, key)
+		}
 		return nil
 	}
 	return e.rej

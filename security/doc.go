@@ -44,7 +44,9 @@
 // certificate. Only validated certificates enter the cache: a fetched one
 // is trusted after its own chain reaches an anchor or a cached
 // certificate, within Config.MaxChain fetches. A failure is cached for
-// Config.NegativeTTL, with its reason (so a fetched non-certificate is
+// Config.NegativeTTL, or, when the fetch went unanswered (its holder may not
+// be up yet), for one second doubled per consecutive unanswered fetch up to
+// NegativeTTL, with its reason (so a fetched non-certificate is
 // refused as bad_certificate, a vanished one as unknown_key); a refusal by
 // the limiter (fetch_limited) is not cached, since asking later may pass.
 //

@@ -31,6 +31,8 @@ type flight struct {
 
 	done  atomic.Bool // the first of the Fetcher's answer and the timeout wins
 	timer *time.Timer
+	// unanswered: the Fetcher reported no answer (set before finish).
+	unanswered bool
 }
 
 // request returns the trusted certificate loc names if there is one by
@@ -124,6 +126,7 @@ func (t *Trust) fetched1(fl *flight, b []byte, err error, fromFetcher bool) {
 		fl.timer.Stop()
 	}
 	if err != nil {
+		fl.unanswered = true
 		t.finish(fl, nil, reject(ReasonUnknownKey, "fetching %s: %w", fl.name, err))
 		return
 	}
@@ -208,8 +211,9 @@ func (t *Trust) complete(fl *flight, c, is *cert) {
 	t.finish(fl, c, nil)
 }
 
-// finish ends a flight: trust c, or refuse the name for NegativeTTL
-// (unless the refusal is the limiter's, which passes), wake the waiting
+// finish ends a flight: trust c, or refuse the name for NegativeTTL, or
+// less for an unanswered fetch (unless the refusal is the limiter's, which
+// passes), wake the waiting
 // Validates and continue the chain steps waiting on it.
 func (t *Trust) finish(fl *flight, c *cert, rej *RejectError) {
 	now := t.cfg.Clock()
@@ -219,8 +223,9 @@ func (t *Trust) finish(fl *flight, c *cert, rej *RejectError) {
 	}
 	if c != nil {
 		t.insertLocked(c)
+		delete(t.negative, fl.key)
 	} else if rej.Reason != ReasonFetchLimited {
-		t.addNegativeLocked(fl.key, rej, now)
+		t.addNegativeLocked(fl.key, rej, fl.unanswered, now)
 	}
 	conts := fl.conts
 	fl.conts = nil

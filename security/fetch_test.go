@@ -10,6 +10,8 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
 	"github.com/named-data/ndnd/std/security/signer"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
 // locSigner signs with k but names loc as KeyLocator.
@@ -54,6 +56,54 @@ func TestNegativeCache(t *testing.T) {
 	}
 	if c := cw.net.ncalls(); c != 2 {
 		t.Fatalf("%d fetches, want 2", c)
+	}
+}
+
+// TestUnansweredBackoff: a certificate whose fetch goes unanswered (its
+// holder not up yet, as when a group starts at once) is asked again after
+// unansweredTTL, then after twice that, and so on up to NegativeTTL; one
+// that came back bad waits NegativeTTL at once.
+func TestUnansweredBackoff(t *testing.T) {
+	cw := newChainWorld(t, nil)
+	dave := key(t, "ed25519", "/g/dave")
+	raw := makeData(t, mustName(t, "/g/v=3"), nil, dave)
+	fetchesAfter := func(d time.Duration) int {
+		t.Helper()
+		cw.clock.Add(d)
+		err := cw.alice.Validate(parse(t, raw))
+		if errors.Is(err, wire.ErrPending) {
+			waitReady(t, err)
+			err = cw.alice.Validate(parse(t, raw))
+		}
+		if reasonOf(err) != ReasonUnknownKey {
+			t.Fatalf("%v, want unknown_key", err)
+		}
+		return cw.net.ncalls()
+	}
+	steps := []struct {
+		wait  time.Duration
+		calls int
+	}{
+		{0, 1},                     // the first fetch, unanswered: refused for 1 s
+		{unansweredTTL / 2, 1},     // within it
+		{unansweredTTL, 2},         // past it: asked again, unanswered: 2 s
+		{unansweredTTL * 3 / 2, 2}, // within the 2 s
+		{unansweredTTL, 3},         // past them: 4 s
+		{DefaultNegativeTTL, 4},    // the cap
+	}
+	for i, st := range steps {
+		if c := fetchesAfter(st.wait); c != st.calls {
+			t.Fatalf("step %d (+%v): %d fetches, want %d", i, st.wait, c, st.calls)
+		}
+	}
+	// Served at last: accepted, and the name's failures forgotten.
+	cw.net.put(t, issue(t, dave, cw.root, t0, t0.Add(24*time.Hour)))
+	cw.clock.Add(DefaultNegativeTTL + time.Second)
+	if err := askTwice(t, cw.alice, raw); err != nil {
+		t.Fatalf("once served: %v", err)
+	}
+	if st := cw.alice.Stats(); st.NegativeCached != 0 {
+		t.Errorf("NegativeCached %d after the certificate came, want 0", st.NegativeCached)
 	}
 }
 
