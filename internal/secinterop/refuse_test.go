@@ -120,7 +120,7 @@ func TestOutsideSchemaRefused(t *testing.T) {
 // do reach them.
 func TestDigestVectorRefused(t *testing.T) {
 	w := newWorld(t)
-	w.addNdnd("carol", "ed25519")
+	w.addNdnd("carol", "ecdsa") // ndnd signing ECDSA P-256, ours validating it
 	w.addOurs("alice", "ed25519")
 	alice := w.ours[0]
 	w.start()
