@@ -23,11 +23,16 @@
 // with ndnd's SvsALO: publish-to-delivered latency, durable publishing
 // rate, storage bytes and memory per publication (see pub.go).
 //
+// ndnsvs-bench sec measures what signing and validating the State Vector
+// Data costs our driver: Ed25519, ECDSA P-256, HMAC and DigestSha256 (the
+// baseline) side by side, each in fresh child processes (see sec.go).
+//
 // Usage:
 //
 //	ndnsvs-bench fw [-names 1000000] [-rtt 20000] [-runs 3]
 //	ndnsvs-bench svs [-members 3,20] [-pubs 500] [-interval 20ms] [-runs 2]
 //	ndnsvs-bench pub [-members 3,20] [-sizes 100,65536] [-pubs 200] [-interval 50ms] [-runs 1] [-rate 20000] [-soak 1000000]
+//	ndnsvs-bench sec [-members 3,20] [-signers ed25519,ecdsa,hmac,digest] [-pubs 500] [-interval 20ms] [-runs 2]
 package main
 
 import (
@@ -60,8 +65,15 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) >= 2 && os.Args[1] == "sec" {
+		if err := benchSec(os.Args[2:], os.Stdout); err != nil { // sec.go: the signers' cost, digest as the baseline
+			fmt.Fprintln(os.Stderr, "ndnsvs-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) < 2 || os.Args[1] != "fw" {
-		fmt.Fprintln(os.Stderr, "usage: ndnsvs-bench fw [-names N] [-rtt N] [-runs N] [-node BINARY]\n       ndnsvs-bench svs [flags]\n       ndnsvs-bench pub [flags]")
+		fmt.Fprintln(os.Stderr, "usage: ndnsvs-bench fw [-names N] [-rtt N] [-runs N] [-node BINARY]\n       ndnsvs-bench svs [flags]\n       ndnsvs-bench pub [flags]\n       ndnsvs-bench sec [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet("fw", flag.ExitOnError)
