@@ -272,13 +272,12 @@ func refused(s syncData) bool {
 // shared prefix /<g>/<node> beside the producer. It answers the first
 // limit Interests of each segment name (every one if limit is 0) with a
 // Data of its own under that name, signed by sign, whose content starts
-// with forgedPrefix. It answers on the forwarding thread (OnFrame) with
-// Data signed in advance (prepare: the names follow from the node, boot
-// and sequence numbers every Sync Interest carries), so that its answer
-// comes back first even when the forwarder offered the Interest to the
-// producer before it: the producer answers from a goroutine of its own.
-// Without a Content Store (the forwarder's default) the later answer
-// finds no PIT entry and is dropped.
+// with forgedPrefix. It answers on the forwarding thread (OnFrame), with
+// Data signed in advance where it can (prepare: the names follow from the
+// node, boot and sequence numbers every Sync Interest carries). Its answer
+// is the one that satisfies the PIT entry when it comes back first, which
+// a producer on a behindFace makes sure of; without a Content Store (the
+// forwarder's default) the producer's later answer is then dropped.
 type forger struct {
 	prefix enc.Name
 	sign   ndn.Signer
