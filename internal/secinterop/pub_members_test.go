@@ -88,6 +88,7 @@ type pubMember struct {
 	s     *svs.Sync
 	certs *certApp
 	face  *fw.Face
+	store *notifyStore // what it serves to others
 
 	mu     sync.Mutex
 	msgs   map[core.Key][]svs.Message
@@ -147,6 +148,11 @@ func (w *pubWorld) addMemberOn(name, typ string, mod func(*svs.Config), wrap fun
 		t.Fatal(err)
 	}
 
+	store, err := svs.NewMemoryStorage(svs.StorageConfig{Own: svs.DefaultMemoryRetention, Fetched: svs.DefaultMemoryRetention})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.store = &notifyStore{MemoryStorage: store, changed: w.changed}
 	af := fwtest.BareFace(t, testFwd)
 	m.face = af
 	routed := make(chan struct{})
@@ -169,6 +175,7 @@ func (w *pubWorld) addMemberOn(name, typ string, mod func(*svs.Config), wrap fun
 			return err
 		}),
 		Data: &svs.DataConfig{
+			Storage: m.store,
 			// The node's way: /<g>/<node> to this member alone. Run
 			// registers it last, after /<g> and /<node>/<g>.
 			RegisterOwn: func(p enc.Name) error {
@@ -480,6 +487,62 @@ func checkDelivered(t testing.TB, who string, msgs []svs.Message, want [][]byte)
 			t.Errorf("%s delivered a forgery as seq %d: %.60q", who, m.Seq, m.Payload)
 		case i < len(want) && !bytes.Equal(m.Payload, want[i]):
 			t.Errorf("%s delivered seq %d with %d bytes, not the %d published", who, m.Seq, len(m.Payload), len(want[i]))
+		}
+	}
+}
+
+// notifyStore is a member's MemoryStorage that signals every store of
+// fetched publications: the member stores them on a goroutine of its own,
+// after or before it delivers them.
+type notifyStore struct {
+	*svs.MemoryStorage
+	changed signal
+}
+
+func (s *notifyStore) PutFetched(pubs ...svs.Publication) error {
+	err := s.MemoryStorage.PutFetched(pubs...)
+	s.changed.Notify()
+	return err
+}
+
+// stored says whether m's store holds publications 1..n of producer k.
+func (m *pubMember) stored(k core.Key, n int) bool {
+	for seq := 1; seq <= n; seq++ {
+		if _, err := m.store.Fetched(k.Node, k.Boot, uint64(seq)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// checkStored waits until m's store holds publications 1..len(want) of
+// producer k and fails the test unless they are exactly want, each
+// segment a Data that m's Trust accepts: what m serves to members that
+// ask it.
+func checkStored(t testing.TB, sig signal, m *pubMember, k core.Key, want [][]byte) {
+	t.Helper()
+	waitUntil(t, sig, 10*time.Second, func() bool { return m.stored(k, len(want)) },
+		func() string { return fmt.Sprintf("%s stored not all of %d publications", m.node, len(want)) })
+	for i, p := range want {
+		pub, err := m.store.Fetched(k.Node, k.Boot, uint64(i+1))
+		if err != nil {
+			t.Errorf("%s stored no seq %d: %v", m.node, i+1, err)
+			continue
+		}
+		var got []byte
+		for _, raw := range pub.Segments {
+			d, covered, err := ndnpkt.Data(raw)
+			if err != nil {
+				t.Errorf("%s stored an unreadable segment of seq %d: %v", m.node, i+1, err)
+				break
+			}
+			if err := m.trust.Validate(d, covered); err != nil {
+				t.Errorf("%s stored %s, which it refuses: %v", m.node, d.Name(), err)
+			}
+			got = append(got, d.Content().Join()...)
+		}
+		if !bytes.Equal(got, p) {
+			t.Errorf("%s stored %d bytes for seq %d, not the %d published", m.node, len(got), i+1, len(p))
 		}
 	}
 }
