@@ -36,15 +36,18 @@ const forgeriesPerName = 2
 // the forger, and the default would leave one.
 func moreAttempts(c *svs.Config) { c.Data.Fetch.MaxAttempts = 10 }
 
-// An attacker on the forwarder, routed on /<g>/<alice>, answers the fetch
-// Interests of alice's publications (1 B, 10 KB, 100 KB: one, two and 13
-// segments) before alice does, each with a Data of its own under the
-// asked name: signed by a guest (a key the group's anchor certified,
-// outside the schema), by member bob's real key (in the schema for bob's
-// publications, not alice's: the pattern variable binds the node name to
-// the key) or with DigestSha256. bob and carol refuse every forgery
-// (schema, schema, unsigned), each refusal failing its fetch attempt, and
-// deliver alice's publications intact once alice's Data come back.
+// An attacker on the forwarder, routed on /<g>/<alice> beside alice,
+// answers the first forgeriesPerName fetch Interests of every segment of
+// alice's publications (1 B, 10 KB, 100 KB: one, two and 13 segments)
+// before alice does, with a Data of its own under the asked name: signed
+// by a guest (a key the group's anchor certified, outside the schema), by
+// member bob's real key (in the schema for bob's publications, not
+// alice's: the pattern variable binds the node name to the key) or with
+// DigestSha256. bob and carol refuse every forgery (schema, schema,
+// unsigned), each refusal failing its fetch attempt (BadData), and
+// deliver and store alice's publications intact once her Data come back.
+// TestForgerAlwaysFirstDeniesButNeverForges is the forger that never
+// stops.
 func TestForgedPublicationsRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
