@@ -50,6 +50,11 @@ var (
 	// do not add up (FinalBlockId missing or changing, a segment past the
 	// last). Counted in Stats.Data.BadData.
 	ErrBadData = errors.New("svs: bad publication data")
+
+	// errRefused: the Validator refused a fetched Data (with ErrBadData).
+	// Such a Data says nothing about its producer: anyone on the path may
+	// have sent it.
+	errRefused = errors.New("refused by the validator")
 	// errUnavailable: the producer answered that it does not hold the
 	// publication (never stored after a crash, or removed by retention).
 	errUnavailable = errors.New("svs: producer no longer holds the publication")
@@ -286,7 +291,7 @@ func checkSegment(data ndn.Data, covered enc.Wire, base enc.Name, idx uint64, v 
 	}
 	if v != nil {
 		if err := v.Validate(data, covered); err != nil {
-			return segment{}, fmt.Errorf("%w: %s: validation: %w", ErrBadData, name, err)
+			return segment{}, fmt.Errorf("%w: %w: %s: %w", ErrBadData, errRefused, name, err)
 		}
 	}
 	if ct, ok := data.ContentType().Get(); ok && ct == ndn.ContentTypeNack {

@@ -78,6 +78,7 @@ var ErrDataOwnsSeq = errors.New("svs: SetSeq on a member with Config.Data: Publi
 type dataCounters struct {
 	published, publishErrors                     atomic.Uint64
 	fetched, fetchFailures, badData, unavailable atomic.Uint64
+	refused                                      atomic.Uint64
 	missed, delivered, subDropped                atomic.Uint64
 	served, serveDropped, storeErrors            atomic.Uint64
 	heldWants                                    atomic.Uint64
@@ -95,6 +96,11 @@ type DataStats struct {
 	// failed validation or did not add up with its other segments;
 	// Unavailable publications their producer no longer held.
 	Fetched, FetchFailures, BadData, Unavailable uint64
+	// Refused counts fetched Data the Validator refused. Each is dropped
+	// and its segment asked again within the attempt (anyone on the path
+	// may have sent it, not only the producer); an attempt whose segment
+	// is refused more than SegmentRetries times fails as BadData.
+	Refused uint64
 	// Missed counts publications reported to OnMissed (a range counts its
 	// size, saturating); Delivered the Messages released in order.
 	Missed, Delivered uint64
@@ -131,6 +137,7 @@ func (s *Sync) DataStats() DataStats {
 		Fetched:       d.ctr.fetched.Load(),
 		FetchFailures: d.ctr.fetchFailures.Load(),
 		BadData:       d.ctr.badData.Load(),
+		Refused:       d.ctr.refused.Load(),
 		Unavailable:   d.ctr.unavailable.Load(),
 		Missed:        d.ctr.missed.Load(),
 		Delivered:     d.ctr.delivered.Load(),
@@ -274,7 +281,7 @@ func (s *Sync) buildData() {
 		cfg: &d.cfg, names: &d.names, validator: d.validator, send: s.dataSend(),
 		nonces:  rand.New(rand.NewPCG(s.nonces.Uint64(), s.nonces.Uint64())),
 		results: func(r fetchResult) { d.results.put(r); d.notify() },
-		fetched: s.observer.FetchDuration, ignored: &s.ctr.ignored,
+		fetched: s.observer.FetchDuration, ignored: &s.ctr.ignored, refused: &d.ctr.refused,
 		in:   newMailbox[workerEvent](),
 		jobs: map[string]*fetchJob{},
 		stop: d.stop,

@@ -2,6 +2,7 @@ package svs
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,7 @@ type fetchWorker struct {
 	results   func(fetchResult)   // to Run's data events
 	fetched   func(time.Duration) // Observer.FetchDuration, or nil
 	ignored   *atomic.Uint64      // Stats.Ignored: Data that cannot be read
+	refused   *atomic.Uint64      // DataStats.Refused: Data the Validator refused
 
 	in   *mailbox[workerEvent]
 	jobs map[string]*fetchJob // by base name (TlvStr)
@@ -290,6 +292,10 @@ func (w *fetchWorker) onData(raw []byte) {
 		w.wait(raw, pe)
 		return
 	}
+	if errors.Is(err, errRefused) {
+		w.reject(j, seg)
+		return
+	}
 	switch {
 	case errors.Is(err, errUnavailable):
 		w.finish(j, fetchResult{err: err})
@@ -333,6 +339,25 @@ func (w *fetchWorker) onData(raw []byte) {
 		return
 	}
 	w.fill(j)
+}
+
+// reject drops a segment the Validator refused and asks for it again at
+// once, within the attempt (one more of its SegmentRetries). A forged Data
+// satisfied the pending Interest in its place, so the producer's real
+// answer, if it comes, finds no Interest: it must be asked again. Ending
+// the whole attempt instead, as for a Data that does not add up, let an
+// attacker who answers first a few times make a publication be given up,
+// losing the attempt's good segments each time.
+func (w *fetchWorker) reject(j *fetchJob, seg uint64) {
+	a := j.out[seg]
+	if w.refused != nil {
+		w.refused.Add(1)
+	}
+	if a.tries >= w.cfg.SegmentRetries {
+		w.finish(j, fetchResult{err: fmt.Errorf("%w: segment %d refused %d times", ErrBadData, seg, a.tries+1), kind: core.FetchInvalid})
+		return
+	}
+	w.ask(j, seg, a.tries+1, a.since)
 }
 
 // maxWaiting bounds the fetched Data waiting for a certificate at once.

@@ -34,6 +34,8 @@ var (
 		"Failed fetch attempts (each may be retried), by reason: bad_data (did not decode, another name, failed validation, segments that do not add up), no_answer (segment Interests unanswered after their retries, Nacked, or not sent), attempt_timeout (the scheduler's attempt timeout).", "group", "reason")
 	pubGivenUp = desc(subsystemPublications, "given_up_total",
 		"Publications the fetch scheduler gave up (attempts, deadline, stall, superseded, overload); a range counts its size.", "group")
+	pubRefused = desc(subsystemPublications, "data_refused_total",
+		"Fetched Data the validator refused (forged, or signed by a key the schema does not allow for the name); each is dropped and its segment asked again.", "group")
 	pubUnavailable = desc(subsystemPublications, "unavailable_total",
 		"Publications their producer answered it no longer holds.", "group")
 	pubMissed = desc(subsystemPublications, "missed_total",
@@ -73,7 +75,7 @@ type dataCollector struct {
 func (c *dataCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		pubPublished, pubPublishErrors, pubFetched, pubAttempts, pubRetries, pubFailures,
-		pubGivenUp, pubUnavailable, pubMissed, pubDelivered, pubSubDropped, pubServed,
+		pubGivenUp, pubRefused, pubUnavailable, pubMissed, pubDelivered, pubSubDropped, pubServed,
 		pubServeDropped, pubStoreErrors, pubHeldBack, pubUntimed, pubNegative,
 		pubOutstanding, pubWaiting, pubPending, pubProducers,
 	} {
@@ -119,6 +121,7 @@ func collectData(ch chan<- prometheus.Metric, group string, st svs.DataStats) {
 	counter(ch, pubFailures, st.FetchFailures-min(st.BadData, st.FetchFailures), group, "no_answer")
 	counter(ch, pubFailures, f.TimedOut, group, "attempt_timeout")
 	counter(ch, pubGivenUp, f.GivenUp, group)
+	counter(ch, pubRefused, st.Refused, group)
 	counter(ch, pubUnavailable, st.Unavailable, group)
 	counter(ch, pubMissed, st.Missed, group)
 	counter(ch, pubDelivered, st.Delivered, group)

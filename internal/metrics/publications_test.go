@@ -27,7 +27,7 @@ func newTestDataGroup() *fakeDataGroup {
 	return &fakeDataGroup{st: svs.DataStats{
 		Published: 1, PublishErrors: 2, Fetched: 3, FetchFailures: 9, BadData: 4, Unavailable: 5,
 		Missed: 6, Delivered: 7, SubDropped: 8, Served: 10, ServeDropped: 11, StoreErrors: 12,
-		HeldBack: 13, DeliveredUntimed: 14, DeliveredNegative: 15,
+		HeldBack: 13, DeliveredUntimed: 14, DeliveredNegative: 15, Refused: 16,
 		Fetcher: core.FetchStats{Started: 20, Retried: 21, TimedOut: 22, GivenUp: 23,
 			Outstanding: 24, Waiting: 25, Pending: math.MaxUint64, Producers: 26},
 	}}
@@ -56,6 +56,7 @@ ndnsvs_publications_fetches_pending{group="/d"} 1.8446744073709552e+19
 		"ndnsvs_publications_published_total":                 1,
 		"ndnsvs_publications_publish_errors_total":            2,
 		"ndnsvs_publications_fetched_total":                   3,
+		"ndnsvs_publications_data_refused_total":              16,
 		"ndnsvs_publications_fetch_attempts_total":            20,
 		"ndnsvs_publications_fetch_retries_total":             21,
 		"ndnsvs_publications_given_up_total":                  23,
