@@ -29,11 +29,11 @@ import (
 // (or, when the forwarder aggregated them, the first two rounds).
 const forgeriesPerName = 2
 
-// moreAttempts gives a fetcher 10 attempts per publication instead of 5:
-// a refused segment ends the attempt it came in (its valid segments are
-// dropped), so with forgeriesPerName forged answers for segment 0 and
-// again for each of segments 1..12 a consumer can lose four attempts to
-// the forger, and the default would leave one.
+// moreAttempts gives a fetcher 10 attempts per publication instead of 5,
+// so that a test that goes wrong shows what was refused rather than a
+// give-up. A refused segment is asked again within its attempt
+// (svs fetchWorker.reject): with forgeriesPerName forgeries per name, no
+// attempt should fail at all.
 func moreAttempts(c *svs.Config) { c.Data.Fetch.MaxAttempts = 10 }
 
 // An attacker on the forwarder, routed on /<g>/<alice> beside alice,
@@ -108,14 +108,15 @@ func TestForgedPublicationsRefused(t *testing.T) {
 			t.Logf("forger: %d forged Data sent (%d signed on arrival), %d failed; alice's answers not behind the forger's: %d; all delivered after %v",
 				forge.sent.Load(), forge.inline.Load(), forge.fails.Load(), behind.unordered.Load(), took)
 			// Two consumers need 2×16 segments; alice's answers to the
-			// Interests the forger answered first were dropped; the rest
-			// were fetched again because a refused segment ended their
-			// attempt (its valid segments go with it).
+			// Interests the forger answered first were dropped (no
+			// Interest left for them); each refused segment was asked
+			// again at once.
 			served := alice.s.DataStats().Served
 			t.Logf("alice served %d segments: %d needed, %d behind a forgery, %d fetched again", served, 2*16, forge.sent.Load(), int64(served)-2*16-int64(forge.sent.Load()))
 			if forge.sent.Load() == 0 || forge.fails.Load() != 0 {
 				t.Errorf("forger sent %d, failed %d", forge.sent.Load(), forge.fails.Load())
 			}
+			var refusedAll int
 			for _, m := range consumers {
 				who := m.node.String()
 				msgs, missed := m.delivered(k)
@@ -134,9 +135,7 @@ func TestForgedPublicationsRefused(t *testing.T) {
 						t.Errorf("%s refused %s signed %v by %s: not a forgery", who, c.name, c.sigType, c.locator)
 					}
 				}
-				if len(refusals) == 0 {
-					t.Errorf("%s refused no forgery (%d publication Data checked)", who, len(pubChecks))
-				}
+				refusedAll += len(refusals)
 				ts, ds := m.trust.Stats(), m.s.DataStats()
 				var rejected uint64
 				for r, n := range ts.Rejected {
@@ -146,12 +145,13 @@ func TestForgedPublicationsRefused(t *testing.T) {
 					}
 				}
 				// Every refusal is a Validate call of the member's own
-				// Validator, and each ends the attempt it came in.
+				// Validator, counted as Refused; its segment was asked
+				// again within the attempt, which did not fail.
 				if rejected != uint64(len(refusals)) {
 					t.Errorf("%s: security counted %d refusals, its Validator saw %d", who, rejected, len(refusals))
 				}
-				if ds.BadData != uint64(len(refusals)) || ds.FetchFailures < ds.BadData {
-					t.Errorf("%s: BadData %d, FetchFailures %d, refused %d", who, ds.BadData, ds.FetchFailures, len(refusals))
+				if ds.Refused != uint64(len(refusals)) || ds.BadData != 0 {
+					t.Errorf("%s: Refused %d, BadData %d; want the %d refusals, no attempt failed", who, ds.Refused, ds.BadData, len(refusals))
 				}
 				if tc.name == "guest" {
 					if got := m.certs.fetchedUnder(signerID); len(got) != 0 {
@@ -160,6 +160,14 @@ func TestForgedPublicationsRefused(t *testing.T) {
 				}
 				t.Logf("%s: %d publication Data checked, %d refused as %s (e.g. %v); BadData %d, FetchFailures %d, fetched %d, retries %d",
 					who, len(pubChecks), len(refusals), tc.reason, firstErr(refusals), ds.BadData, ds.FetchFailures, ds.Fetched, ds.Fetcher.Retried)
+			}
+			// Forgeries reached the consumers and were refused there.
+			// How many, and which consumer met each, is the forwarder's
+			// timing: one forgery may answer both consumers' aggregated
+			// Interests, another arrive after its Interest was satisfied
+			// and be dropped as unsolicited.
+			if refusedAll == 0 {
+				t.Errorf("%d forgeries sent, none refused by the consumers", forge.sent.Load())
 			}
 		})
 	}
@@ -307,11 +315,12 @@ func validate(t testing.TB, tr *security.Trust, d ndn.Data, covered enc.Wire) er
 }
 
 // An attacker that answers every fetch Interest of alice's publications
-// before she does denies them, though it forges nothing: without a
+// before she does can deny them, though it forges nothing: without a
 // Content Store, alice's Data comes back after the forgery satisfied the
-// PIT entry and is dropped, so every attempt of bob and carol (five, the
-// default) fails on a forged segment, and each publication is reported
-// missed, its last attempt invalid. Nothing forged is delivered.
+// PIT entry and is dropped. A refused segment is asked again within its
+// attempt, so alice sometimes wins a race on a re-ask, and a publication
+// gets through; the others are reported missed, their last attempt
+// invalid. Nothing forged is ever delivered.
 func TestForgerAlwaysFirstDeniesButNeverForges(t *testing.T) {
 	w := newPubWorld(t)
 	bob := w.addMember("bob", "ecdsa", nil)
@@ -375,16 +384,16 @@ func TestForgerAlwaysFirstDeniesButNeverForges(t *testing.T) {
 		}
 		t.Logf("%s: delivered %d, missed %d %v; refused %d forgeries; BadData %d, FetchFailures %d, given up %d",
 			who, d, ms, reasons, len(refusals), ds.BadData, ds.FetchFailures, ds.Fetcher.GivenUp)
-		if d != 0 || ms != len(want) {
-			t.Errorf("%s delivered %d and missed %d of alice's %d publications, want all missed", who, d, ms, len(want))
+		if d+ms != len(want) || ms == 0 {
+			t.Errorf("%s delivered %d and missed %d of alice's %d publications, want each delivered or missed, some missed", who, d, ms, len(want))
 		}
 		for _, x := range missed {
 			if x.Last != core.FetchInvalid {
 				t.Errorf("%s missed %d..%d after %v, want an invalid Data", who, x.Low, x.High, x.Last)
 			}
 		}
-		if ds.BadData != uint64(len(refusals)) {
-			t.Errorf("%s: BadData %d, refused %d", who, ds.BadData, len(refusals))
+		if ds.Refused != uint64(len(refusals)) || ds.BadData == 0 {
+			t.Errorf("%s: Refused %d, BadData %d, refusals %d; want every refusal counted and attempts failed", who, ds.Refused, ds.BadData, len(refusals))
 		}
 	}
 	if behind.unordered.Load() != 0 {
