@@ -1,0 +1,74 @@
+package svs
+
+import (
+	"bytes"
+	"crypto/elliptic"
+	"sync/atomic"
+	"testing"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+	"github.com/named-data/ndnd/std/security/signer"
+)
+
+// A per-node answer is signed once and kept: with ECDSA, whose signatures
+// differ each time, asking twice for one segment gets the same bytes, so a
+// peer asking again and again costs a map lookup, not a signature. The
+// cache holds signedCacheSize answers.
+func TestPerNodeAnswersSignedOnce(t *testing.T) {
+	key, err := signer.KeygenEcc(mustName("/n/KEY/k"), elliptic.P256())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := NewMemoryStorage(StorageConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := dataNames{prefix: mustName("/g"), group: mustName("/g"), self: mustName("/n")}
+	const boot = 7
+	var pubs []Publication
+	for seq := uint64(1); seq <= signedCacheSize+1; seq++ {
+		segs, err := encodeSegments(names.shared(names.self, boot, seq), []byte("payload"), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs = append(pubs, Publication{Boot: boot, Seq: seq, Segments: segs})
+	}
+	if err := store.Reserve(boot, signedCacheSize+1); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutOwn(pubs...); err != nil {
+		t.Fatal(err)
+	}
+	var announced atomic.Uint64
+	announced.Store(signedCacheSize + 1)
+	d := &dataServer{names: &names, store: store, signer: key, boot: boot, limit: 8, announced: &announced,
+		ctr: &dataCounters{}, ignored: &atomic.Uint64{}, in: newMailbox[serveReq]()}
+	ask := func(seq uint64) []byte {
+		t.Helper()
+		intr, err := spec.Spec{}.MakeInterest(names.perNode(boot, seq).Append(enc.NewSegmentComponent(0)), &ndn.InterestConfig{}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		d.serve(serveReq{interest: intr.Wire.Join(), reply: func(w enc.Wire) error { got = w.Join(); return nil }})
+		if got == nil {
+			t.Fatalf("seq %d: no answer", seq)
+		}
+		return got
+	}
+	first := ask(1)
+	if again := ask(1); !bytes.Equal(first, again) {
+		t.Error("asked twice, signed twice: the answers differ")
+	}
+	for seq := uint64(2); seq <= signedCacheSize+1; seq++ {
+		ask(seq)
+	}
+	if len(d.signed) != signedCacheSize || len(d.signedOrder) != signedCacheSize {
+		t.Errorf("cache holds %d (order %d), want %d", len(d.signed), len(d.signedOrder), signedCacheSize)
+	}
+	if again := ask(1); bytes.Equal(first, again) {
+		t.Error("the oldest answer was not dropped: ECDSA gave the same bytes")
+	}
+}
