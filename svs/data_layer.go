@@ -63,7 +63,11 @@ type dataLayer struct {
 	progress  *progress
 	subs      subscriptions
 	ctr       dataCounters
-	fstats    atomic.Pointer[core.FetchStats]
+	// fstats is the fetch scheduler's Stats after Run's last event, for
+	// DataStats on any goroutine: a copy under a lock, not a new value
+	// behind an atomic pointer, which allocated after every event.
+	fstatsMu sync.Mutex
+	fstats   core.FetchStats
 	stop      chan struct{} // closed when Run returns: the goroutines end
 	wg        sync.WaitGroup
 	bootWait  time.Duration // before the first announcement (NewBoot)
@@ -150,9 +154,9 @@ func (s *Sync) DataStats() DataStats {
 		DeliveredUntimed:  d.ctr.deliveredUntimed.Load(),
 		DeliveredNegative: d.ctr.deliveredNegative.Load(),
 	}
-	if p := d.fstats.Load(); p != nil {
-		st.Fetcher = *p
-	}
+	d.fstatsMu.Lock()
+	st.Fetcher = d.fstats
+	d.fstatsMu.Unlock()
 	return st
 }
 
@@ -779,5 +783,7 @@ func (s *Sync) flush() {
 
 func (d *dataLayer) storeStats() {
 	st := d.fetcher.Stats()
-	d.fstats.Store(&st)
+	d.fstatsMu.Lock()
+	d.fstats = st
+	d.fstatsMu.Unlock()
 }

@@ -154,6 +154,9 @@ func (m *fetchModel) isWanted(k Key, s uint64) bool {
 func (m *fetchModel) check(step int, now time.Duration, f *Fetcher, o *InOrder[uint64]) {
 	m.t.Helper()
 	s := f.Stats()
+	if ranges, pending := walkPending(f); s.Ranges != ranges || s.Pending != pending {
+		m.fatalf(step, "Stats says %d ranges, %d pending; the producers hold %d, %d", s.Ranges, s.Pending, ranges, pending)
+	}
 	if s.Outstanding > m.cap {
 		m.fatalf(step, "outstanding %d over the cap %d", s.Outstanding, m.cap)
 	}
@@ -165,6 +168,18 @@ func (m *fetchModel) check(step int, now time.Duration, f *Fetcher, o *InOrder[u
 	if b := o.Stats().Buffered; b > len(m.wanted)*(m.window-1) {
 		m.fatalf(step, "InOrder buffers %d", b)
 	}
+}
+
+// walkPending counts the pending ranges and numbers by walking the
+// producers, as Stats did before it kept them as they change.
+func walkPending(f *Fetcher) (ranges int, pending uint64) {
+	for _, p := range f.prods {
+		ranges += len(p.pending)
+		for _, r := range p.pending {
+			pending = satAdd(pending, r.count())
+		}
+	}
+	return ranges, pending
 }
 
 // tick calls Tick and checks that the deadline it returns is in the

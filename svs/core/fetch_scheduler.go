@@ -3,6 +3,7 @@ package core
 import (
 	"container/heap"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -47,6 +48,12 @@ type Fetcher struct {
 	pushes  uint64 // tie-break of timers, for a deterministic order
 	touched uint64 // counter for the least-recently-used idle producer
 	stats   FetchStats
+	// pending counts the numbers in every producer's pending ranges, as a
+	// 128-bit sum (hi, lo) so that removing is exact even past 2^64;
+	// ranges counts the ranges. Kept as the ranges change, so that Stats,
+	// which the driver reads after every event, does not walk them.
+	pendingHi, pendingLo uint64
+	ranges               int
 }
 
 // producer is one (node, boot) being fetched.
@@ -102,18 +109,34 @@ func NewFetcher(cfg FetchConfig, now time.Duration) (*Fetcher, error) {
 	}, nil
 }
 
-// Stats returns the Fetcher's counters. It walks the producers to count
-// Pending and Ranges.
+// Stats returns the Fetcher's counters, in constant time.
 func (f *Fetcher) Stats() FetchStats {
 	s := f.stats
 	s.Producers = len(f.prods)
-	for _, p := range f.prods {
-		s.Ranges += len(p.pending)
-		for _, r := range p.pending {
-			s.Pending = satAdd(s.Pending, r.count())
-		}
+	s.Ranges = f.ranges
+	s.Pending = f.pendingLo
+	if f.pendingHi != 0 {
+		s.Pending = math.MaxUint64
 	}
 	return s
+}
+
+// addPending and subPending keep the count of pending numbers (n numbers,
+// n ≥ 1; a full range of 2^64 numbers is counted as 2^64-1 + 1).
+func (f *Fetcher) addPending(r seqRange) {
+	var c uint64
+	f.pendingLo, c = bits.Add64(f.pendingLo, r.high-r.low, 0)
+	f.pendingHi += c
+	f.pendingLo, c = bits.Add64(f.pendingLo, 1, 0)
+	f.pendingHi += c
+}
+
+func (f *Fetcher) subPending(r seqRange) {
+	var b uint64
+	f.pendingLo, b = bits.Sub64(f.pendingLo, r.high-r.low, 0)
+	f.pendingHi -= b
+	f.pendingLo, b = bits.Sub64(f.pendingLo, 1, 0)
+	f.pendingHi -= b
 }
 
 // Deadline returns when Tick should next be called (NoDeadline if only
@@ -187,7 +210,9 @@ func (f *Fetcher) want(rd *FetchReady, node Name, boot, low, high uint64) {
 			p.pending[n-1].high = high
 		} else {
 			p.pending = append(p.pending, seqRange{low, high})
+			f.ranges++
 		}
+		f.addPending(seqRange{low, high})
 		if p.superseded {
 			f.trimSuperseded(rd, p)
 		}
@@ -256,6 +281,7 @@ func (f *Fetcher) trimSuperseded(rd *FetchReady, p *producer) {
 		}
 		if keep > 0 {
 			p.pending[i].high = r.low + keep - 1
+			f.subPending(seqRange{r.low + keep, r.high})
 			f.giveUp(rd, p.key, seqRange{r.low + keep, r.high}, 0, 0, GaveUpSuperseded)
 			i++
 		}
@@ -267,6 +293,8 @@ func (f *Fetcher) trimSuperseded(rd *FetchReady, p *producer) {
 // dropPending gives up the pending ranges of p from index i on.
 func (f *Fetcher) dropPending(rd *FetchReady, p *producer, i int, why GiveUpReason) {
 	for _, r := range p.pending[i:] {
+		f.subPending(r)
+		f.ranges--
 		f.giveUp(rd, p.key, r, 0, 0, why)
 	}
 	p.pending = p.pending[:i]
@@ -463,9 +491,11 @@ func (f *Fetcher) startOne(rd *FetchReady, p *producer) bool {
 	seq := p.pending[0].low
 	if p.pending[0].low == p.pending[0].high {
 		p.pending = slices.Delete(p.pending, 0, 1)
+		f.ranges--
 	} else {
 		p.pending[0].low++
 	}
+	f.subPending(seqRange{seq, seq})
 	a := &attempt{p: p, seq: seq, first: f.now, hidx: -1}
 	p.inflight = append(p.inflight, a) // pending lies above every number in progress
 	f.launch(rd, a)
