@@ -56,18 +56,18 @@ type dataLayer struct {
 	seqReqs  chan *pubReq
 	commits  chan *pubReq
 
-	worker    *fetchWorker
-	server    *dataServer
-	persist   *persister
-	deliv     *delivery
-	progress  *progress
-	subs      subscriptions
-	ctr       dataCounters
+	worker   *fetchWorker
+	server   *dataServer
+	persist  *persister
+	deliv    *delivery
+	progress *progress
+	subs     subscriptions
+	ctr      dataCounters
 	// fstats is the fetch scheduler's Stats after Run's last event, for
 	// DataStats on any goroutine: a copy under a lock, not a new value
 	// behind an atomic pointer, which allocated after every event.
-	fstatsMu sync.Mutex
-	fstats   core.FetchStats
+	fstatsMu  sync.Mutex
+	fstats    core.FetchStats
 	stop      chan struct{} // closed when Run returns: the goroutines end
 	wg        sync.WaitGroup
 	bootWait  time.Duration // before the first announcement (NewBoot)
