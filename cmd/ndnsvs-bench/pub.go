@@ -21,7 +21,6 @@ package main
 // [-interval 50ms] [-runs 1] [-rate 20000] [-soak 1000000]
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -327,35 +326,9 @@ func pubRunChild(args []string) (pubResult, error) {
 	if err != nil {
 		return pubResult{}, err
 	}
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return pubResult{}, err
-	}
-	if err := cmd.Start(); err != nil {
-		return pubResult{}, fmt.Errorf("pub: start child %v: %w", args, err)
-	}
-	timer := time.AfterFunc(15*time.Minute, func() { _ = cmd.Process.Kill() })
-	defer timer.Stop()
 	var res pubResult
-	found := false
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "RESULT "); ok {
-			if err := json.Unmarshal([]byte(rest), &res); err != nil {
-				return res, fmt.Errorf("pub: child %v: %w", args, err)
-			}
-			found = true
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		return res, fmt.Errorf("pub: child %v: %w", args, err)
-	}
-	if !found {
-		return res, fmt.Errorf("pub: child %v printed no result", args)
-	}
-	return res, nil
+	err = runChild(fmt.Sprintf("pub: child %v", args), cmd, 15*time.Minute, &res)
+	return res, err
 }
 
 // ---- child side ----

@@ -13,7 +13,6 @@ package main
 // Usage: ndnsvs-bench sec [-members 3,20] [-signers ed25519,ecdsa,hmac,digest] [-pubs 500] [-interval 20ms] [-runs 2]
 
 import (
-	"bufio"
 	"context"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -238,37 +237,10 @@ func secRunChild(o svsOptions, sg string, n int) (secResult, error) {
 	if err != nil {
 		return secResult{}, err
 	}
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return secResult{}, err
-	}
-	if err := cmd.Start(); err != nil {
-		return secResult{}, fmt.Errorf("sec: start %s child: %w", sg, err)
-	}
 	// Bound a stuck child: the run itself takes pubs·interval plus seconds.
-	limit := time.Duration(o.pubs)*o.interval + 90*time.Second
-	timer := time.AfterFunc(limit, func() { _ = cmd.Process.Kill() })
-	defer timer.Stop()
 	var res secResult
-	found := false
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "RESULT "); ok {
-			if err := json.Unmarshal([]byte(rest), &res); err != nil {
-				return res, fmt.Errorf("sec: %s child: %w", sg, err)
-			}
-			found = true
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		return res, fmt.Errorf("sec: %s child (N=%d): %w", sg, n, err)
-	}
-	if !found {
-		return res, fmt.Errorf("sec: %s child (N=%d) printed no result", sg, n)
-	}
-	return res, nil
+	err = runChild(fmt.Sprintf("sec: %s child (N=%d)", sg, n), cmd, time.Duration(o.pubs)*o.interval+90*time.Second, &res)
+	return res, err
 }
 
 // ---- child side ----

@@ -9,7 +9,6 @@ package main
 // Usage: ndnsvs-bench svs [-members 3,20] [-pubs 500] [-interval 20ms] [-runs 2]
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -354,37 +353,10 @@ func svsRunChild(o svsOptions, impl string, n int) (svsResult, error) {
 	if err != nil {
 		return svsResult{}, err
 	}
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return svsResult{}, err
-	}
-	if err := cmd.Start(); err != nil {
-		return svsResult{}, fmt.Errorf("svs: start %s child: %w", impl, err)
-	}
 	// Bound a stuck child: the run itself takes pubs·interval plus seconds.
-	limit := time.Duration(o.pubs)*o.interval + 60*time.Second
-	timer := time.AfterFunc(limit, func() { _ = cmd.Process.Kill() })
-	defer timer.Stop()
 	var res svsResult
-	found := false
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "RESULT "); ok {
-			if err := json.Unmarshal([]byte(rest), &res); err != nil {
-				return res, fmt.Errorf("svs: %s child: %w", impl, err)
-			}
-			found = true
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		return res, fmt.Errorf("svs: %s child (N=%d): %w", impl, n, err)
-	}
-	if !found {
-		return res, fmt.Errorf("svs: %s child (N=%d) printed no result", impl, n)
-	}
-	return res, nil
+	err = runChild(fmt.Sprintf("svs: %s child (N=%d)", impl, n), cmd, time.Duration(o.pubs)*o.interval+60*time.Second, &res)
+	return res, err
 }
 
 // ---- child side ----
