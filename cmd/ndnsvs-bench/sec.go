@@ -36,8 +36,6 @@ import (
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	sec "github.com/named-data/ndnd/std/security"
 	"github.com/named-data/ndnd/std/security/signer"
-	"github.com/named-data/ndnd/std/types/optional"
-	"github.com/named-data/ndnd/std/utils"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
@@ -287,11 +285,9 @@ func secChild(o svsOptions, out io.Writer) error {
 		if tr.Mode() != security.ModeChain {
 			continue
 		}
-		a, err := newSecCertApp(fwd, tr)
-		if err != nil {
+		if err := secCertApp(fwd, tr); err != nil {
 			return err
 		}
-		tr.SetFetcher(a)
 	}
 	if err := secPrefetch(trusts, group); err != nil {
 		return err
@@ -578,62 +574,21 @@ func writePEMFile(path string, raw []byte) error {
 	return os.WriteFile(path, p, 0o600)
 }
 
-// secCertApp is a member's certificate application: an ndnd engine on a
-// face of its own that answers Interests for the member's certificate
-// (its key name routed there with Capture) from the trust, and fetches
-// the others' for the trust (its security.Fetcher).
-type secCertApp struct{ e ndn.Engine }
-
-func newSecCertApp(fwd *fw.Forwarder, tr *security.Trust) (*secCertApp, error) {
+// secCertApp gives a member a certificate application, as the node's:
+// an ndnd engine on a face of its own that answers Interests for the
+// member's certificate (its key name routed there with Capture) and
+// fetches the others' for the trust (security.Serve).
+func secCertApp(fwd *fw.Forwarder, tr *security.Trust) error {
 	face, err := fwd.NewFace()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	e := engine.NewBasicEngine(face)
 	if err := e.Start(); err != nil {
-		return nil, err
+		return err
 	}
-	for _, raw := range tr.OwnChain() {
-		d, _, err := ndnpkt.Data(raw)
-		if err != nil {
-			return nil, err
-		}
-		key := d.Name().Prefix(-2) // /<id>/KEY/<kid>
-		if err := e.AttachHandler(key, func(args ndn.InterestHandlerArgs) {
-			if raw := tr.Lookup(args.Interest.Name(), args.Interest.CanBePrefix()); raw != nil {
-				_ = args.Reply(enc.Wire{raw})
-			}
-		}); err != nil {
-			return nil, err
-		}
-		if err := fwd.AddCaptureRoute(key, face.FaceID(), 0, fw.OriginApp); err != nil {
-			return nil, err
-		}
-	}
-	return &secCertApp{e: e}, nil
-}
-
-// FetchCert expresses an Interest for name through the forwarder; the
-// answer, if any, comes from the same process within a second.
-func (a *secCertApp) FetchCert(name enc.Name, done func([]byte, error)) {
-	intr, err := a.e.Spec().MakeInterest(name, &ndn.InterestConfig{
-		CanBePrefix: true,
-		MustBeFresh: true,
-		Lifetime:    optional.Some(time.Second),
-		Nonce:       utils.ConvertNonce(a.e.Timer().Nonce()),
-	}, nil, nil)
-	if err != nil {
-		done(nil, err)
-		return
-	}
-	err = a.e.Express(intr, func(r ndn.ExpressCallbackArgs) {
-		if r.Result == ndn.InterestResultData {
-			done(r.RawData.Join(), nil)
-			return
-		}
-		done(nil, fmt.Errorf("sec: fetching %s: %v", name, r.Result))
+	_, err = security.Serve(e, tr, func(key enc.Name) error {
+		return fwd.AddCaptureRoute(key, face.FaceID(), 0, fw.OriginApp)
 	})
-	if err != nil {
-		done(nil, err)
-	}
+	return err
 }

@@ -301,7 +301,7 @@ func (h *appHost) attachTrust(cfg config.Config) error {
 	if err != nil || t == nil {
 		return err
 	}
-	if _, err := node.ServeCerts(h.engine, t, h.register); err != nil {
+	if _, err := security.Serve(h.engine, t, h.register); err != nil {
 		return err
 	}
 	h.trust = t

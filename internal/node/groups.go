@@ -73,7 +73,7 @@ func (n *Node) startGroup(prefix string, cache bool) error {
 		}
 		return store.Close()
 	}
-	signer, validator, err := n.signing(group, cache)
+	signer, validator, err := n.signing(group)
 	if err != nil {
 		_ = closeStore()
 		return err

@@ -28,7 +28,7 @@ func (n *Node) startHealth(prefix string, group enc.Name, lg *slog.Logger) error
 	if err != nil {
 		return fmt.Errorf("node: health of %s: %w", prefix, err)
 	}
-	signer, validator, err := n.signing(svs.HealthGroup(group), false)
+	signer, validator, err := n.signing(svs.HealthGroup(group))
 	if err != nil {
 		return err
 	}

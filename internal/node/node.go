@@ -13,6 +13,7 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/internal/config"
@@ -30,6 +31,8 @@ type Node struct {
 	syncs []groupMember   // the node's member of each sync group, stopped first
 	met   nodeMetrics     // [metrics]: the registry and its HTTP listener (metrics.go)
 	trust *security.Trust // [security], nil without it (security.go)
+	// signers are the signers New checked, by group name (security.go)
+	signers map[string]ndn.Signer
 
 	sup   *supervisor   // runs the group members and the trimmer
 	ready chan struct{} // closed by Run once started
@@ -68,14 +71,15 @@ func New(c config.Config, logger *slog.Logger, logw io.Writer) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSigning(c, trust, name); err != nil {
+	signers, err := checkSigning(c, trust, name)
+	if err != nil {
 		return nil, err
 	}
 	fwd, err := fw.New(fc)
 	if err != nil {
 		return nil, err
 	}
-	return &Node{cfg: c, log: logger, fwd: fwd, name: name, trust: trust, sup: newSupervisor(), ready: make(chan struct{})}, nil
+	return &Node{cfg: c, log: logger, fwd: fwd, name: name, trust: trust, signers: signers, sup: newSupervisor(), ready: make(chan struct{})}, nil
 }
 
 // Forwarder returns the node's forwarder, for in-process applications.

@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
-	"github.com/named-data/ndnd/std/types/optional"
-	"github.com/named-data/ndnd/std/utils"
+	sec "github.com/named-data/ndnd/std/security"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/internal/config"
@@ -18,11 +16,6 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/svs"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
-
-// certLifetime is the InterestLifetime of certificate fetches: a fetch
-// holds the packets that wait for it, so it should end well within the
-// group's next Sync Interest rather than a default 4 s.
-const certLifetime = time.Second
 
 // loadTrust reads the [security] table's files: nil without security. A
 // missing or bad key, anchor or schema refuses the start with the file and
@@ -49,9 +42,16 @@ func loadTrust(c config.Config) (*security.Trust, error) {
 	}
 	t, err := security.New(sc)
 	if err != nil {
-		return nil, &config.Error{Key: "security", Reason: strings.TrimPrefix(err.Error(), "security: ")}
+		return nil, securityError("", err)
 	}
 	return t, nil
+}
+
+// securityError is err from the security package as a configuration
+// problem of the [security] table, after what, without the package's
+// prefix (the key says it).
+func securityError(what string, err error) *config.Error {
+	return &config.Error{Key: "security", Reason: what + strings.TrimPrefix(err.Error(), "security: ")}
 }
 
 // CheckSecurity does what New does with [security], for `ndnsvs-node
@@ -67,57 +67,73 @@ func CheckSecurity(c config.Config) error {
 	if err != nil {
 		return fmt.Errorf("node: node name %q: %w", c.Node.Name, err)
 	}
-	return checkSigning(c, t, name)
+	_, err = checkSigning(c, t, name)
+	return err
 }
 
 // checkSigning checks, before anything starts, that the schema lets the
 // node's key sign for every member the configuration makes: each group's,
-// its publications with group[i].cache, and its health member.
-func checkSigning(c config.Config, t *security.Trust, node enc.Name) error {
+// its publications with group[i].cache, and its health member. It returns
+// their signers, by group name (the health group's too), for the members
+// to take when they start.
+func checkSigning(c config.Config, t *security.Trust, node enc.Name) (map[string]ndn.Signer, error) {
 	if t == nil {
-		return nil
+		return nil, nil
 	}
+	signers := map[string]ndn.Signer{}
 	for _, g := range c.Groups {
 		group, err := enc.NameFromStr(g.Prefix)
 		if err != nil {
-			return fmt.Errorf("node: group %q: %w", g.Prefix, err)
+			return nil, fmt.Errorf("node: group %q: %w", g.Prefix, err)
 		}
-		if _, _, err := Signing(t, node, group, g.Cache); err != nil {
-			return err
+		s, _, err := Signing(t, node, group, g.Cache)
+		if err != nil {
+			return nil, err
 		}
+		signers[group.String()] = s
 		if c.Health.Enabled {
-			if _, _, err := Signing(t, node, svs.HealthGroup(group), false); err != nil {
-				return &config.Error{Key: "health.enabled", Reason: err.Error() + " (the heartbeat member signs /<group>/health: give it a schema rule, or disable health)"}
+			health := svs.HealthGroup(group)
+			s, _, err := Signing(t, node, health, false)
+			if err != nil {
+				return nil, &config.Error{Key: "health.enabled", Reason: err.Error() + " (the heartbeat member signs /<group>/health: give it a schema rule, or disable health)"}
 			}
+			signers[health.String()] = s
 		}
 	}
-	return nil
+	return signers, nil
 }
 
 // signing gives a member of group its signer and validator: the node's
-// defaults (DigestSha256, every vector accepted) without security. With
-// publications it also checks that the schema lets the node's key sign
-// them, under both their names, so that a key outside the schema stops the
-// start instead of making a member whose every packet the others drop.
-func (n *Node) signing(group enc.Name, publications bool) (ndn.Signer, wire.Validator, error) {
-	return Signing(n.trust, n.name, group, publications)
+// defaults (DigestSha256, every vector accepted) without security, else
+// the signer New checked for it (checkSigning).
+func (n *Node) signing(group enc.Name) (ndn.Signer, wire.Validator, error) {
+	if n.trust == nil {
+		return nil, nil, nil
+	}
+	s, ok := n.signers[group.String()]
+	if !ok {
+		return nil, nil, fmt.Errorf("node: no signer checked for group %s", group)
+	}
+	return s, n.trust, nil
 }
 
 // Signing is the signer and validator of a member named node of group with
-// trust t (nil: the defaults); with publications it checks that the
-// schema lets the key sign them too. Errors are *config.Error values.
+// trust t (nil: the defaults). With publications it also checks that the
+// schema lets the key sign them, under both their names, so that a key
+// outside the schema stops the start instead of making a member whose
+// every packet the others drop. Errors are *config.Error values.
 func Signing(t *security.Trust, node, group enc.Name, publications bool) (ndn.Signer, wire.Validator, error) {
 	if t == nil {
 		return nil, nil, nil
 	}
 	s, err := t.Signer(group)
 	if err != nil {
-		return nil, nil, &config.Error{Key: "security", Reason: fmt.Sprintf("group %s: %s", group, strings.TrimPrefix(err.Error(), "security: "))}
+		return nil, nil, securityError(fmt.Sprintf("group %s: ", group), err)
 	}
 	if publications {
 		for _, name := range publicationSamples(node, group) {
 			if err := t.CanSign(name); err != nil {
-				return nil, nil, &config.Error{Key: "security", Reason: fmt.Sprintf("group %s publications: %s", group, strings.TrimPrefix(err.Error(), "security: "))}
+				return nil, nil, securityError(fmt.Sprintf("group %s publications: ", group), err)
 			}
 		}
 	}
@@ -145,22 +161,12 @@ func (n *Node) certPrefixes() ([]enc.Name, error) {
 	}
 	var out []enc.Name
 	for _, a := range n.trust.AnchorNames() {
-		id := identityOf(a)
-		if len(id) > 0 && !slices.ContainsFunc(out, id.Equal) {
+		id, err := sec.GetIdentityFromCertName(a)
+		if err == nil && len(id) > 0 && !slices.ContainsFunc(out, id.Equal) {
 			out = append(out, id)
 		}
 	}
 	return out, nil
-}
-
-// identityOf is /<id> of /<id>/KEY/<kid>/<issuer>/<version>.
-func identityOf(cert enc.Name) enc.Name {
-	for i := len(cert) - 1; i >= 0; i-- {
-		if cert[i].Typ == enc.TypeGenericNameComponent && string(cert[i].Val) == "KEY" {
-			return cert[:i].Clone()
-		}
-	}
-	return nil
 }
 
 // startCerts serves the node's own certificate chain and fetches the
@@ -174,7 +180,7 @@ func (n *Node) startCerts(prefixes []enc.Name) error {
 		return err
 	}
 	capture := func(p enc.Name) error { return n.fwd.AddCaptureRoute(p, a.faceID, 0, fw.OriginApp) }
-	served, err := ServeCerts(a.engine, n.trust, capture)
+	served, err := security.Serve(a.engine, n.trust, capture)
 	if err != nil {
 		return err
 	}
@@ -197,76 +203,5 @@ func (n *Node) Trust() *security.Trust { return n.trust }
 // LoadTrust reads the [security] table's files, as the node does at start:
 // nil without security. Errors are *config.Error values naming the key,
 // the file and the reason. An application attached to a node loads its own
-// and serves and fetches certificates with ServeCerts.
+// and serves and fetches certificates with security.Serve.
 func LoadTrust(c config.Config) (*security.Trust, error) { return loadTrust(c) }
-
-// ServeCerts makes e answer Interests for t's own certificates (each key
-// name is routed to e with register) and makes t fetch the certificates it
-// needs with e. It returns the names of the certificates served.
-func ServeCerts(e ndn.Engine, t *security.Trust, register func(enc.Name) error) ([]enc.Name, error) {
-	var served []enc.Name
-	for _, raw := range t.OwnChain() {
-		d, _, err := e.Spec().ReadData(enc.NewBufferView(raw))
-		if err != nil {
-			return nil, fmt.Errorf("node: own certificate: %w", err)
-		}
-		key := keyNameOf(d.Name())
-		if key == nil {
-			continue
-		}
-		if err := e.AttachHandler(key, func(args ndn.InterestHandlerArgs) {
-			i := args.Interest
-			if raw := t.Lookup(i.Name(), i.CanBePrefix()); raw != nil {
-				_ = args.Reply(enc.Wire{raw})
-			}
-		}); err != nil {
-			return nil, fmt.Errorf("node: serve certificate %s: %w", key, err)
-		}
-		if err := register(key); err != nil {
-			return nil, fmt.Errorf("node: route certificate %s: %w", key, err)
-		}
-		served = append(served, d.Name())
-	}
-	t.SetFetcher(certFetcher{e: e})
-	return served, nil
-}
-
-// keyNameOf is /<id>/KEY/<kid> of a certificate name.
-func keyNameOf(cert enc.Name) enc.Name {
-	id := identityOf(cert)
-	if id == nil || len(cert) < len(id)+2 {
-		return nil
-	}
-	return cert[:len(id)+2].Clone()
-}
-
-// certFetcher fetches a certificate through the node's forwarder.
-type certFetcher struct{ e ndn.Engine }
-
-func (f certFetcher) FetchCert(name enc.Name, done func([]byte, error)) {
-	intr, err := f.e.Spec().MakeInterest(name, &ndn.InterestConfig{
-		CanBePrefix: true,
-		MustBeFresh: true,
-		Lifetime:    optional.Some(certLifetime),
-		Nonce:       utils.ConvertNonce(f.e.Timer().Nonce()),
-	}, nil, nil)
-	if err != nil {
-		done(nil, err)
-		return
-	}
-	err = f.e.Express(intr, func(a ndn.ExpressCallbackArgs) {
-		switch a.Result {
-		case ndn.InterestResultData:
-			done(a.RawData.Join(), nil)
-		case ndn.InterestResultNack:
-			done(nil, fmt.Errorf("nacked (reason %d)", a.NackReason))
-		case ndn.InterestResultTimeout:
-			done(nil, fmt.Errorf("no answer within %v", certLifetime))
-		default:
-			done(nil, fmt.Errorf("fetch failed: %v", a.Error))
-		}
-	})
-	if err != nil {
-		done(nil, err)
-	}
-}
