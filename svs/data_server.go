@@ -41,8 +41,9 @@ type dataServer struct {
 	// to milliseconds (RSA), and anyone may ask for the same segment again
 	// and again. Owned by the server goroutine; at most signedCacheSize
 	// entries, the oldest dropped first.
-	signed      map[signedKey][]byte
-	signedOrder []signedKey
+	signed     map[signedKey][]byte
+	signedRing [signedCacheSize]signedKey // insertion order; signedNext is the oldest once full
+	signedNext int
 }
 
 // signedCacheSize bounds the per-node answers kept signed.
@@ -64,12 +65,12 @@ func (d *dataServer) perNodeAnswer(pub Publication, boot, seq, seg uint64) ([]by
 	if d.signed == nil {
 		d.signed = make(map[signedKey][]byte, signedCacheSize)
 	}
-	if len(d.signedOrder) >= signedCacheSize {
-		delete(d.signed, d.signedOrder[0])
-		d.signedOrder = append(d.signedOrder[:0], d.signedOrder[1:]...)
+	if len(d.signed) >= signedCacheSize {
+		delete(d.signed, d.signedRing[d.signedNext])
 	}
 	d.signed[k] = out
-	d.signedOrder = append(d.signedOrder, k)
+	d.signedRing[d.signedNext] = k
+	d.signedNext = (d.signedNext + 1) % signedCacheSize
 	return out, nil
 }
 
