@@ -1,8 +1,14 @@
 package security
 
 import (
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/named-data/ndnd/std/security/signer"
+
+	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
 // FuzzFetchedCert: whatever bytes come back for a certificate name,
@@ -24,6 +30,50 @@ func FuzzFetchedCert(f *testing.F) {
 		tr.SetFetcher(fetchFunc(func(_ []byte, done func([]byte, error)) { done(b, nil) }))
 		if err := askTwice(t, tr, raw); reasonOf(err) == 0 {
 			t.Fatalf("not refused: %v", err)
+		}
+	})
+}
+
+// FuzzValidate: any packet that ndnd's decoder takes as a Data (a State
+// Vector Data or a fetched segment from the network) gets an answer from
+// Validate in every mode, never a panic: nil, a *RejectError with a
+// Reason, or a pending fetch, which ends with an answer.
+func FuzzValidate(f *testing.F) {
+	cw := newChainWorld(f, nil)
+	carol := key(f, "ed25519", "/g/carol")
+	f.Add(makeData(f, mustName(f, "/g/v=3"), []byte("vector"), cw.bobSigner(f)))
+	f.Add(makeData(f, mustName(f, "/g/v=3"), nil, carol))
+	f.Add(makeData(f, mustName(f, "/g/v=3"), nil, signer.NewSha256Signer()))
+	f.Add(makeData(f, mustName(f, "/g/v=3"), nil, signer.NewHmacSigner([]byte("0123456789abcdef"))))
+	digest, err := New(Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	hmac, err := New(Config{Signer: "hmac", HMACKey: []byte("0123456789abcdef")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	trusts := map[string]*Trust{"ed25519": cw.alice, "digest": digest, "hmac": hmac}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		data, covered, err := ndnpkt.Data(raw)
+		if err != nil {
+			return
+		}
+		for typ, tr := range trusts {
+			err := tr.Validate(data, covered)
+			var pe *wire.PendingError
+			if errors.As(err, &pe) {
+				select { // the fake network answers at once
+				case <-pe.Ready:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("%s: pending on %s for ever", typ, pe.Waiting)
+				}
+				err = tr.Validate(data, covered)
+			}
+			var rej *RejectError
+			if err != nil && !errors.As(err, &pe) && (!errors.As(err, &rej) || rej.Reason == 0) {
+				t.Fatalf("%s: %v is neither a refusal with a reason nor pending", typ, err)
+			}
 		}
 	})
 }
