@@ -98,6 +98,9 @@ func rawSegment(raw []byte) (key []byte, seg uint64, sg segment, ok bool) {
 		case tlvContent:
 			sg.content = v
 		case tlvSignatureInfo:
+			if !plainSignatureInfo(v) {
+				return nil, 0, segment{}, false
+			}
 			sigInfo = true
 		case tlvSignatureValue:
 			sigValue = true
@@ -133,6 +136,68 @@ func knownOrNonCritical(b []byte, known ...uint64) bool {
 		b = r
 	}
 	return true
+}
+
+// TLV-TYPEs inside a SignatureInfo.
+const (
+	tlvSignatureType  = 0x1b
+	tlvKeyLocator     = 0x1c
+	tlvKeyDigest      = 0x1d
+	tlvSignatureNonce = 0x26
+	tlvSignatureSeq   = 0x2a
+)
+
+// plainSignatureInfo reports whether v, a SignatureInfo's value, holds
+// what a segment's does and reads as ndnd's decoder reads it: a
+// SignatureType, and optionally a KeyLocator (a Name or a KeyDigest), a
+// SignatureNonce, SignatureTime and SignatureSeqNum, with unknown elements
+// non-critical. Anything else (a ValidityPeriod, a description: a
+// certificate's) goes the long way.
+func plainSignatureInfo(v []byte) bool {
+	typed := false
+	for len(v) > 0 {
+		t, val, r, ok := nextTLV(v)
+		if !ok {
+			return false
+		}
+		switch t {
+		case tlvSignatureType:
+			if _, ok := nonNeg(val); !ok {
+				return false
+			}
+			typed = true
+		case tlvSignatureTime, tlvSignatureSeq:
+			if _, ok := nonNeg(val); !ok {
+				return false
+			}
+		case tlvKeyLocator:
+			if !knownOrNonCritical(val, tlvName, tlvKeyDigest) {
+				return false
+			}
+		case tlvSignatureNonce:
+		default:
+			if critical(t) || t == 0xfd || t == 0x0102 {
+				return false
+			}
+		}
+		v = r
+	}
+	return typed
+}
+
+// nonNeg reads a NonNegativeInteger of 1, 2, 4 or 8 bytes, as ndnd does.
+func nonNeg(v []byte) (uint64, bool) {
+	switch len(v) {
+	case 1:
+		return uint64(v[0]), true
+	case 2:
+		return uint64(binary.BigEndian.Uint16(v)), true
+	case 4:
+		return uint64(binary.BigEndian.Uint32(v)), true
+	case 8:
+		return binary.BigEndian.Uint64(v), true
+	}
+	return 0, false
 }
 
 // shortestNonNeg reads a NonNegativeInteger in its shortest encoding (as
