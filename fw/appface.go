@@ -125,14 +125,24 @@ func (af *Face) OnPacket(onPkt func(frame []byte)) { af.onPkt = onPkt }
 // goroutine, no queue, no copy. It is for a receiver that takes each packet
 // over to a goroutine of its own anyway (the svs driver does), and saves a
 // goroutine hand-off per packet. The callback must return quickly and never
-// block; it may be called by several forwarding threads at once; frame is
-// valid only during the call and must not be modified. Send may be called
+// block; it may be called by several forwarding threads at once; frame
+// must not be modified, and an Interest's is valid only during the call (a
+// Data's may be kept: DataFramesKept). Send may be called
 // from it (a full forwarding queue drops, it does not block). A thread
 // that picked the face just before Close may still call it just after
 // Close returns. Packets that arrive before Open wait, as for OnPacket, and
 // are handed over from the face's goroutine once it is open. Call before
 // Open.
 func (af *Face) OnFrame(onFrame func(frame []byte)) { af.onFrame = onFrame }
+
+// DataFramesKept reports that a Data frame handed to the OnFrame callback
+// may be kept after the call without a copy: it is the forwarder's own
+// bytes of the packet (the sender's buffer, which Send's caller gave up,
+// a network face's copy of its datagram, or the Content Store's copy),
+// which nothing modifies or reuses, and which the forwarder hands as they
+// are to every face the Data goes to. An Interest's frame is not: the
+// forwarder may lower its HopLimit in place.
+func (af *Face) DataFramesKept() bool { return true }
 
 // OnError sets the error callback. Call before Open.
 func (af *Face) OnError(onError func(err error)) { af.onError = onError }

@@ -47,6 +47,13 @@ type pubMember struct {
 // its routes are in place. changed is notified after every delivery.
 func newPubMember(t testing.TB, group enc.Name, node string, changed signal, bare bool, mod func(*Config)) *pubMember {
 	t.Helper()
+	return newPubMemberWrapped(t, group, node, changed, bare, nil, mod)
+}
+
+// newPubMemberWrapped is newPubMember with the bare face wrapped by wrap,
+// if bare and wrap is not nil.
+func newPubMemberWrapped(t testing.TB, group enc.Name, node string, changed signal, bare bool, wrap func(*fw.Face) ndn.Face, mod func(*Config)) *pubMember {
+	t.Helper()
 	var e ndn.Engine
 	var af *fw.Face
 	if bare {
@@ -83,9 +90,12 @@ func newPubMember(t testing.TB, group enc.Name, node string, changed signal, bar
 	}
 	var s *Sync
 	var err error
-	if bare {
+	switch {
+	case bare && wrap != nil:
+		s, err = NewOnFace(wrap(af), cfg)
+	case bare:
 		s, err = NewOnFace(af, cfg)
-	} else {
+	default:
 		s, err = New(e, cfg)
 	}
 	if err != nil {
@@ -890,4 +900,75 @@ func TestRegisterOwnKeepsFetchesFromOtherMembers(t *testing.T) {
 			fetcher.checkErrs(t)
 		})
 	}
+}
+
+// reusingFace is a bare face that hands every frame over in one buffer of
+// its own, which it overwrites once the callback returns, as a face
+// reading a socket into a reused buffer does. It does not promise
+// DataFramesKept.
+type reusingFace struct {
+	*fw.Face
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (f *reusingFace) DataFramesKept() bool { return false }
+
+func (f *reusingFace) OnFrame(cb func([]byte)) {
+	f.Face.OnFrame(func(frame []byte) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.buf = append(f.buf[:0], frame...)
+		cb(f.buf)
+		for i := range f.buf {
+			f.buf[i] = 0xEE
+		}
+	})
+}
+
+// A member keeps the fetched Data of a face that promises them (fw.Face)
+// uncopied, and copies those of a face that reuses its buffer: both get
+// every segment of a multi-segment publication intact, and the copy is
+// what a later fetch of the publication from the member's store serves.
+func TestDataFramesCopiedUnlessKept(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	prod := newPubMember(t, group, "/frames/producer", changed, true, nil)
+	kept := newPubMember(t, group, "/frames/kept", changed, true, nil)
+	var rf *reusingFace
+	reused := newPubMemberWrapped(t, group, "/frames/reused", changed, true,
+		func(af *fw.Face) ndn.Face { rf = &reusingFace{Face: af}; return rf }, nil)
+	if !kept.s.dataFramesKept || reused.s.dataFramesKept {
+		t.Fatalf("dataFramesKept: fw.Face %v, reusing face %v; want true, false", kept.s.dataFramesKept, reused.s.dataFramesKept)
+	}
+	p := payload(7, 5*SegmentSize+123)
+	publishOK(t, prod, p)
+	waitUntil(t, changed, 10*time.Second, func() bool {
+		return len(kept.received(prod.key())) == 1 && len(reused.received(prod.key())) == 1
+	}, func() string {
+		return fmt.Sprintf("kept %+v, reused %+v", kept.s.DataStats(), reused.s.DataStats())
+	})
+	for _, m := range []*pubMember{kept, reused} {
+		if got := m.received(prod.key())[0].Payload; !bytes.Equal(got, p) {
+			t.Errorf("%s: payload of %d bytes differs", m.name, len(got))
+		}
+		m.checkErrs(t)
+	}
+	// The reusing member's store holds its own copies: a member that
+	// joins once the producer and the other member have left fetches the
+	// publication from it, intact, although the face's buffer was
+	// overwritten since.
+	prod.stop()
+	kept.stop()
+	served := reused.s.DataStats().Served
+	late := newPubMember(t, group, "/frames/late", changed, false, nil)
+	waitUntil(t, changed, 10*time.Second, func() bool { return len(late.received(prod.key())) == 1 },
+		func() string { return fmt.Sprintf("%+v missed %v", late.s.DataStats(), late.missedCopy()) })
+	if got := late.received(prod.key())[0].Payload; !bytes.Equal(got, p) {
+		t.Errorf("from the reusing member's store: %d bytes, payload differs", len(got))
+	}
+	if got := reused.s.DataStats().Served - served; got < 6 {
+		t.Errorf("the reusing member served %d segments, want the publication's 6", got)
+	}
+	late.checkErrs(t)
 }

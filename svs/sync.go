@@ -65,6 +65,10 @@ type Sync struct {
 
 	faceDown atomic.Bool // between the face's OnDown and OnUp (face_state.go)
 
+	// dataFramesKept: the bare face's Data frames may be kept uncopied
+	// (fw.Face.DataFramesKept). Set by openFace, before any frame.
+	dataFramesKept bool
+
 	mu      sync.Mutex // guards state and ran
 	state   runState
 	ran     bool
@@ -562,6 +566,9 @@ func (s *Sync) openFace() error {
 	}
 	if fr, ok := s.face.(frameReceiver); ok {
 		fr.OnFrame(s.onFrame)
+		if k, ok := s.face.(interface{ DataFramesKept() bool }); ok {
+			s.dataFramesKept = k.DataFramesKept()
+		}
 	} else {
 		s.face.OnPacket(s.onFrame)
 	}
