@@ -134,3 +134,110 @@ func TestFetchWorkerBoundsPartials(t *testing.T) {
 		t.Errorf("after g: %d partials, %d bytes; want none", len(w.partials), w.partialBytes)
 	}
 }
+
+// A fetch asks as many segments at once as the producer's previous
+// publication had (fetchWorker.guess): the second of two 5-segment
+// publications has all 5 asked before its producer answers any; a
+// 1-segment publication after them is delivered although 4 of the
+// Interests for it asked for segments that do not exist, and the next
+// asks for its one segment alone.
+func TestFetchGuessesTheProducersSize(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	m := newPubMember(t, group, "/guess/m", changed, true, nil)
+	announcer := newMember(t, group, "/guess/p", changed, nil)
+	e, af := newEngine(t)
+	prefix := group.Append(mustName("/guess/p")...)
+	if err := testFwd.AddRoute(prefix, af.FaceID(), 0, fw.OriginApp); err != nil {
+		t.Fatal(err)
+	}
+	sizes := []int{5*SegmentSize - 1, 5 * SegmentSize, 100, 10}
+	var mu sync.Mutex
+	segs := map[uint64][][]byte{}  // per seq, encoded once
+	asked := map[uint64][]uint64{} // per seq, the segments asked, in order
+	held := map[uint64][]func(){}  // per seq, the replies not sent yet
+	firstReply := map[uint64]int{} // per seq, segments asked before the first reply
+	err := e.AttachHandler(prefix, func(args ndn.InterestHandlerArgs) {
+		name := args.Interest.Name()
+		seg := name[len(name)-1].NumberVal()
+		seq := name[len(name)-3].NumberVal()
+		mu.Lock()
+		defer mu.Unlock()
+		if seq < 1 || seq > uint64(len(sizes)) {
+			t.Errorf("asked %s", name)
+			return
+		}
+		if segs[seq] == nil {
+			s, err := encodeSegments(name[:len(name)-1], payload(seq, sizes[seq-1]), sig.NewSha256Signer())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			segs[seq] = s
+		}
+		asked[seq] = append(asked[seq], seg)
+		if seg >= uint64(len(segs[seq])) {
+			return // no such segment: silence, as dataServer.serve
+		}
+		reply := func() { _ = args.Reply(enc.Wire{segs[seq][seg]}) }
+		if seq != 2 {
+			reply()
+			return
+		}
+		// The second publication is answered once all of its segments
+		// are asked, or after 300 ms.
+		held[seq] = append(held[seq], reply)
+		flush := func() {
+			if _, done := firstReply[seq]; !done {
+				firstReply[seq] = len(asked[seq])
+			}
+			for _, r := range held[seq] {
+				r()
+			}
+			held[seq] = nil
+		}
+		if len(asked[seq]) == len(segs[seq]) {
+			flush()
+		} else if len(held[seq]) == 1 {
+			time.AfterFunc(300*time.Millisecond, func() { mu.Lock(); defer mu.Unlock(); flush() })
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := announcer.key()
+	for i := range sizes {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := announcer.s.PublishSeq(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, changed, 10*time.Second, func() bool { return len(m.received(pk)) == i+1 },
+			func() string {
+				return fmt.Sprintf("publication %d: %+v missed %v", i+1, m.s.DataStats(), m.missedCopy())
+			})
+		if got := m.received(pk)[i].Payload; !bytes.Equal(got, payload(uint64(i+1), sizes[i])) {
+			t.Errorf("publication %d: %d bytes, payload differs", i+1, len(got))
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if asked[1][0] != 0 || len(asked[1]) != 5 {
+		t.Errorf("first publication asked %v: want segment 0 first, then the 4 others", asked[1])
+	}
+	if firstReply[2] != 5 {
+		t.Errorf("second publication: %d of its 5 segments asked before an answer (%v), want all", firstReply[2], asked[2])
+	}
+	if len(asked[3]) != 5 {
+		t.Errorf("third publication (1 segment) asked %v: want the 5 guessed", asked[3])
+	}
+	if len(asked[4]) != 1 {
+		t.Errorf("fourth publication (1 segment) asked %v: want its one segment", asked[4])
+	}
+	st := m.s.DataStats()
+	if st.FetchFailures != 0 || st.Fetcher.Outstanding != 0 || st.Fetcher.Retried != 0 {
+		t.Errorf("stats %+v: want no failure, no retry, nothing outstanding", st)
+	}
+	m.checkErrs(t)
+}
