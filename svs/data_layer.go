@@ -42,10 +42,13 @@ type dataLayer struct {
 	wants   map[core.Key]*prodWant // per producer: known and handed to the Fetcher
 	dirty   map[core.Key]struct{}  // producers to pump at the end of the event
 	full    bool                   // the delivery queue is over DeliveryQueue
-	outbox  []deliverItem          // released in this event, for flush
-	wanted  map[core.Key]uint64    // highest number handed to the Fetcher
-	skip    map[core.Key]run       // a run of numbers the producer holds none of
-	news    newsStamp              // the vector that brought the updates (observer_data.go)
+	// fullFlag is full for the delivery goroutine, which wakes Run when it
+	// has drained the queue only while it is set.
+	fullFlag atomic.Bool
+	outbox   []deliverItem       // released in this event, for flush
+	wanted   map[core.Key]uint64 // highest number handed to the Fetcher
+	skip     map[core.Key]run    // a run of numbers the producer holds none of
+	news     newsStamp           // the vector that brought the updates (observer_data.go)
 
 	announced atomic.Uint64 // highest own seq announced (read by the server)
 
@@ -273,7 +276,7 @@ func (s *Sync) buildData() {
 		onMessage: d.cfg.OnMessage, onMissed: d.cfg.OnMissed,
 		progress: d.progress, persist: d.persist, limit: d.cfg.DeliveryQueue,
 		in:      newMailbox[deliverItem](),
-		drained: d.notify,
+		drained: d.notify, full: &d.fullFlag,
 	}
 	d.server = &dataServer{
 		names: &d.names, store: d.store, signer: d.signer, boot: d.boot,
@@ -469,6 +472,15 @@ func (s *Sync) fetchTimer() <-chan time.Time {
 // delivery queue.
 func (s *Sync) onDataEvents() {
 	d := s.data
+	// What is taken below is all that has been put before the wake-up
+	// was sent (every sender puts, then notifies): so a pending wake-up is
+	// spent here, before the takes, not by a later turn of Run's select
+	// that would find nothing. Mostly it is the fetch worker's own, sent
+	// by a result on Run just before this call.
+	select {
+	case <-d.wake:
+	default:
+	}
 	for _, r := range d.reserves.take() {
 		d.asked = false
 		if r.err != nil {
@@ -493,6 +505,7 @@ func (s *Sync) onDataEvents() {
 	}
 	if d.full && d.deliv.in.len() <= d.cfg.DeliveryQueue/2 {
 		d.full = false
+		d.fullFlag.Store(false)
 		for k, w := range d.wants {
 			if w.handed < w.known {
 				d.dirty[k] = struct{}{}
@@ -777,7 +790,16 @@ func (s *Sync) flush() {
 	}
 	d.outbox = d.outbox[:0]
 	if d.deliv.in.len() > d.cfg.DeliveryQueue {
+		// The flag first, then the queue again: the delivery goroutine
+		// wakes Run only if it sees the flag after taking the queue
+		// (delivery.run), so a queue it took before the flag was set
+		// must be seen gone here.
+		d.fullFlag.Store(true)
 		d.full = true
+		if d.deliv.in.len() <= d.cfg.DeliveryQueue/2 {
+			d.full = false
+			d.fullFlag.Store(false)
+		}
 	}
 }
 
