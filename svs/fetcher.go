@@ -76,16 +76,39 @@ type fetchWorker struct {
 	timer *time.Timer
 	armed time.Time
 
-	// sizes is each producer's last segment number of its latest
-	// publication fetched here: a new fetch of the producer asks that
-	// many segments at once, with the first (guess), instead of one
-	// round trip for the first segment and then the rest. At most
-	// maxSizeGuesses producers; beyond, it starts over.
-	sizes map[core.Name]uint64
+	// producers remembers, per producer fetched from, its name decoded
+	// and its latest publication's last segment number: a new fetch of
+	// the producer asks that many segments at once, with the first
+	// (guess), instead of one round trip for the first segment and then
+	// the rest. At most maxProducers; beyond, it starts over.
+	producers map[core.Name]*producerInfo
 }
 
-// maxSizeGuesses bounds fetchWorker.sizes.
-const maxSizeGuesses = 4096
+type producerInfo struct {
+	name enc.Name // wire.CoreToName of the key, done once
+	last uint64
+}
+
+// maxProducers bounds fetchWorker.producers.
+const maxProducers = 4096
+
+// producer returns what is remembered of node, decoding its name the
+// first time.
+func (w *fetchWorker) producer(node core.Name) (*producerInfo, error) {
+	if p, ok := w.producers[node]; ok {
+		return p, nil
+	}
+	name, err := wire.CoreToName(node)
+	if err != nil {
+		return nil, err
+	}
+	if w.producers == nil || len(w.producers) >= maxProducers {
+		w.producers = map[core.Name]*producerInfo{}
+	}
+	p := &producerInfo{name: name}
+	w.producers[node] = p
+	return p, nil
+}
 
 // workerEvent is one input of the worker: an attempt to start, a frame
 // from the face (Data or Nack), or an engine's Express outcome.
@@ -169,11 +192,12 @@ func (w *fetchWorker) handle(ev workerEvent) {
 }
 
 func (w *fetchWorker) begin(f core.Fetch) {
-	node, err := wire.CoreToName(f.Node)
+	p, err := w.producer(f.Node)
 	if err != nil {
 		w.results(fetchResult{f: f, err: err, kind: core.FetchOther})
 		return
 	}
+	node := p.name
 	base := w.names.shared(node, f.Boot, f.Seq)
 	key := base.TlvStr()
 	if old, ok := w.jobs[key]; ok {
@@ -194,35 +218,24 @@ func (w *fetchWorker) begin(f core.Fetch) {
 	j := &fetchJob{f: f, node: node, base: base, key: key, last: -1, out: map[uint64]*segAsk{}, start: time.Now()}
 	w.jobs[key] = j
 	w.ask(j, 0, 0, time.Time{})
-	w.guess(j)
+	w.guess(j, p.last)
 }
 
 // guess asks, with the first segment of a new attempt, for as many more as
-// the producer's latest publication had (fetchWorker.sizes), within the
-// window: a publication of 64 KiB then takes one round trip, not two. A
-// producer's publications are mostly alike in size; a guess too large
-// costs an Interest per segment too many, which the producer leaves
-// unanswered (dataServer.serve) and the first Data received withdraws
-// (got); one too small, the round trip it would have cost anyway.
-func (w *fetchWorker) guess(j *fetchJob) {
-	last := w.sizes[j.f.Node]
+// the producer's latest publication had (last, its last segment number),
+// within the window: a publication of 64 KiB then takes one round trip,
+// not two. A producer's publications are mostly alike in size; a guess
+// too large costs an Interest per segment too many, which the producer
+// leaves unanswered (dataServer.serve) and the first Data received
+// withdraws (got); one too small, the round trip it would have cost
+// anyway.
+func (w *fetchWorker) guess(j *fetchJob, last uint64) {
 	for seg := uint64(1); seg <= last && len(j.out) < w.cfg.SegmentWindow; seg++ {
 		w.ask(j, seg, 0, time.Time{})
 		if w.jobs[j.key] != j {
 			return // the send failed and finished the job
 		}
 	}
-}
-
-// learnSize records the last segment number of a producer's publication,
-// for guess.
-func (w *fetchWorker) learnSize(node core.Name, last uint64) {
-	if w.sizes == nil || len(w.sizes) >= maxSizeGuesses {
-		if _, ok := w.sizes[node]; !ok {
-			w.sizes = map[core.Name]uint64{}
-		}
-	}
-	w.sizes[node] = last
 }
 
 // keep holds the segments of j, whose attempt failed, for its next
@@ -364,7 +377,9 @@ func (w *fetchWorker) got(j *fetchJob, seg uint64, raw []byte, sg segment) {
 		j.last = int64(sg.last)
 		j.segs = make([][]byte, sg.last+1)
 		j.contents = make([][]byte, sg.last+1)
-		w.learnSize(j.f.Node, sg.last)
+		if p, ok := w.producers[j.f.Node]; ok {
+			p.last = sg.last
+		}
 		for s := range j.out {
 			if s > sg.last {
 				delete(j.out, s) // guessed too many (guess)
