@@ -5,6 +5,10 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+	"github.com/named-data/ndnd/std/types/optional"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
 // dataFrame takes a frame of a bare face that is not a Sync Interest, on
@@ -56,14 +60,25 @@ func (s *Sync) dataFrame(frame []byte) bool {
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
 
-// dataSend returns how the fetch worker expresses a segment Interest: with
-// face.Send on a bare face (the reply comes back as a frame, dataFrame),
-// or with the engine's Express, whose outcome it posts to the worker. It
-// looks at s.e when called: New sets it after newSync built the worker.
-func (s *Sync) dataSend() func(enc.Name, *ndn.EncodedInterest) error {
-	return func(name enc.Name, intr *ndn.EncodedInterest) error {
+// dataSend returns how the fetch worker expresses a segment Interest: on a
+// bare face, encoded by wire.AppendSegmentInterest and sent with
+// face.Send (the reply comes back as a frame, dataFrame); on an engine,
+// made by ndnd's MakeInterest and sent with Express, whose outcome it
+// posts to the worker. It looks at s.e when called: New sets it after
+// newSync built the worker.
+func (s *Sync) dataSend() func(segInterest) error {
+	return func(si segInterest) error {
 		if s.e == nil {
-			return s.face.Send(intr.Wire)
+			return s.face.Send(enc.Wire{wire.AppendSegmentInterest(nil, si.key, si.seg, si.canBePrefix, si.nonce, si.lifetime)})
+		}
+		name := si.name()
+		intr, err := spec.Spec{}.MakeInterest(name, &ndn.InterestConfig{
+			CanBePrefix: si.canBePrefix,
+			Lifetime:    optional.Some(si.lifetime),
+			Nonce:       optional.Some(si.nonce),
+		}, nil, nil)
+		if err != nil {
+			return err
 		}
 		w := s.data.worker
 		return s.e.Express(intr, func(args ndn.ExpressCallbackArgs) {

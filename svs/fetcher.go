@@ -8,9 +8,6 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/ndn"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
-	"github.com/named-data/ndnd/std/types/optional"
 
 	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
@@ -51,7 +48,7 @@ type fetchWorker struct {
 	cfg       *DataConfig
 	names     *dataNames
 	validator wire.Validator
-	send      func(name enc.Name, intr *ndn.EncodedInterest) error // bare face or engine
+	send      func(si segInterest) error // bare face or engine (Sync.dataSend)
 	nonces    *rand.Rand
 	results   func(fetchResult)   // to Run's data events
 	fetched   func(time.Duration) // Observer.FetchDuration, or nil
@@ -108,6 +105,21 @@ func (w *fetchWorker) producer(node core.Name) (*producerInfo, error) {
 	p := &producerInfo{name: name}
 	w.producers[node] = p
 	return p, nil
+}
+
+// segInterest is a segment Interest for the face or the engine to send.
+type segInterest struct {
+	base        enc.Name // the publication's name, without the segment
+	key         string   // base.TlvStr(): its components, encoded
+	seg         uint64
+	canBePrefix bool
+	nonce       uint32
+	lifetime    time.Duration
+}
+
+// name is the Interest's name.
+func (si segInterest) name() enc.Name {
+	return append(si.base[:len(si.base):len(si.base)], enc.NewSegmentComponent(si.seg))
 }
 
 // workerEvent is one input of the worker: an attempt to start, a frame
@@ -288,19 +300,15 @@ func (w *fetchWorker) forget(key string) {
 // ask expresses segment seg of j (tries counts earlier tries; since is
 // when their round began, zero for now).
 func (w *fetchWorker) ask(j *fetchJob, seg uint64, tries int, since time.Time) {
-	name := append(j.base[:len(j.base):len(j.base)], enc.NewSegmentComponent(seg))
 	// A first ask goes to the producer alone; asking again (CanBePrefix
 	// set) lets members that cached the publication answer too
 	// (dataServer.serve): no answer from every cacher to every fetch.
-	cfg := &ndn.InterestConfig{
-		CanBePrefix: tries > 0 || j.f.Attempt > 1,
-		Lifetime:    optional.Some(w.cfg.SegmentLifetime),
-		Nonce:       optional.Some(w.nonces.Uint32()),
-	}
-	intr, err := spec.Spec{}.MakeInterest(name, cfg, nil, nil)
-	if err == nil {
-		err = w.send(name, intr)
-	}
+	err := w.send(segInterest{
+		base: j.base, key: j.key, seg: seg,
+		canBePrefix: tries > 0 || j.f.Attempt > 1,
+		nonce:       w.nonces.Uint32(),
+		lifetime:    w.cfg.SegmentLifetime,
+	})
 	if err != nil {
 		w.finish(j, fetchResult{err: err, kind: core.FetchOther})
 		return
