@@ -121,6 +121,12 @@ func (n ndnName) isLocalhost() bool {
 	return len(n) > 0 && n[0].typ == typeGeneric && n[0].val == "localhost"
 }
 
+// maxComponentLen is the least component length checkName refuses: ndnd
+// v1.5.3's encoding.Component.EncodeInto writes a component's TLV-LENGTH
+// as a NonNegativeInteger (Nat), which is a VAR-NUMBER only below 253
+// (TestNdndMisencodesLongComponents).
+const maxComponentLen = 253
+
 // checkName parses an NDN name from the configuration: parseName must
 // accept it, and so must ndnd's encoding.NameFromStr, which the forwarder
 // and the strategy package will call on it. parseName goes first because
@@ -130,6 +136,11 @@ func checkName(s string) (ndnName, error) {
 	n, err := parseName(s)
 	if err != nil {
 		return nil, err
+	}
+	for i, c := range n {
+		if len(c.val) >= maxComponentLen {
+			return nil, fmt.Errorf("component %d: %d bytes, over %d: ndnd v1.5.3 encodes the TLV-LENGTH of a component of 253 bytes or more wrongly (as a NonNegativeInteger), so packets under this name would be malformed", i+1, len(c.val), maxComponentLen-1)
+		}
 	}
 	if _, err := enc.NameFromStr(s); err != nil {
 		return nil, fmt.Errorf("ndnd rejects it: %w", err)

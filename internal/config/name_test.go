@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	enc "github.com/named-data/ndnd/std/encoding"
 )
 
 func TestParseName(t *testing.T) {
@@ -109,6 +111,29 @@ func TestNameKey(t *testing.T) {
 	for _, s := range []string{"/", "/localhop", "/32=localhost", "/a/localhost"} {
 		if n, _ := parseName(s); n.isLocalhost() {
 			t.Errorf("%s should not be under /localhost", s)
+		}
+	}
+}
+
+// ndnd v1.5.3 encodes a component of 253 bytes or more with a wrong
+// TLV-LENGTH, and checkName refuses such components: 252 bytes round-trip
+// through ndnd's encoder and parser, 253 do not, and checkName names the
+// component.
+func TestNdndMisencodesLongComponents(t *testing.T) {
+	for _, n := range []int{252, 253, 300} {
+		c := enc.NewGenericBytesComponent([]byte(strings.Repeat("a", n)))
+		b := c.Bytes()
+		r := enc.NewBufferView(b)
+		back, err := r.ReadComponent()
+		roundTrips := err == nil && back.Equal(c)
+		if roundTrips != (n < maxComponentLen) {
+			t.Errorf("%d bytes: ndnd's encoding %x... round-trips %v (err %v); want %v", n, b[:4], roundTrips, err, n < maxComponentLen)
+		}
+		_, err = checkName("/ok/" + strings.Repeat("a", n))
+		if refused := err != nil; refused != (n >= maxComponentLen) {
+			t.Errorf("checkName with a %d-byte component: %v", n, err)
+		} else if refused && !strings.Contains(err.Error(), "component 2: ") {
+			t.Errorf("checkName with a %d-byte component: %v, want component 2 named", n, err)
 		}
 	}
 }
