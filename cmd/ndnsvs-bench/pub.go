@@ -441,17 +441,23 @@ func pubChildLatency(o pubOptions) (pubResult, error) {
 	}
 	n := o.n
 	rec := newPubRecorder(n, o.pubs)
-	index := map[string]int{}
 	names := make([]enc.Name, n)
 	for i := range n {
 		names[i], _ = enc.NameFromStr(fmt.Sprintf("/bench/node/%d", i))
-		index[names[i].String()] = i
 	}
+	// who finds a publisher's index from its name: /bench/node/<i>, read
+	// without making the name's text (Name.String in every delivery
+	// callback cost both sides 4 % of their CPU).
+	prefix := names[0][:2]
 	who := func(name enc.Name) int {
-		if i, ok := index[name.String()]; ok {
-			return i
+		if len(name) != 3 || !prefix.IsPrefix(name) || name[2].Typ != enc.TypeGenericNameComponent {
+			return -1
 		}
-		return -1
+		i, err := strconv.Atoi(string(name[2].Val))
+		if err != nil || i < 0 || i >= n || !names[i].Equal(name) {
+			return -1
+		}
+		return i
 	}
 	publish := make([]func([]byte) (uint64, error), n)
 	for i := range n {
