@@ -41,14 +41,14 @@ type dataLayer struct {
 	stored  map[uint64]*pubReq
 	wants   map[core.Key]*prodWant // per producer: known and handed to the Fetcher
 	dirty   map[core.Key]struct{}  // producers to pump at the end of the event
-	full    bool                   // the delivery queue is over DeliveryQueue
-	// fullFlag is full for the delivery goroutine, which wakes Run when it
-	// has drained the queue only while it is set.
-	fullFlag atomic.Bool
-	outbox   []deliverItem       // released in this event, for flush
-	wanted   map[core.Key]uint64 // highest number handed to the Fetcher
-	skip     map[core.Key]run    // a run of numbers the producer holds none of
-	news     newsStamp           // the vector that brought the updates (observer_data.go)
+	// full: the delivery queue is over DeliveryQueue. Set and cleared by
+	// Run; read by the delivery goroutine too, which wakes Run when it has
+	// drained the queue only while it is set.
+	full   atomic.Bool
+	outbox []deliverItem       // released in this event, for flush
+	wanted map[core.Key]uint64 // highest number handed to the Fetcher
+	skip   map[core.Key]run    // a run of numbers the producer holds none of
+	news   newsStamp           // the vector that brought the updates (observer_data.go)
 
 	announced atomic.Uint64 // highest own seq announced (read by the server)
 
@@ -276,7 +276,7 @@ func (s *Sync) buildData() {
 		onMessage: d.cfg.OnMessage, onMissed: d.cfg.OnMissed,
 		progress: d.progress, persist: d.persist, limit: d.cfg.DeliveryQueue,
 		in:      newMailbox[deliverItem](),
-		drained: d.notify, full: &d.fullFlag,
+		drained: d.notify, full: &d.full,
 	}
 	d.server = &dataServer{
 		names: &d.names, store: d.store, signer: d.signer, boot: d.boot,
@@ -503,9 +503,8 @@ func (s *Sync) onDataEvents() {
 	for _, r := range d.results.take() {
 		s.fetchDone(now, r)
 	}
-	if d.full && d.deliv.in.len() <= d.cfg.DeliveryQueue/2 {
-		d.full = false
-		d.fullFlag.Store(false)
+	if d.full.Load() && d.deliv.in.len() <= d.cfg.DeliveryQueue/2 {
+		d.full.Store(false)
 		for k, w := range d.wants {
 			if w.handed < w.known {
 				d.dirty[k] = struct{}{}
@@ -600,7 +599,7 @@ func (s *Sync) pump(now time.Duration) {
 				}
 				continue
 			}
-			if d.full {
+			if d.full.Load() {
 				d.ctr.heldWants.Add(1)
 				continue
 			}
@@ -794,11 +793,9 @@ func (s *Sync) flush() {
 		// wakes Run only if it sees the flag after taking the queue
 		// (delivery.run), so a queue it took before the flag was set
 		// must be seen gone here.
-		d.fullFlag.Store(true)
-		d.full = true
+		d.full.Store(true)
 		if d.deliv.in.len() <= d.cfg.DeliveryQueue/2 {
-			d.full = false
-			d.fullFlag.Store(false)
+			d.full.Store(false)
 		}
 	}
 }
