@@ -1,10 +1,10 @@
 package svs
 
 import (
-	"encoding/binary"
 	"slices"
 
 	"github.com/ndnsvs/ndnsvs-node/fw/link"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
 // TLV-TYPEs of a segment Data (NDN packet format v0.3).
@@ -105,7 +105,7 @@ func rawSegment(raw []byte) (key []byte, seg uint64, sg segment, ok bool) {
 		case tlvSignatureValue:
 			sigValue = true
 		default:
-			if critical(t) {
+			if wire.IsCritical(t) {
 				return nil, 0, segment{}, false
 			}
 		}
@@ -117,11 +117,6 @@ func rawSegment(raw []byte) (key []byte, seg uint64, sg segment, ok bool) {
 	return name[:last], seg, sg, true
 }
 
-// critical reports whether an unknown element of type t must make a
-// packet unreadable ([Spec] NDN packet format v0.3, "Evolvability": types
-// 0-31, and odd types above).
-func critical(t uint64) bool { return t <= 31 || t&1 == 1 }
-
 // knownOrNonCritical reports whether the elements of b are whole TLVs,
 // each of a known type or not critical.
 func knownOrNonCritical(b []byte, known ...uint64) bool {
@@ -130,7 +125,7 @@ func knownOrNonCritical(b []byte, known ...uint64) bool {
 		if !ok {
 			return false
 		}
-		if critical(t) && !slices.Contains(known, t) {
+		if wire.IsCritical(t) && !slices.Contains(known, t) {
 			return false
 		}
 		b = r
@@ -162,12 +157,12 @@ func plainSignatureInfo(v []byte) bool {
 		}
 		switch t {
 		case tlvSignatureType:
-			if _, ok := nonNeg(val); !ok {
+			if _, ok := wire.ReadNonNeg(val); !ok {
 				return false
 			}
 			typed = true
 		case tlvSignatureTime, tlvSignatureSeq:
-			if _, ok := nonNeg(val); !ok {
+			if _, ok := wire.ReadNonNeg(val); !ok {
 				return false
 			}
 		case tlvKeyLocator:
@@ -176,7 +171,7 @@ func plainSignatureInfo(v []byte) bool {
 			}
 		case tlvSignatureNonce:
 		default:
-			if critical(t) || t == 0xfd || t == 0x0102 {
+			if wire.IsCritical(t) || t == 0xfd || t == 0x0102 {
 				return false
 			}
 		}
@@ -185,37 +180,10 @@ func plainSignatureInfo(v []byte) bool {
 	return typed
 }
 
-// nonNeg reads a NonNegativeInteger of 1, 2, 4 or 8 bytes, as ndnd does.
-func nonNeg(v []byte) (uint64, bool) {
-	switch len(v) {
-	case 1:
-		return uint64(v[0]), true
-	case 2:
-		return uint64(binary.BigEndian.Uint16(v)), true
-	case 4:
-		return uint64(binary.BigEndian.Uint32(v)), true
-	case 8:
-		return binary.BigEndian.Uint64(v), true
-	}
-	return 0, false
-}
-
 // shortestNonNeg reads a NonNegativeInteger in its shortest encoding (as
 // the segments this layer asks for are named; shortestNumber).
 func shortestNonNeg(v []byte) (uint64, bool) {
-	var n uint64
-	switch len(v) {
-	case 1:
-		return uint64(v[0]), true
-	case 2:
-		n = uint64(binary.BigEndian.Uint16(v))
-		return n, n > 0xFF
-	case 4:
-		n = uint64(binary.BigEndian.Uint32(v))
-		return n, n > 0xFFFF
-	case 8:
-		n = binary.BigEndian.Uint64(v)
-		return n, n > 0xFFFFFFFF
-	}
-	return 0, false
+	n, ok := wire.ReadNonNeg(v)
+	// 2, 4 or 8 bytes only for a value that needs more than half of them.
+	return n, ok && (len(v) == 1 || n>>(4*len(v)) != 0)
 }

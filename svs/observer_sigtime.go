@@ -1,6 +1,10 @@
 package svs
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
+)
 
 // TLV-TYPEs on the way from a Sync Interest to the SignatureTime of its
 // State Vector Data (NDN packet format v0.3).
@@ -38,17 +42,7 @@ func signatureTime(pkt []byte) (uint64, bool) {
 	if v, ok = child(v, tlvSignatureTime); !ok {
 		return 0, false
 	}
-	switch len(v) { // NonNegativeInteger
-	case 1:
-		return uint64(v[0]), true
-	case 2:
-		return uint64(binary.BigEndian.Uint16(v)), true
-	case 4:
-		return uint64(binary.BigEndian.Uint32(v)), true
-	case 8:
-		return binary.BigEndian.Uint64(v), true
-	}
-	return 0, false
+	return wire.ReadNonNeg(v)
 }
 
 // enter returns the TLV-VALUE of the TLV at the start of b, if its type is

@@ -43,7 +43,7 @@ func (c *Codec) SyncInterestOf(frame []byte) (interest []byte, ok bool, err erro
 			case typeNack:
 				return nil, false, nil
 			case typeFragCount:
-				if n, ok := readNonNeg(frame[es:ee]); !ok || n > 1 {
+				if n, ok := ReadNonNeg(frame[es:ee]); !ok || n > 1 {
 					return nil, false, nil // fragments are not reassembled
 				}
 			case typeFragment:

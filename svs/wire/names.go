@@ -91,13 +91,13 @@ func ParsePublicationName(name, group enc.Name) (node enc.Name, boot, seq uint64
 	if tc.Typ != enc.TypeTimestampNameComponent {
 		return nil, 0, 0, fmt.Errorf("%w: %s has no t=<boot> component", ErrWrongName, name)
 	}
-	if boot, ok = readNonNeg(tc.Val); !ok {
+	if boot, ok = ReadNonNeg(tc.Val); !ok {
 		return nil, 0, 0, fmt.Errorf("%w: %s: t= is not a NonNegativeInteger", ErrWrongName, name)
 	}
 	if sc.Typ != enc.TypeSequenceNumNameComponent {
 		return nil, 0, 0, fmt.Errorf("%w: %s has no seq=<seq> component", ErrWrongName, name)
 	}
-	if seq, ok = readNonNeg(sc.Val); !ok {
+	if seq, ok = ReadNonNeg(sc.Val); !ok {
 		return nil, 0, 0, fmt.Errorf("%w: %s: seq= is not a NonNegativeInteger", ErrWrongName, name)
 	}
 	nodeLen := n - 2 - len(group)

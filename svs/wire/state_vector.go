@@ -226,7 +226,7 @@ func decodeStateVectorAt(b []byte, i, end, maxEntries int, dst *core.Vector) (*c
 			if err := d.entry(es, ee); err != nil {
 				return nil, 0, err
 			}
-		case isCritical(typ):
+		case IsCritical(typ):
 			return nil, 0, inElement("StateVector", j, malformedf("unknown critical TLV-TYPE %#x", typ))
 		}
 		j = ee
@@ -288,7 +288,7 @@ func (d *svDecoder) entry(i, end int) error {
 			seqs++
 		case typ == typeV2SeqNo:
 			return inElement("StateVectorEntry", j, fmtV2("SVS v2 SeqNo (0xcc) in a v3 StateVectorEntry"))
-		case isCritical(typ):
+		case IsCritical(typ):
 			return inElement("StateVectorEntry", j, malformedf("unknown critical TLV-TYPE %#x", typ))
 		}
 		j = ve
@@ -316,7 +316,7 @@ func (d *svDecoder) seqNoEntry(i, end int) (boot, seq uint64, err error) {
 				return 0, 0, inElement("SeqNoEntry", j, malformedf("BootstrapTime repeated or after SeqNo"))
 			}
 			var ok bool
-			if boot, ok = readNonNeg(d.b[vs:ve]); !ok {
+			if boot, ok = ReadNonNeg(d.b[vs:ve]); !ok {
 				return 0, 0, inElement("BootstrapTime", j, malformedf("NonNegativeInteger of %d bytes", ve-vs))
 			}
 			haveBoot = true
@@ -325,11 +325,11 @@ func (d *svDecoder) seqNoEntry(i, end int) (boot, seq uint64, err error) {
 				return 0, 0, inElement("SeqNoEntry", j, malformedf("SeqNo repeated or before BootstrapTime"))
 			}
 			var ok bool
-			if seq, ok = readNonNeg(d.b[vs:ve]); !ok {
+			if seq, ok = ReadNonNeg(d.b[vs:ve]); !ok {
 				return 0, 0, inElement("SeqNo", j, malformedf("NonNegativeInteger of %d bytes", ve-vs))
 			}
 			haveSeq = true
-		case isCritical(typ):
+		case IsCritical(typ):
 			return 0, 0, inElement("SeqNoEntry", j, malformedf("unknown critical TLV-TYPE %#x", typ))
 		}
 		j = ve

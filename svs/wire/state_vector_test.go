@@ -103,14 +103,14 @@ func TestStateVectorIntegerWidths(t *testing.T) {
 		if !bytes.Equal(got, c.want) || nonNegLen(c.x) != len(c.want) {
 			t.Errorf("appendNonNeg(%d) = %x (len %d), want %x", c.x, got, nonNegLen(c.x), c.want)
 		}
-		back, ok := readNonNeg(got)
+		back, ok := ReadNonNeg(got)
 		if !ok || back != c.x {
-			t.Errorf("readNonNeg(%x) = %d, %v", got, back, ok)
+			t.Errorf("ReadNonNeg(%x) = %d, %v", got, back, ok)
 		}
 	}
 	for _, n := range []int{0, 3, 5, 6, 7, 9} {
-		if _, ok := readNonNeg(make([]byte, n)); ok {
-			t.Errorf("readNonNeg accepted a %d-byte integer", n)
+		if _, ok := ReadNonNeg(make([]byte, n)); ok {
+			t.Errorf("ReadNonNeg accepted a %d-byte integer", n)
 		}
 	}
 }

@@ -122,7 +122,7 @@ func (c *Codec) ParseSyncInterestInto(b []byte, dst *core.Vector) (SyncData, err
 		}
 		r := interestRank(typ)
 		switch {
-		case r == 0 && isCritical(typ):
+		case r == 0 && IsCritical(typ):
 			return SyncData{}, inElement("Interest", i, malformedf("unknown critical TLV-TYPE %#x", typ))
 		case r == 0:
 			// unknown non-critical: skip
@@ -148,7 +148,7 @@ func (c *Codec) ParseSyncInterestInto(b []byte, dst *core.Vector) (SyncData, err
 				return SyncData{}, inElement("Nonce", i, malformedf("%d bytes, not 4", ee-es))
 			}
 		case typeInterestLifetime:
-			if _, ok := readNonNeg(b[es:ee]); !ok {
+			if _, ok := ReadNonNeg(b[es:ee]); !ok {
 				return SyncData{}, inElement("InterestLifetime", i, malformedf("NonNegativeInteger of %d bytes", ee-es))
 			}
 		case typeHopLimit:
@@ -208,7 +208,7 @@ func (c *Codec) checkSyncName(b []byte, ns, ne int) error {
 	if typ != typeVersionComponent {
 		return fmt.Errorf("%w: Sync Interest name has component type %#x where v=3 belongs", ErrWrongName, typ)
 	}
-	if ver, ok := readNonNeg(b[vs:ve]); !ok || ver != SyncVersion || ve-vs != 1 {
+	if ver, ok := ReadNonNeg(b[vs:ve]); !ok || ver != SyncVersion || ve-vs != 1 {
 		if ok && ver != SyncVersion {
 			return fmt.Errorf("%w: %w: Sync Interest name has v=%d", ErrWrongName, ErrUnsupportedVersion, ver)
 		}
@@ -282,7 +282,7 @@ func (c *Codec) parseSyncData(b []byte, i, end int, dst *core.Vector) (SyncData,
 		}
 		r := dataRank(typ)
 		switch {
-		case r == 0 && isCritical(typ):
+		case r == 0 && IsCritical(typ):
 			return SyncData{}, inElement("Data", j, malformedf("unknown critical TLV-TYPE %#x", typ))
 		case r == 0:
 			// unknown non-critical, e.g. ndnd's CrossSchema (600): skip
@@ -369,7 +369,7 @@ func (c *Codec) checkDataName(b []byte, ns, ne int) (uint64, error) {
 		return 0, fmt.Errorf("%w: State Vector Data name has no version component", ErrWrongName)
 	}
 	typ, vs, ve, _ := element(b, i, ne)
-	ver, ok := readNonNeg(b[vs:ve])
+	ver, ok := ReadNonNeg(b[vs:ve])
 	if typ != typeVersionComponent || !ok || ve != ne {
 		return 0, fmt.Errorf("%w: State Vector Data name is not /<group>/v=<version>", ErrWrongName)
 	}
@@ -386,7 +386,7 @@ func checkMetaInfo(b []byte, i, end int) error {
 		}
 		switch {
 		case typ == typeContentType:
-			ct, ok := readNonNeg(b[vs:ve])
+			ct, ok := ReadNonNeg(b[vs:ve])
 			if !ok {
 				return inElement("ContentType", j, malformedf("NonNegativeInteger of %d bytes", ve-vs))
 			}
@@ -394,11 +394,11 @@ func checkMetaInfo(b []byte, i, end int) error {
 				return inElement("ContentType", j, malformedf("ContentType %d is not BLOB", ct))
 			}
 		case typ == typeFreshnessPeriod:
-			if _, ok := readNonNeg(b[vs:ve]); !ok {
+			if _, ok := ReadNonNeg(b[vs:ve]); !ok {
 				return inElement("FreshnessPeriod", j, malformedf("NonNegativeInteger of %d bytes", ve-vs))
 			}
 		case typ == typeFinalBlockID:
-		case isCritical(typ):
+		case IsCritical(typ):
 			return inElement("MetaInfo", j, malformedf("unknown critical TLV-TYPE %#x", typ))
 		}
 		j = ve
@@ -423,7 +423,7 @@ func readSignatureInfo(b []byte, i, end int) (ndn.SigType, error) {
 				return 0, inElement("SignatureInfo", j, malformedf("second SignatureType"))
 			}
 			var ok bool
-			if st, ok = readNonNeg(b[vs:ve]); !ok {
+			if st, ok = ReadNonNeg(b[vs:ve]); !ok {
 				return 0, inElement("SignatureType", j, malformedf("NonNegativeInteger of %d bytes", ve-vs))
 			}
 			if st > math.MaxInt32 {
@@ -431,7 +431,7 @@ func readSignatureInfo(b []byte, i, end int) (ndn.SigType, error) {
 			}
 			have = true
 		case typ == typeKeyLocator, typ == typeValidityPeriod:
-		case isCritical(typ):
+		case IsCritical(typ):
 			return 0, inElement("SignatureInfo", j, malformedf("unknown critical TLV-TYPE %#x", typ))
 		}
 		j = ve
@@ -470,7 +470,7 @@ func (c *Codec) aloDataName(b []byte, ns, ne int) (uint64, bool) {
 		return 0, false
 	}
 	typ, vs, ve, _ := element(b, starts[k-1], ne)
-	ver, ok := readNonNeg(b[vs:ve])
+	ver, ok := ReadNonNeg(b[vs:ve])
 	if typ != typeVersionComponent || !ok {
 		return 0, false
 	}

@@ -43,10 +43,10 @@ const (
 	digestComponentLength = 32
 )
 
-// isCritical reports whether an unrecognized element of this type must
+// IsCritical reports whether an unrecognized element of this type must
 // cause the enclosing element to be rejected. [Spec] NDN packet format v0.3
 // §1.3: types 0–31 and all odd types are critical.
-func isCritical(typ uint64) bool {
+func IsCritical(typ uint64) bool {
 	return typ <= 31 || typ&1 == 1
 }
 
@@ -125,10 +125,10 @@ func nonNegTLVLen(typ, x uint64) int {
 	return tlvLen(typ, nonNegLen(x))
 }
 
-// readNonNeg decodes a NonNegativeInteger. [Spec] NDN packet format v0.3
+// ReadNonNeg decodes a NonNegativeInteger. [Spec] NDN packet format v0.3
 // §1.4: the value is 1, 2, 4 or 8 bytes; any other width is invalid. A
 // wider-than-needed width among those four is accepted.
-func readNonNeg(b []byte) (uint64, bool) {
+func ReadNonNeg(b []byte) (uint64, bool) {
 	switch len(b) {
 	case 1:
 		return uint64(b[0]), true
