@@ -4,11 +4,34 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
 )
+
+// childCommand builds the command that re-executes this binary as a
+// measuring child of the subcommand sub (svs, sec, pub) with args. Tests
+// replace it to re-execute the test binary (useTestChildren).
+var childCommand = func(sub string, args []string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return exec.Command(exe, append([]string{sub}, args...)...), nil
+}
+
+// writeResult prints a child's result as the JSON of its "RESULT " line,
+// which runChild reads.
+func writeResult(out io.Writer, res any) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "RESULT %s\n", b)
+	return err
+}
 
 // runChild runs a measurement in the fresh process cmd (its stderr is
 // ours, for progress), kills it after limit, and decodes the JSON of its

@@ -39,10 +39,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 )
@@ -103,6 +107,26 @@ func startForwarder(cfg fw.Config) (*fw.Forwarder, error) {
 		return nil, err
 	}
 	return fwd, nil
+}
+
+// benchForwarder starts the forwarder of a measuring child: a thread per
+// CPU, ndnd's log at ERROR, the multicast strategy on group.
+func benchForwarder(group string) (*fw.Forwarder, enc.Name, error) {
+	cfg := fw.DefaultConfig()
+	cfg.Threads = runtime.GOMAXPROCS(0)
+	cfg.ForwarderLogLevel = slog.LevelError
+	fwd, err := startForwarder(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	name, err := enc.NameFromStr(group)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := fwd.SetStrategy(name, "multicast"); err != nil {
+		return nil, nil, err
+	}
+	return fwd, name, nil
 }
 
 // startProfiles starts a CPU profile (at pprof's default 100 Hz: a

@@ -22,15 +22,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"hash/crc32"
 	"io"
-	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -66,16 +63,6 @@ type pubOptions struct {
 	size    int
 	profile string // CPU profile of a latency child's measured phase
 	trace   string // execution trace of a latency child's measured phase
-}
-
-// pubChildCommand re-executes this binary as a measuring child. Tests
-// replace it.
-var pubChildCommand = func(args []string) (*exec.Cmd, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	return exec.Command(exe, append([]string{"pub"}, args...)...), nil
 }
 
 func intList(s, what string, least int) ([]int, error) {
@@ -322,7 +309,7 @@ func sizeText(n int) string {
 // pubRunChild runs one measurement in a fresh process and returns its
 // RESULT line.
 func pubRunChild(args []string) (pubResult, error) {
-	cmd, err := pubChildCommand(args)
+	cmd, err := childCommand("pub", args)
 	if err != nil {
 		return pubResult{}, err
 	}
@@ -352,12 +339,7 @@ func pubChild(o pubOptions, out io.Writer) error {
 		return err
 	}
 	res.MaxRSSKB = rusage().maxRSSKB
-	b, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(out, "RESULT %s\n", b)
-	return err
+	return writeResult(out, res)
 }
 
 // pubRecorder collects deliveries: publication k (0-based, after one
@@ -418,46 +400,25 @@ func (r *pubRecorder) deliver(m, p int, seq uint64, payload []byte) {
 	}
 }
 
-func pubForwarder() (*fw.Forwarder, enc.Name, error) {
-	fcfg := fw.DefaultConfig()
-	fcfg.Threads = runtime.GOMAXPROCS(0)
-	fcfg.ForwarderLogLevel = slog.LevelError
-	fwd, err := startForwarder(fcfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	group, _ := enc.NameFromStr(pubGroup)
-	if err := fwd.SetStrategy(group, "multicast"); err != nil {
-		return nil, nil, err
-	}
-	return fwd, group, nil
-}
-
 // pubChildLatency measures publish-to-delivered for one implementation.
 func pubChildLatency(o pubOptions) (pubResult, error) {
-	fwd, group, err := pubForwarder()
+	fwd, group, err := benchForwarder(pubGroup)
 	if err != nil {
 		return pubResult{}, err
 	}
 	n := o.n
 	rec := newPubRecorder(n, o.pubs)
-	names := make([]enc.Name, n)
-	for i := range n {
-		names[i], _ = enc.NameFromStr(fmt.Sprintf("/bench/node/%d", i))
-	}
-	// who finds a publisher's index from its name: /bench/node/<i>, read
-	// without making the name's text (Name.String in every delivery
-	// callback cost both sides 4 % of their CPU).
-	prefix := names[0][:2]
+	// who finds a publisher's index from its name (benchNames), without
+	// making the name's text (Name.String in every delivery callback cost
+	// both sides 4 % of their CPU).
+	names, index := benchNames(n)
 	who := func(name enc.Name) int {
-		if len(name) != 3 || !prefix.IsPrefix(name) || name[2].Typ != enc.TypeGenericNameComponent {
-			return -1
+		if len(name) > 0 {
+			if i, ok := index[string(name[len(name)-1].Val)]; ok && names[i].Equal(name) {
+				return i
+			}
 		}
-		i, err := strconv.Atoi(string(name[2].Val))
-		if err != nil || i < 0 || i >= n || !names[i].Equal(name) {
-			return -1
-		}
-		return i
+		return -1
 	}
 	publish := make([]func([]byte) (uint64, error), n)
 	for i := range n {
@@ -647,7 +608,7 @@ func pubChildRate(o pubOptions) (pubResult, error) {
 	res := pubResult{Impl: "rate", Rates: map[string]float64{}, PayloadBytes: 100}
 	payload := make([]byte, 100)
 	ctx := context.Background()
-	fwd, group, err := pubForwarder()
+	fwd, group, err := benchForwarder(pubGroup)
 	if err != nil {
 		return res, err
 	}
@@ -731,7 +692,7 @@ func pubChildSoak(o pubOptions) (pubResult, error) {
 		return pubResult{}, err
 	}
 	defer os.RemoveAll(dir)
-	fwd, group, err := pubForwarder()
+	fwd, group, err := benchForwarder(pubGroup)
 	if err != nil {
 		return pubResult{}, err
 	}

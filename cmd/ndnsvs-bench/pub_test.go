@@ -8,27 +8,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 )
-
-const pubChildEnv = "NDNSVS_BENCH_PUB_CHILD"
-
-// TestBenchPubChild is the child process of TestBenchPub: the test binary
-// re-executed with the child's arguments in the environment.
-func TestBenchPubChild(t *testing.T) {
-	args, ok := os.LookupEnv(pubChildEnv)
-	if !ok {
-		t.Skip("helper process of TestBenchPub")
-	}
-	if err := benchPub(strings.Split(args, "\x1f"), os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		os.Exit(1)
-	}
-	os.Exit(0)
-}
 
 // The pub report end to end with small counts: every child runs, every
 // publication reaches every member intact in both implementations, and
@@ -37,13 +19,7 @@ func TestBenchPub(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts eight processes")
 	}
-	saved := pubChildCommand
-	t.Cleanup(func() { pubChildCommand = saved })
-	pubChildCommand = func(args []string) (*exec.Cmd, error) {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchPubChild$")
-		cmd.Env = append(os.Environ(), pubChildEnv+"="+strings.Join(args, "\x1f"))
-		return cmd, nil
-	}
+	useTestChildren(t)
 	progress := captureProgress(t)
 	var out bytes.Buffer
 	err := benchPub([]string{"-members", "3", "-sizes", "100,20000", "-pubs", "20", "-rate", "512", "-soak", "5120"}, &out)

@@ -16,14 +16,11 @@ import (
 	"context"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -71,16 +68,6 @@ type secResult struct {
 	// WarmFetches counts the certificate fetches before it (the warm-up):
 	// N·(N-1) in chain mode, each member fetching every other's once.
 	WarmFetches uint64 `json:"warm_fetches"`
-}
-
-// secChildCommand builds the command that re-executes this binary as a
-// measuring child. Tests replace it to re-execute the test binary.
-var secChildCommand = func(args []string) (*exec.Cmd, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	return exec.Command(exe, append([]string{"sec"}, args...)...), nil
 }
 
 // benchSec runs the sec subcommand with its flags in args and writes the
@@ -148,7 +135,7 @@ func secParent(o svsOptions, signers []string, out io.Writer) error {
 				child++
 				ph := startPhase(fmt.Sprintf("sec %d/%d", child, children), "run %d/%d, %s (%s), %d members: publish-to-learn latency and CPU of %d publications %v apart, in a fresh process (about %v)",
 					run+1, o.runs, sg, secWhat[sg], n, o.pubs, o.interval, (time.Duration(o.pubs)*o.interval + 2*o.settle).Round(time.Second))
-				r, err := secRunChild(o, sg, n)
+				r, err := runLatencyChild[secResult]("sec", o, sg, n, 90*time.Second)
 				if err != nil {
 					return err
 				}
@@ -227,20 +214,6 @@ func secParent(o svsOptions, signers []string, out io.Writer) error {
 	return nil
 }
 
-// secRunChild runs one measurement in a fresh process.
-func secRunChild(o svsOptions, sg string, n int) (secResult, error) {
-	args := []string{"-child", sg, "-n", strconv.Itoa(n), "-pubs", strconv.Itoa(o.pubs),
-		"-interval", o.interval.String(), "-settle", o.settle.String()}
-	cmd, err := secChildCommand(args)
-	if err != nil {
-		return secResult{}, err
-	}
-	// Bound a stuck child: the run itself takes pubs·interval plus seconds.
-	var res secResult
-	err = runChild(fmt.Sprintf("sec: %s child (N=%d)", sg, n), cmd, time.Duration(o.pubs)*o.interval+90*time.Second, &res)
-	return res, err
-}
-
 // ---- child side ----
 
 // secGroup is the sync group of every sec child, and the prefix of the
@@ -258,16 +231,9 @@ const secSchema = `#g: "bench"/"sec"
 `
 
 func secChild(o svsOptions, out io.Writer) error {
-	fcfg := fw.DefaultConfig()
-	fcfg.Threads = runtime.GOMAXPROCS(0)
-	fcfg.ForwarderLogLevel = slog.LevelError
-	fwd, err := startForwarder(fcfg)
-	if err != nil {
-		return err
-	}
 	// As svsChild: the process ends right after the result.
-	group, _ := enc.NameFromStr(secGroup)
-	if err := fwd.SetStrategy(group, "multicast"); err != nil {
+	fwd, group, err := benchForwarder(secGroup)
+	if err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "ndnsvs-bench-sec")
@@ -295,12 +261,7 @@ func secChild(o svsOptions, out io.Writer) error {
 
 	n := o.n
 	rec := newRecorder(n, o.pubs)
-	index := make(map[string]int, n)
-	names := make([]enc.Name, n)
-	for i := range n {
-		names[i], _ = enc.NameFromStr(fmt.Sprintf("/bench/node/%d", i))
-		index[string(names[i][len(names[i])-1].Val)] = i
-	}
+	names, index := benchNames(n)
 	members := make([]publisher, n)
 	for i := range n {
 		face, err := fwd.NewFace()
@@ -341,23 +302,13 @@ func secChild(o svsOptions, out io.Writer) error {
 	}
 
 	// Warm-up as in svsChildSync (the certificates are already fetched).
-	time.Sleep(o.settle)
-	for _, m := range members {
-		if _, err := m.publish(); err != nil {
-			return err
-		}
-		time.Sleep(o.interval)
-	}
-	select {
-	case <-rec.warmed:
-	case <-time.After(20 * time.Second):
+	if err := warmUp(o, members, rec, 20*time.Second); err != nil {
 		var b strings.Builder
 		for i, tr := range trusts {
 			fmt.Fprintf(&b, "\n  member %d: %+v", i, tr.Stats())
 		}
-		return fmt.Errorf("sec: %s N=%d: warm-up publications not learned (%d missing):%s", o.child, n, rec.warm.Load(), b.String())
+		return fmt.Errorf("sec: %s N=%d: %w:%s", o.child, n, err, b.String())
 	}
-	time.Sleep(o.settle)
 
 	sum := func() (acc, rej, fetches uint64) {
 		for _, tr := range trusts {
@@ -391,12 +342,7 @@ func secChild(o svsOptions, out io.Writer) error {
 	}
 	acc1, rej1, f1 := sum()
 	res := secResult{svsResult: r, Accepted: acc1 - acc0, Rejected: rej1 - rej0, Fetches: f1 - f0, WarmFetches: f0}
-	b, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(out, "RESULT %s\n", b)
-	return err
+	return writeResult(out, res)
 }
 
 // secPrefetch makes every chain-mode trust fetch every other member's
@@ -459,18 +405,6 @@ func secPrefetch(trusts []*security.Trust, group enc.Name) error {
 		}
 	}
 	return nil
-}
-
-// lastNameComponent is the value of the last component of a Name
-// TLV-VALUE of /bench/node/<i>: what follows the last "08 <len>" header of
-// a short component.
-func lastNameComponent(tlvValue string) string {
-	for j := len(tlvValue) - 2; j >= 0; j-- {
-		if tlvValue[j] == 0x08 && int(tlvValue[j+1]) == len(tlvValue)-j-2 {
-			return tlvValue[j+2:]
-		}
-	}
-	return ""
 }
 
 // secTrusts makes the n members' trusts for signer sg: for the chain

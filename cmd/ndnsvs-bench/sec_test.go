@@ -3,28 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 )
-
-const secChildEnv = "NDNSVS_BENCH_SEC_CHILD"
-
-// TestBenchSecChild is the child process of TestBenchSec: the test binary
-// re-executed with the child's arguments in the environment.
-func TestBenchSecChild(t *testing.T) {
-	args, ok := os.LookupEnv(secChildEnv)
-	if !ok {
-		t.Skip("helper process of TestBenchSec")
-	}
-	if err := benchSec(strings.Split(args, "\x1f"), os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		os.Exit(1)
-	}
-	os.Exit(0)
-}
 
 // The sec report end to end with small counts: a child per signer runs,
 // every publication is learned by every member, every vector of the
@@ -34,13 +16,7 @@ func TestBenchSec(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four processes")
 	}
-	saved := secChildCommand
-	t.Cleanup(func() { secChildCommand = saved })
-	secChildCommand = func(args []string) (*exec.Cmd, error) {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchSecChild$")
-		cmd.Env = append(os.Environ(), secChildEnv+"="+strings.Join(args, "\x1f"))
-		return cmd, nil
-	}
+	useTestChildren(t)
 	progress := captureProgress(t)
 	var out bytes.Buffer
 	err := benchSec([]string{"-members", "3", "-pubs", "20", "-runs", "1", "-settle", "100ms"}, &out)

@@ -10,14 +10,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -56,16 +53,6 @@ type svsOptions struct {
 	child   string // "ours", "ours-engine", "ndnd", "floor", "decode" or "rtt"
 	n       int
 	profile string // CPU profile of the measured phase, for analysis
-}
-
-// svsChildCommand builds the command that re-executes this binary as a
-// measuring child. Tests replace it to re-execute the test binary.
-var svsChildCommand = func(args []string) (*exec.Cmd, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	return exec.Command(exe, append([]string{"svs"}, args...)...), nil
 }
 
 // benchSVS runs the svs subcommand with its flags in args and writes the
@@ -164,7 +151,7 @@ func svsParent(o svsOptions, out io.Writer) error {
 			ph = startPhase(name, "run %d/%d, %s (%s), %d members: publish-to-learn latency of %d publications %v apart, in a fresh process (about %v)",
 				run+1, o.runs, impl, svsImplWhat[impl], n, o.pubs, o.interval, (time.Duration(o.pubs)*o.interval + 2*o.settle).Round(time.Second))
 		}
-		r, err := svsRunChild(o, impl, n)
+		r, err := runLatencyChild[svsResult]("svs", o, impl, n, 60*time.Second)
 		if err == nil {
 			ph.done()
 		}
@@ -345,17 +332,19 @@ func quantiles(x []int64) quantile {
 	return quantile{q(0.5), q(0.9), q(0.99), q(1)}
 }
 
-// svsRunChild runs one measurement in a fresh process.
-func svsRunChild(o svsOptions, impl string, n int) (svsResult, error) {
-	args := []string{"-child", impl, "-n", strconv.Itoa(n), "-pubs", strconv.Itoa(o.pubs),
+// runLatencyChild runs one publish-to-learn measurement of the svs or sec
+// subcommand (sub) in a fresh process: child is the implementation or
+// signer, n the group size. A stuck child is killed after the run's own
+// time (pubs·interval) plus slack.
+func runLatencyChild[T any](sub string, o svsOptions, child string, n int, slack time.Duration) (T, error) {
+	args := []string{"-child", child, "-n", strconv.Itoa(n), "-pubs", strconv.Itoa(o.pubs),
 		"-interval", o.interval.String(), "-settle", o.settle.String()}
-	cmd, err := svsChildCommand(args)
+	var res T
+	cmd, err := childCommand(sub, args)
 	if err != nil {
-		return svsResult{}, err
+		return res, err
 	}
-	// Bound a stuck child: the run itself takes pubs·interval plus seconds.
-	var res svsResult
-	err = runChild(fmt.Sprintf("svs: %s child (N=%d)", impl, n), cmd, time.Duration(o.pubs)*o.interval+60*time.Second, &res)
+	err = runChild(fmt.Sprintf("%s: %s child (N=%d)", sub, child, n), cmd, time.Duration(o.pubs)*o.interval+slack, &res)
 	return res, err
 }
 
@@ -366,17 +355,10 @@ func svsRunChild(o svsOptions, impl string, n int) (svsResult, error) {
 const benchGroup = "/bench/svs"
 
 func svsChild(o svsOptions, out io.Writer) error {
-	fcfg := fw.DefaultConfig()
-	fcfg.Threads = runtime.GOMAXPROCS(0)
-	fcfg.ForwarderLogLevel = slog.LevelError
-	fwd, err := startForwarder(fcfg)
-	if err != nil {
-		return err
-	}
 	// The process ends right after the result; the forwarder and engines go
 	// with it (closing them first would only add ndnd's shutdown noise).
-	group, _ := enc.NameFromStr(benchGroup)
-	if err := fwd.SetStrategy(group, "multicast"); err != nil {
+	fwd, group, err := benchForwarder(benchGroup)
+	if err != nil {
 		return err
 	}
 	var res svsResult
@@ -393,12 +375,7 @@ func svsChild(o svsOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(out, "RESULT %s\n", b)
-	return err
+	return writeResult(out, res)
 }
 
 // svsChildRTT measures the bare Interest/Data round trip after the same
@@ -500,6 +477,50 @@ func (r *recorder) deliver(m, p int, low, high uint64) {
 // publisher is one member of either implementation.
 type publisher interface{ publish() (uint64, error) }
 
+// warmUp is the same for every implementation and signer: settle, one
+// warm-up publication per member an interval apart, wait (at most
+// timeout) until every member learned all of them, settle again.
+func warmUp(o svsOptions, members []publisher, rec *recorder, timeout time.Duration) error {
+	time.Sleep(o.settle)
+	for _, m := range members {
+		if _, err := m.publish(); err != nil {
+			return err
+		}
+		time.Sleep(o.interval)
+	}
+	select {
+	case <-rec.warmed:
+	case <-time.After(timeout):
+		return fmt.Errorf("warm-up publications not learned (%d missing)", rec.warm.Load())
+	}
+	time.Sleep(o.settle)
+	return nil
+}
+
+// benchNames names the n members /bench/node/<i>; index finds i from the
+// value of the last component (lastNameComponent), so that callbacks find
+// a publisher without allocating.
+func benchNames(n int) (names []enc.Name, index map[string]int) {
+	names, index = make([]enc.Name, n), make(map[string]int, n)
+	for i := range n {
+		names[i], _ = enc.NameFromStr(fmt.Sprintf("/bench/node/%d", i))
+		index[string(names[i][len(names[i])-1].Val)] = i
+	}
+	return names, index
+}
+
+// lastNameComponent is the value of the last component of a Name
+// TLV-VALUE of /bench/node/<i>: what follows the last "08 <len>" header of
+// a short component.
+func lastNameComponent(tlvValue string) string {
+	for j := len(tlvValue) - 2; j >= 0; j-- {
+		if tlvValue[j] == 0x08 && int(tlvValue[j+1]) == len(tlvValue)-j-2 {
+			return tlvValue[j+2:]
+		}
+	}
+	return ""
+}
+
 type oursMember struct{ s *svs.Sync }
 
 func (m oursMember) publish() (uint64, error) { return m.s.PublishSeq(context.Background()) }
@@ -514,24 +535,7 @@ func (m ndndMember) publish() (uint64, error) { return m.sv.IncrSeqNo(m.name), n
 func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, error) {
 	n := o.n
 	rec := newRecorder(n, o.pubs)
-	// Member i is /bench/node/<i>; callbacks find the publisher by the
-	// last name component without allocating.
-	index := make(map[string]int, n)
-	names := make([]enc.Name, n)
-	for i := range n {
-		names[i], _ = enc.NameFromStr(fmt.Sprintf("/bench/node/%d", i))
-		index[string(names[i][len(names[i])-1].Val)] = i
-	}
-	lastComp := func(tlvValue string) string {
-		// The last component of a Name TLV-VALUE of /bench/node/<i>: the
-		// value after the last "08 <len>" header of a short component.
-		for j := len(tlvValue) - 2; j >= 0; j-- {
-			if tlvValue[j] == 0x08 && int(tlvValue[j+1]) == len(tlvValue)-j-2 {
-				return tlvValue[j+2:]
-			}
-		}
-		return ""
-	}
+	names, index := benchNames(n)
 	syncPrefix := group.Append(enc.NewVersionComponent(3))
 
 	members := make([]publisher, n)
@@ -554,7 +558,7 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 				Group: group,
 				Node:  names[i],
 				OnUpdate: func(u svs.Update) {
-					p, ok := index[lastComp(string(u.Node))]
+					p, ok := index[lastNameComponent(string(u.Node))]
 					if !ok {
 						p = -1
 					}
@@ -605,21 +609,9 @@ func svsChildSync(o svsOptions, fwd *fw.Forwarder, group enc.Name) (svsResult, e
 		}
 	}
 
-	// The same for every implementation: settle, one warm-up publication
-	// per member 20 ms apart, wait until all are learned, settle again.
-	time.Sleep(o.settle)
-	for _, m := range members {
-		if _, err := m.publish(); err != nil {
-			return svsResult{}, err
-		}
-		time.Sleep(o.interval)
+	if err := warmUp(o, members, rec, 10*time.Second); err != nil {
+		return svsResult{}, fmt.Errorf("svs: %s N=%d: %w", o.child, n, err)
 	}
-	select {
-	case <-rec.warmed:
-	case <-time.After(10 * time.Second):
-		return svsResult{}, fmt.Errorf("svs: %s N=%d: warm-up publications not learned (%d missing)", o.child, n, rec.warm.Load())
-	}
-	time.Sleep(o.settle)
 
 	// Measured phase.
 	stop, err := startProfiles(o.profile, "")

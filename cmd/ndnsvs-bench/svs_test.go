@@ -6,28 +6,9 @@ package main
 
 import (
 	"bytes"
-	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 )
-
-const childEnv = "NDNSVS_BENCH_SVS_CHILD"
-
-// TestBenchSVSChild is the child process of TestBenchSVS: the test binary
-// re-executed with the child's arguments in the environment.
-func TestBenchSVSChild(t *testing.T) {
-	args, ok := os.LookupEnv(childEnv)
-	if !ok {
-		t.Skip("helper process of TestBenchSVS")
-	}
-	if err := benchSVS(strings.Split(args, "\x1f"), os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		os.Exit(1)
-	}
-	os.Exit(0)
-}
 
 // The svs report end to end with small counts: every child runs, every
 // publication is learned by every member, the table and the target lines
@@ -36,13 +17,7 @@ func TestBenchSVS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts eleven processes")
 	}
-	saved := svsChildCommand
-	t.Cleanup(func() { svsChildCommand = saved })
-	svsChildCommand = func(args []string) (*exec.Cmd, error) {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchSVSChild$")
-		cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(args, "\x1f"))
-		return cmd, nil
-	}
+	useTestChildren(t)
 	progress := captureProgress(t)
 	var out bytes.Buffer
 	err := benchSVS([]string{"-members", "3,20", "-pubs", "40", "-runs", "1", "-settle", "100ms"}, &out)
