@@ -22,8 +22,6 @@ import (
 	"github.com/named-data/ndnd/std/security/keychain"
 	"github.com/named-data/ndnd/std/security/trust_schema"
 	ndnsync "github.com/named-data/ndnd/std/sync"
-	"github.com/named-data/ndnd/std/types/optional"
-	"github.com/named-data/ndnd/std/utils"
 
 	"github.com/ndnsvs/ndnsvs-node/fw"
 	"github.com/ndnsvs/ndnsvs-node/fw/fwtest"
@@ -348,21 +346,29 @@ func newOurMember(t testing.TB, o ourOpts, changed signal) *ourMember {
 		t.Fatal(err)
 	}
 	m.s = s
+	runSync(t, s, o.node, registered)
+	return m
+}
+
+// runSync runs s until the test ends, and waits until ready is closed (its
+// route is in place): a Run that returns first fails the test.
+func runSync(t testing.TB, s *svs.Sync, node string, ready <-chan struct{}) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
 	go func() { runErr <- s.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: Run: %v", o.node, err)
+			t.Errorf("%s: Run: %v", node, err)
 		}
 	})
 	select {
-	case <-registered:
+	case <-ready:
 	case err := <-runErr:
-		t.Fatalf("%s: Run returned early: %v", o.node, err)
+		runErr <- err // for the cleanup
+		t.Fatalf("%s: Run returned early: %v", node, err)
 	}
-	return m
 }
 
 func (m *ourMember) key() core.Key { return core.Key{Node: m.s.Node(), Boot: m.s.Boot()} }
@@ -472,37 +478,14 @@ func newCertApp(t testing.TB, lookup func(enc.Name, bool) []byte, serve [][]byte
 // from the same process or not at all.
 const certLifetime = time.Second
 
-// FetchCert expresses an Interest for name through the forwarder (the
-// security.Fetcher of the member's Trust).
+// FetchCert records name and fetches it through the forwarder, as the
+// node does (security.EngineFetcher): the security.Fetcher of the
+// member's Trust.
 func (a *certApp) FetchCert(name enc.Name, done func([]byte, error)) {
 	a.mu.Lock()
 	a.fetched = append(a.fetched, name.Clone())
 	a.mu.Unlock()
-	intr, err := a.e.Spec().MakeInterest(name, &ndn.InterestConfig{
-		CanBePrefix: true,
-		MustBeFresh: true,
-		Lifetime:    optional.Some(certLifetime),
-		Nonce:       utils.ConvertNonce(a.e.Timer().Nonce()),
-	}, nil, nil)
-	if err != nil {
-		done(nil, err)
-		return
-	}
-	err = a.e.Express(intr, func(r ndn.ExpressCallbackArgs) {
-		switch r.Result {
-		case ndn.InterestResultData:
-			done(r.RawData.Join(), nil)
-		case ndn.InterestResultNack:
-			done(nil, fmt.Errorf("nacked (reason %d)", r.NackReason))
-		case ndn.InterestResultTimeout:
-			done(nil, fmt.Errorf("no answer within %v", certLifetime))
-		default:
-			done(nil, fmt.Errorf("fetch failed: %v (%v)", r.Result, r.Error))
-		}
-	})
-	if err != nil {
-		done(nil, err)
-	}
+	security.EngineFetcher{Engine: a.e, Lifetime: certLifetime}.FetchCert(name, done)
 }
 
 // fetchedUnder lists the names fetched under prefix.

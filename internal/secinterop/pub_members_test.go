@@ -209,21 +209,7 @@ func (w *pubWorld) addMemberOn(name, typ string, mod func(*svs.Config), wrap fun
 		t.Fatal(err)
 	}
 	m.s = s
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: Run: %v", m.node, err)
-		}
-	})
-	select {
-	case <-routed:
-	case err := <-runErr:
-		runErr <- err // for the cleanup
-		t.Fatalf("%s: Run returned early: %v", m.node, err)
-	}
+	runSync(t, s, m.node.String(), routed)
 	return m
 }
 
