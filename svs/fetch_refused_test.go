@@ -48,7 +48,7 @@ func TestRefusedSegmentAskedAgainWithinTheAttempt(t *testing.T) {
 	publishOK(t, prod, payload)
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(m.received(prod.key())) == 1 },
 		func() string { return fmt.Sprintf("%+v", m.s.DataStats()) })
-	if got := m.received(prod.key())[0].Payload; !bytes.Equal(got, payload) {
+	if got := m.received(prod.key())[0].Bytes(); !bytes.Equal(got, payload) {
 		t.Fatalf("delivered %d bytes, not the %d published", len(got), len(payload))
 	}
 	st := m.s.DataStats()

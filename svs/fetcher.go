@@ -142,7 +142,7 @@ type fetchJob struct {
 	next     uint64
 	got      int
 	segs     [][]byte // raw packets, as stored
-	contents [][]byte
+	contents enc.Wire
 	bytes    int    // of segs
 	keptAt   uint64 // when kept as a partial (fetchWorker.kept)
 	out      map[uint64]*segAsk
@@ -161,7 +161,7 @@ type fetchResult struct {
 	f       core.Fetch
 	node    enc.Name
 	pub     Publication // Segments set on success
-	payload []byte
+	payload enc.Wire    // the segments' Content, aliasing pub.Segments
 	err     error
 	kind    core.FetchError // 0 on success
 }
@@ -384,7 +384,7 @@ func (w *fetchWorker) got(j *fetchJob, seg uint64, raw []byte, sg segment) {
 	if j.last < 0 {
 		j.last = int64(sg.last)
 		j.segs = make([][]byte, sg.last+1)
-		j.contents = make([][]byte, sg.last+1)
+		j.contents = make(enc.Wire, sg.last+1)
 		if p, ok := w.producers[j.f.Node]; ok {
 			p.last = sg.last
 		}
@@ -406,20 +406,12 @@ func (w *fetchWorker) got(j *fetchJob, seg uint64, raw []byte, sg segment) {
 		j.got++
 	}
 	if j.got == len(j.segs) {
-		size := 0
-		for _, c := range j.contents {
-			size += len(c)
-		}
-		payload := make([]byte, 0, size)
-		for _, c := range j.contents {
-			payload = append(payload, c...)
-		}
 		if w.fetched != nil {
 			w.fetched(time.Since(j.start))
 		}
 		w.finish(j, fetchResult{
 			pub:     Publication{Node: j.f.Node, Boot: j.f.Boot, Seq: j.f.Seq, Segments: j.segs},
-			payload: payload,
+			payload: j.contents, // not joined: Message.Payload is read-only
 		})
 		return
 	}

@@ -79,8 +79,8 @@ func TestFetchResumesFailedAttempts(t *testing.T) {
 	if ms := m.missedCopy(); len(ms) != 0 {
 		t.Fatalf("missed %+v; %+v", ms, m.s.DataStats())
 	}
-	if msg := m.received(pk)[0]; !bytes.Equal(msg.Payload, want) {
-		t.Errorf("payload of %d bytes differs from the %d published", len(msg.Payload), size)
+	if msg := m.received(pk)[0]; !bytes.Equal(msg.Bytes(), want) {
+		t.Errorf("payload of %d bytes differs from the %d published", msg.Size(), size)
 	}
 	st := m.s.DataStats()
 	mu.Lock()
@@ -217,7 +217,7 @@ func TestFetchGuessesTheProducersSize(t *testing.T) {
 			func() string {
 				return fmt.Sprintf("publication %d: %+v missed %v", i+1, m.s.DataStats(), m.missedCopy())
 			})
-		if got := m.received(pk)[i].Payload; !bytes.Equal(got, payload(uint64(i+1), sizes[i])) {
+		if got := m.received(pk)[i].Bytes(); !bytes.Equal(got, payload(uint64(i+1), sizes[i])) {
 			t.Errorf("publication %d: %d bytes, payload differs", i+1, len(got))
 		}
 	}

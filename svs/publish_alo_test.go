@@ -97,8 +97,8 @@ func TestInteropNdndSvsALOData(t *testing.T) {
 		return fmt.Sprintf("we got %d of SvsALO's; %+v", len(ours.received(aloKey)), ours.s.DataStats())
 	})
 	for i, msg := range ours.received(aloKey) {
-		if msg.Seq != uint64(i+1) || sha256.Sum256(msg.Payload) != aloSums[i] {
-			t.Errorf("SvsALO's publication %d delivered as seq %d, %d bytes: payload or order differs", i+1, msg.Seq, len(msg.Payload))
+		if msg.Seq != uint64(i+1) || sha256.Sum256(msg.Bytes()) != aloSums[i] {
+			t.Errorf("SvsALO's publication %d delivered as seq %d, %d bytes: payload or order differs", i+1, msg.Seq, msg.Size())
 		}
 	}
 	e2, _ := newEngine(t)

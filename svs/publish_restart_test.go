@@ -67,12 +67,12 @@ func TestPublishRestartResumesIncarnation(t *testing.T) {
 	for _, m := range []*pubMember{cons, late} {
 		got := m.received(pk)
 		for i, want := range []string{"a", "b", "c"} {
-			if got[i].Seq != uint64(i+1) || string(got[i].Payload) != want {
-				t.Errorf("%s: publication %d: seq %d %q", m.name, i, got[i].Seq, got[i].Payload)
+			if got[i].Seq != uint64(i+1) || string(got[i].Bytes()) != want {
+				t.Errorf("%s: publication %d: seq %d %q", m.name, i, got[i].Seq, got[i].Bytes())
 			}
 		}
-		if got[3].Seq != pub.Seq || !bytes.Equal(got[3].Payload, []byte("after")) {
-			t.Errorf("%s: after the restart: seq %d %q", m.name, got[3].Seq, got[3].Payload)
+		if got[3].Seq != pub.Seq || !bytes.Equal(got[3].Bytes(), []byte("after")) {
+			t.Errorf("%s: after the restart: seq %d %q", m.name, got[3].Seq, got[3].Bytes())
 		}
 		missed := m.missedCopy()
 		if len(missed) != 1 || missed[0].Low != 4 || missed[0].High != st.Reserved || missed[0].Reason != "unavailable" {
@@ -168,8 +168,8 @@ func TestPublishAtLeastOnceAcrossACrash(t *testing.T) {
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(again.received(pk)) == 3 },
 		func() string { return fmt.Sprintf("%+v %+v %v", again.s.DataStats(), again.s.Stats(), again.s.State()) })
 	for i, m := range again.received(pk) {
-		if m.Seq != uint64(i+1) || m.Payload[0] != byte('x'+i) {
-			t.Errorf("after the restart: %d %q", m.Seq, m.Payload)
+		if m.Seq != uint64(i+1) || m.Bytes()[0] != byte('x'+i) {
+			t.Errorf("after the restart: %d %q", m.Seq, m.Bytes())
 		}
 	}
 	again.checkErrs(t)

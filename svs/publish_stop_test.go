@@ -100,8 +100,8 @@ func TestPublishCleanRestartContinues(t *testing.T) {
 	}
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(cons.received(pk)) == 5 },
 		func() string { return fmt.Sprintf("%+v missed %v", cons.s.DataStats(), cons.missedCopy()) })
-	if got := cons.received(pk)[4]; got.Seq != 5 || string(got.Payload) != "e" {
-		t.Errorf("after the restart: seq %d %q", got.Seq, got.Payload)
+	if got := cons.received(pk)[4]; got.Seq != 5 || string(got.Bytes()) != "e" {
+		t.Errorf("after the restart: seq %d %q", got.Seq, got.Bytes())
 	}
 	if m := cons.missedCopy(); len(m) != 0 {
 		t.Errorf("peer reported missed %+v", m)

@@ -244,8 +244,8 @@ func TestPublishDeliversPayloadsIntact(t *testing.T) {
 				continue
 			}
 			for i, msg := range got {
-				if msg.Seq != uint64(i+1) || sha256.Sum256(msg.Payload) != want[i] {
-					t.Errorf("%s: publication %d of %s: seq %d, %d bytes, payload differs", m.name, i+1, msg.Node, msg.Seq, len(msg.Payload))
+				if msg.Seq != uint64(i+1) || sha256.Sum256(msg.Bytes()) != want[i] {
+					t.Errorf("%s: publication %d of %s: seq %d, %d bytes, payload differs", m.name, i+1, msg.Node, msg.Seq, msg.Size())
 				}
 			}
 		}
@@ -310,8 +310,8 @@ func TestPublishFromSubscriberAndCallback(t *testing.T) {
 	echoed := make(chan error, 64)
 	echoer = newPubMember(t, group, "/echo/e", changed, true, func(c *Config) {
 		c.Data.OnMessage = func(msg Message) {
-			if bytes.HasPrefix(msg.Payload, []byte("ping")) {
-				_, err := echoer.s.Publish(context.Background(), append([]byte("cb-echo:"), msg.Payload...))
+			if bytes.HasPrefix(msg.Bytes(), []byte("ping")) {
+				_, err := echoer.s.Publish(context.Background(), append([]byte("cb-echo:"), msg.Bytes()...))
 				echoed <- err
 			}
 		}
@@ -322,7 +322,7 @@ func TestPublishFromSubscriberAndCallback(t *testing.T) {
 	}
 	go func() {
 		for msg := range sub.C {
-			_, err := echoer.s.Publish(context.Background(), append([]byte("sub-echo:"), msg.Payload...))
+			_, err := echoer.s.Publish(context.Background(), append([]byte("sub-echo:"), msg.Bytes()...))
 			echoed <- err
 		}
 	}()
@@ -348,9 +348,9 @@ func TestPublishFromSubscriberAndCallback(t *testing.T) {
 	cb, sb := 0, 0
 	for _, msg := range asker.received(echoer.key()) {
 		switch {
-		case bytes.HasPrefix(msg.Payload, []byte("cb-echo:ping")):
+		case bytes.HasPrefix(msg.Bytes(), []byte("cb-echo:ping")):
 			cb++
-		case bytes.HasPrefix(msg.Payload, []byte("sub-echo:ping")):
+		case bytes.HasPrefix(msg.Bytes(), []byte("sub-echo:ping")):
 			sb++
 		}
 	}
@@ -636,8 +636,8 @@ watching:
 	waitUntil(t, changed, 20*time.Second, func() bool { return len(cons.received(pk)) == n },
 		func() string { return fmt.Sprintf("%d delivered: %+v", len(cons.received(pk)), cons.s.DataStats()) })
 	for i, m := range cons.received(pk) {
-		if m.Seq != uint64(i+1) || string(m.Payload) != fmt.Sprint(i+1) {
-			t.Fatalf("delivery %d: seq %d %q", i, m.Seq, m.Payload)
+		if m.Seq != uint64(i+1) || string(m.Bytes()) != fmt.Sprint(i+1) {
+			t.Fatalf("delivery %d: seq %d %q", i, m.Seq, m.Bytes())
 		}
 	}
 	if d := stuck.Dropped(); d != n-1 || cons.s.DataStats().SubDropped != n-1 {
@@ -695,7 +695,7 @@ func TestPublishBatch(t *testing.T) {
 		if m.Seq != uint64(i+1) {
 			t.Fatalf("delivery %d has seq %d", i, m.Seq)
 		}
-		if want, ok := bySeq[m.Seq]; ok && !bytes.Equal(m.Payload, want) {
+		if want, ok := bySeq[m.Seq]; ok && !bytes.Equal(m.Bytes(), want) {
 			t.Errorf("seq %d: payload differs", m.Seq)
 		}
 	}
@@ -730,7 +730,7 @@ func TestSharedLayerServesAfterTheProducerLeft(t *testing.T) {
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(late.received(pk)) == 2 },
 		func() string { return fmt.Sprintf("%+v missed %v", late.s.DataStats(), late.missedCopy()) })
 	for i, m := range late.received(pk) {
-		if sha256.Sum256(m.Payload) != sums[i] {
+		if sha256.Sum256(m.Bytes()) != sums[i] {
 			t.Errorf("publication %d from the cacher differs", i+1)
 		}
 	}
@@ -795,7 +795,7 @@ func TestFetchRecoversLostSegments(t *testing.T) {
 	waitUntil(t, changed, 30*time.Second, func() bool { return len(m.received(pk)) == n },
 		func() string { return fmt.Sprintf("%+v missed %v", m.s.DataStats(), m.missedCopy()) })
 	for i, msg := range m.received(pk) {
-		if !bytes.Equal(msg.Payload, payload(uint64(i+1), size)) {
+		if !bytes.Equal(msg.Bytes(), payload(uint64(i+1), size)) {
 			t.Errorf("publication %d differs", i+1)
 		}
 	}
@@ -949,7 +949,7 @@ func TestDataFramesCopiedUnlessKept(t *testing.T) {
 		return fmt.Sprintf("kept %+v, reused %+v", kept.s.DataStats(), reused.s.DataStats())
 	})
 	for _, m := range []*pubMember{kept, reused} {
-		if got := m.received(prod.key())[0].Payload; !bytes.Equal(got, p) {
+		if got := m.received(prod.key())[0].Bytes(); !bytes.Equal(got, p) {
 			t.Errorf("%s: payload of %d bytes differs", m.name, len(got))
 		}
 		m.checkErrs(t)
@@ -964,11 +964,47 @@ func TestDataFramesCopiedUnlessKept(t *testing.T) {
 	late := newPubMember(t, group, "/frames/late", changed, false, nil)
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(late.received(prod.key())) == 1 },
 		func() string { return fmt.Sprintf("%+v missed %v", late.s.DataStats(), late.missedCopy()) })
-	if got := late.received(prod.key())[0].Payload; !bytes.Equal(got, p) {
+	if got := late.received(prod.key())[0].Bytes(); !bytes.Equal(got, p) {
 		t.Errorf("from the reusing member's store: %d bytes, payload differs", len(got))
 	}
 	if got := reused.s.DataStats().Served - served; got < 6 {
 		t.Errorf("the reusing member served %d segments, want the publication's 6", got)
 	}
 	late.checkErrs(t)
+}
+
+// A Message gives the payload as it came, one piece per segment and
+// nothing copied, and Bytes a copy of the caller's own; an empty
+// publication is one empty piece.
+func TestMessagePayloadIsTheSegments(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	prod := newPubMember(t, group, "/pieces/producer", changed, true, nil)
+	m := newPubMember(t, group, "/pieces/member", changed, true, nil)
+	p := payload(3, 5*SegmentSize+123)
+	publishOK(t, prod, p)
+	publishOK(t, prod, nil)
+	waitUntil(t, changed, 10*time.Second, func() bool { return len(m.received(prod.key())) == 2 },
+		func() string { return fmt.Sprintf("%+v missed %v", m.s.DataStats(), m.missedCopy()) })
+	msg := m.received(prod.key())[0]
+	if len(msg.Payload) != 6 || msg.Size() != len(p) {
+		t.Fatalf("%d pieces, %d bytes; want 6, %d", len(msg.Payload), msg.Size(), len(p))
+	}
+	for i, piece := range msg.Payload {
+		if want := p[i*SegmentSize : min((i+1)*SegmentSize, len(p))]; !bytes.Equal(piece, want) {
+			t.Errorf("piece %d: %d bytes, differs from segment %d", i, len(piece), i)
+		}
+	}
+	b := msg.Bytes()
+	if !bytes.Equal(b, p) {
+		t.Fatal("Bytes differs from the payload")
+	}
+	b[0] ^= 0xff
+	if msg.Payload[0][0] != p[0] {
+		t.Error("Bytes shares memory with Payload")
+	}
+	if empty := m.received(prod.key())[1]; len(empty.Payload) != 1 || empty.Size() != 0 || len(empty.Bytes()) != 0 {
+		t.Errorf("empty publication: %d pieces, %d bytes", len(empty.Payload), empty.Size())
+	}
+	m.checkErrs(t)
 }

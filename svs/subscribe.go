@@ -10,9 +10,7 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
-// Message is one publication of another member, fetched and reassembled.
-// Payload is shared by every receiver of the same Message (OnMessage and
-// each subscription): treat it as read-only.
+// Message is one publication of another member, fetched and checked.
 type Message struct {
 	// Node is the producer's name; Boot and Seq its incarnation and
 	// sequence number.
@@ -20,9 +18,30 @@ type Message struct {
 	Boot, Seq uint64
 	// Name is the publication's SVS v3 name,
 	// /<node>/<group>/t=<boot>/seq=<seq>.
-	Name    enc.Name
-	Payload []byte
+	Name enc.Name
+	// Payload is the publication's payload as it came, one piece per
+	// segment (the Content of each Data, in order; one empty piece for an
+	// empty payload), as ndnd's SvsPub.Content: nothing is copied. The
+	// pieces alias the fetched Data, which the member stores and serves
+	// and, on the node's in-process faces, the other members of the
+	// process share: they are read-only, for every receiver of the
+	// Message (OnMessage and each subscription). Write them out as they
+	// are (net.Buffers, hash.Hash) or take a copy of your own with Bytes.
+	Payload enc.Wire
 }
+
+// Bytes returns the payload in one new slice, the caller's to keep and
+// modify.
+func (m Message) Bytes() []byte {
+	b := make([]byte, 0, m.Payload.Length())
+	for _, p := range m.Payload {
+		b = append(b, p...)
+	}
+	return b
+}
+
+// Size is the payload's length in bytes.
+func (m Message) Size() int { return int(m.Payload.Length()) }
 
 // Missed reports publications Low through High of (Node, Boot) that will
 // not be delivered, in their place in the producer's order.

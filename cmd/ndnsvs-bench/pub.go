@@ -373,8 +373,10 @@ func newPubRecorder(n, pubs int) *pubRecorder {
 	return r
 }
 
-// deliver records that member m got seq of publisher p with payload.
-func (r *pubRecorder) deliver(m, p int, seq uint64, payload []byte) {
+// deliver records that member m got seq of publisher p with payload, in
+// the pieces the library gave it (both give the segments' Content
+// unjoined: Message.Payload, SvsPub.Content).
+func (r *pubRecorder) deliver(m, p int, seq uint64, payload enc.Wire) {
 	now := int64(time.Since(r.origin))
 	if p < 0 || p == m || seq == 0 {
 		r.bad.Add(1)
@@ -387,7 +389,11 @@ func (r *pubRecorder) deliver(m, p int, seq uint64, payload []byte) {
 		return
 	}
 	k := int(seq-2)*r.n + p
-	if k >= r.pubs || crc32.Checksum(payload, castagnoli) != r.sums[k] {
+	var sum uint32
+	for _, b := range payload {
+		sum = crc32.Update(sum, castagnoli, b)
+	}
+	if k >= r.pubs || sum != r.sums[k] {
 		r.bad.Add(1)
 		return
 	}
@@ -479,7 +485,7 @@ func pubChildLatency(o pubOptions) (pubResult, error) {
 				}
 			}
 			if err := alo.SubscribePublisher(enc.Name{}, func(p ndnsync.SvsPub) {
-				rec.deliver(i, who(p.Publisher), p.SeqNum, p.Bytes())
+				rec.deliver(i, who(p.Publisher), p.SeqNum, p.Content)
 			}); err != nil {
 				return pubResult{}, err
 			}

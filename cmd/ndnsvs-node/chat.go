@@ -154,7 +154,7 @@ func runChat(ctx context.Context, h *appHost, stdio appIO, history int) error {
 				if err := ps.add(k); err != nil {
 					h.log.Warn("chat: cannot record a member for the history", "member", m.Node, "err", err)
 				}
-				out.println(fmt.Sprintf("%s: %s", m.Node, printable(m.Payload)))
+				out.println(fmt.Sprintf("%s: %s", m.Node, printable(m.Bytes())))
 			},
 			OnMissed: func(m svs.Missed) {
 				if m.Reason == "unavailable" {

@@ -49,7 +49,7 @@ func runCount(ctx context.Context, h *appHost, stdio appIO, interval time.Durati
 		Logger:    h.log,
 		Data: &svs.DataConfig{
 			RegisterOwn: h.registerOwn,
-			OnMessage:   func(m svs.Message) { out.printf("%s: %s\n", m.Node, printable(m.Payload)) },
+			OnMessage:   func(m svs.Message) { out.printf("%s: %s\n", m.Node, printable(m.Bytes())) },
 			OnMissed: func(m svs.Missed) {
 				out.printf("[MISSED] %s %d-%d (%s)\n", m.Node, m.Low, m.High, m.Reason)
 			},

@@ -58,7 +58,7 @@ func (n *Node) startGroup(prefix string, cache bool) error {
 			Storage: store,
 			OnMessage: func(m svs.Message) {
 				if lg.Enabled(context.Background(), slog.LevelDebug) {
-					lg.Debug("publication", "member", m.Node, "boot", m.Boot, "seq", m.Seq, "bytes", len(m.Payload))
+					lg.Debug("publication", "member", m.Node, "boot", m.Boot, "seq", m.Seq, "bytes", m.Size())
 				}
 			},
 			OnMissed: func(m svs.Missed) {

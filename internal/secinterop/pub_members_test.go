@@ -469,10 +469,10 @@ func checkDelivered(t testing.TB, who string, msgs []svs.Message, want [][]byte)
 	}
 	for i, m := range msgs {
 		switch {
-		case bytes.HasPrefix(m.Payload, []byte(forgedPrefix)):
-			t.Errorf("%s delivered a forgery as seq %d: %.60q", who, m.Seq, m.Payload)
-		case i < len(want) && !bytes.Equal(m.Payload, want[i]):
-			t.Errorf("%s delivered seq %d with %d bytes, not the %d published", who, m.Seq, len(m.Payload), len(want[i]))
+		case bytes.HasPrefix(m.Bytes(), []byte(forgedPrefix)):
+			t.Errorf("%s delivered a forgery as seq %d: %.60q", who, m.Seq, m.Bytes())
+		case i < len(want) && !bytes.Equal(m.Bytes(), want[i]):
+			t.Errorf("%s delivered seq %d with %d bytes, not the %d published", who, m.Seq, m.Size(), len(want[i]))
 		}
 	}
 }

@@ -362,9 +362,9 @@ func TestForgerAlwaysFirstDeniesButNeverForges(t *testing.T) {
 		who := m.node.String()
 		msgs, missed := m.delivered(k)
 		for _, msg := range msgs {
-			if bytes.HasPrefix(msg.Payload, []byte(forgedPrefix)) || msg.Seq == 0 || msg.Seq > uint64(len(want)) ||
-				!bytes.Equal(msg.Payload, want[msg.Seq-1]) {
-				t.Errorf("%s delivered seq %d with a payload that is not alice's (%d bytes)", who, msg.Seq, len(msg.Payload))
+			if bytes.HasPrefix(msg.Bytes(), []byte(forgedPrefix)) || msg.Seq == 0 || msg.Seq > uint64(len(want)) ||
+				!bytes.Equal(msg.Bytes(), want[msg.Seq-1]) {
+				t.Errorf("%s delivered seq %d with a payload that is not alice's (%d bytes)", who, msg.Seq, msg.Size())
 			}
 		}
 		refusals := m.checked(and(under(alicePubs), refused))

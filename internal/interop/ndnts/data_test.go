@@ -173,9 +173,9 @@ func TestNDNtsFetchesOursAndWeFetchNDNts(t *testing.T) {
 		}
 	}
 	for i, m := range ndnts() {
-		sum := sha256.Sum256(m.Payload)
+		sum := sha256.Sum256(m.Bytes())
 		if m.Seq != uint64(i+1) || m.Boot != boot || hex.EncodeToString(sum[:]) != published[m.Seq] {
-			t.Errorf("got NDNts's t=%d seq=%d, %d bytes: want t=%d seq=%d with its payload", m.Boot, m.Seq, len(m.Payload), boot, i+1)
+			t.Errorf("got NDNts's t=%d seq=%d, %d bytes: want t=%d seq=%d with its payload", m.Boot, m.Seq, m.Size(), boot, i+1)
 		}
 	}
 	t.Logf("our member fetched the NDNts member's %d publications (served by @ndn/segmented-object under /<group>/<node>/t=/seq=/v=0), intact and in order", len(sizes))

@@ -193,7 +193,7 @@ func run(c cfg) error {
 				received++
 				mu.Unlock()
 				o.print(map[string]any{"ev": "msg", "node": m.Node.String(), "boot": m.Boot, "seq": m.Seq,
-					"size": len(m.Payload), "sha": hash(m.Payload)})
+					"size": m.Size(), "sha": hash(m.Bytes())})
 			},
 			OnMissed: func(m svs.Missed) {
 				o.print(map[string]any{"ev": "missed", "node": m.Node.String(), "boot": m.Boot,
