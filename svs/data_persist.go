@@ -59,6 +59,17 @@ type persister struct {
 		ok        bool
 	}
 
+	// inline is set for a MemoryStorage: its writes are a map insert
+	// under a mutex, never a wait on a disk, so fetched publications go
+	// into it at once, on Run, instead of through a round of this
+	// goroutine (at 20 members, the persister's rounds were 7 % of the
+	// CPU of a 100 B publication); and its contents end with the
+	// process, so only the vector saved when the member stops can ever
+	// be read (by the next Sync on the same store): the vector is saved
+	// then, not every vectorSaveSpacing. Only the type itself: a wrapper
+	// may wait, and goes through the rounds.
+	inline bool
+
 	mu     sync.Mutex
 	vector *core.Vector // latest to save, nil if saved
 	dirty  bool         // progress moved since the last save
@@ -82,13 +93,20 @@ func (p *persister) saveVector(v *core.Vector) {
 	first := p.vector == nil
 	p.vector = v
 	p.mu.Unlock()
-	if first {
+	if first && !p.inline {
 		p.poke()
 	}
 }
 
-// storeFetched queues a fetched publication for the next round.
+// storeFetched queues a fetched publication for the next round, or
+// stores it at once in a MemoryStorage (inline).
 func (p *persister) storeFetched(pub *Publication) {
+	if p.inline {
+		if err := p.store.PutFetched(*pub); err != nil {
+			p.fail("store fetched publications", err)
+		}
+		return
+	}
 	if p.in.putLazy(persistOp{fetched: pub}, lazyFetchedLimit) {
 		p.poke()
 	}
@@ -149,6 +167,9 @@ func (p *persister) run(done <-chan struct{}) {
 	}
 	var last *core.Vector
 	save := func() {
+		if p.inline {
+			return // saved when the member stops
+		}
 		p.mu.Lock()
 		pending := p.vector != nil
 		p.mu.Unlock()

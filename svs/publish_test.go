@@ -1008,3 +1008,47 @@ func TestMessagePayloadIsTheSegments(t *testing.T) {
 	}
 	m.checkErrs(t)
 }
+
+// A member on a MemoryStorage stores a fetched publication at once, on
+// Run, before it is delivered (persister.inline): no persister round
+// stands between a delivery and the member serving what it delivered.
+// Through the rounds a publication waited up to vectorSaveSpacing.
+func TestMemoryStorageStoresBeforeDelivery(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	prod := newPubMember(t, group, "/inline/producer", changed, true, nil)
+	pk := prod.key()
+	store, err := NewMemoryStorage(StorageConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var notStored []uint64
+	m := newPubMember(t, group, "/inline/member", changed, true, func(c *Config) {
+		c.Data.Storage = store
+		onMessage := c.Data.OnMessage
+		c.Data.OnMessage = func(msg Message) {
+			if _, err := store.Fetched(pk.Node, msg.Boot, msg.Seq); err != nil {
+				mu.Lock()
+				notStored = append(notStored, msg.Seq)
+				mu.Unlock()
+			}
+			onMessage(msg)
+		}
+	})
+	if !m.s.data.persist.inline {
+		t.Fatal("a MemoryStorage is not written inline")
+	}
+	const n = 20
+	for i := range n {
+		publishOK(t, prod, []byte{byte(i)})
+	}
+	waitUntil(t, changed, 10*time.Second, func() bool { return len(m.received(pk)) == n },
+		func() string { return fmt.Sprintf("%+v", m.s.DataStats()) })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(notStored) > 0 {
+		t.Errorf("delivered before stored: seqs %v", notStored)
+	}
+	m.checkErrs(t)
+}
