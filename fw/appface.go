@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/named-data/ndnd/fw/defn"
 	"github.com/named-data/ndnd/fw/dispatch"
 	"github.com/named-data/ndnd/fw/face"
 	ndnfw "github.com/named-data/ndnd/fw/fw"
 	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/types/optional"
 
 	"github.com/ndnsvs/ndnsvs-node/fw/link"
 )
@@ -264,6 +266,40 @@ func (af *Face) Send(pkt enc.Wire) error {
 		return fmt.Errorf("fw: face %d: neither Interest nor Data", af.id)
 	}
 	return nil
+}
+
+// SendInterest hands the forwarder an Interest that its caller encoded
+// itself, described by the fields the forwarder reads, so that it is not
+// parsed again (Send parses every packet: for the segment Interests of a
+// 20-member group fetching 64 KiB publications, 4 % of the process's CPU).
+// frame must be exactly an Interest named name, with CanBePrefix as
+// given, the Nonce and InterestLifetime given and no other element (no
+// MustBeFresh, ForwardingHint, HopLimit or ApplicationParameters), as
+// svs/wire.AppendSegmentInterest encodes it; the forwarder keeps frame and
+// name as Send keeps a packet. A frame that does not match its description
+// is forwarded as frame and looked up as the description says.
+func (af *Face) SendInterest(frame []byte, name enc.Name, canBePrefix bool, nonce uint32, lifetime time.Duration) error {
+	if !af.running.Load() {
+		return ErrClosed
+	}
+	p := &defn.Pkt{IncomingFaceID: af.id, Raw: enc.Wire{frame}, Name: name, L3: &defn.FwPacket{
+		Interest: describeInterest(name, canBePrefix, nonce, lifetime),
+	}}
+	af.nInBytes.Add(uint64(len(frame)))
+	af.nInI.Add(1)
+	dispatch.GetFWThread(ndnfw.HashNameToFwThread(name)).QueueInterest(p)
+	return nil
+}
+
+// describeInterest is what defn.ParseFwPacket makes of an Interest with
+// only these elements.
+func describeInterest(name enc.Name, canBePrefix bool, nonce uint32, lifetime time.Duration) *defn.FwInterest {
+	return &defn.FwInterest{
+		NameV:             name,
+		CanBePrefixV:      canBePrefix,
+		NonceV:            optional.Some(nonce),
+		InterestLifetimeV: optional.Some(lifetime),
+	}
 }
 
 // SendPacket is called by a forwarding thread to send a packet to the

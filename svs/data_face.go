@@ -2,6 +2,7 @@ package svs
 
 import (
 	"fmt"
+	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
@@ -60,16 +61,28 @@ func (s *Sync) dataFrame(frame []byte) bool {
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
 
+// interestSender is a face that takes an Interest its caller encoded
+// together with its description, unparsed (fw.Face.SendInterest).
+type interestSender interface {
+	SendInterest(frame []byte, name enc.Name, canBePrefix bool, nonce uint32, lifetime time.Duration) error
+}
+
 // dataSend returns how the fetch worker expresses a segment Interest: on a
 // bare face, encoded by wire.AppendSegmentInterest and sent with
-// face.Send (the reply comes back as a frame, dataFrame); on an engine,
+// face.Send, or with its description on a face that takes one
+// (interestSender: the forwarder does not parse it again); the reply
+// comes back as a frame (dataFrame); on an engine,
 // made by ndnd's MakeInterest and sent with Express, whose outcome it
 // posts to the worker. It looks at s.e when called: New sets it after
 // newSync built the worker.
 func (s *Sync) dataSend() func(segInterest) error {
 	return func(si segInterest) error {
 		if s.e == nil {
-			return s.face.Send(enc.Wire{wire.AppendSegmentInterest(nil, si.key, si.seg, si.canBePrefix, si.nonce, si.lifetime)})
+			frame := wire.AppendSegmentInterest(nil, si.key, si.seg, si.canBePrefix, si.nonce, si.lifetime)
+			if is, ok := s.face.(interestSender); ok {
+				return is.SendInterest(frame, si.name(), si.canBePrefix, si.nonce, si.lifetime)
+			}
+			return s.face.Send(enc.Wire{frame})
 		}
 		name := si.name()
 		intr, err := spec.Spec{}.MakeInterest(name, &ndn.InterestConfig{
