@@ -47,7 +47,11 @@ func (s *Sync) dataFrame(frame []byte) bool {
 			// goroutine is not woken for it.
 			return true
 		}
-		d.server.offer(serveReq{interest: clone(l3), reply: s.face.Send})
+		r := serveReq{interest: clone(l3)}
+		if d.server.sendData == nil {
+			r.reply = s.face.Send
+		}
+		d.server.offer(r)
 		return true
 	case frameData:
 		d.worker.in.put(workerEvent{data: clone(l3)})

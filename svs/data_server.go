@@ -35,6 +35,10 @@ type dataServer struct {
 	ignored           *atomic.Uint64 // Stats.Ignored: Interests under the prefixes that name no publication
 
 	in *mailbox[serveReq]
+	// sendData answers on a bare face that takes a Data with the name it
+	// answers (fw.Face.SendData), for the requests with no reply; set by
+	// NewOnFace.
+	sendData func(frame []byte, name enc.Name) error
 
 	// signed caches the per-node answers (a stored segment re-signed under
 	// the v3 name): with a key signer each signature costs 0.1 ms (Ed25519)
@@ -74,8 +78,15 @@ func (d *dataServer) perNodeAnswer(pub Publication, boot, seq, seg uint64) ([]by
 	return out, nil
 }
 
+// dataSender is a bare face that takes a Data together with the name of
+// the Interest it answers (fw.Face.SendData).
+type dataSender interface {
+	SendData(frame []byte, name enc.Name) error
+}
+
 // serveReq is one Interest to answer; reply sends a Data back the way the
-// Interest came (the bare face's Send, or the engine's Reply).
+// Interest came (the bare face's Send, or the engine's Reply); nil means
+// the server's sendData.
 type serveReq struct {
 	interest []byte
 	reply    func(enc.Wire) error
@@ -152,7 +163,12 @@ func (d *dataServer) serve(r serveReq) {
 	if err != nil {
 		return
 	}
-	if r.reply(enc.Wire{out}) == nil {
+	if r.reply == nil {
+		err = d.sendData(out, name)
+	} else {
+		err = r.reply(enc.Wire{out})
+	}
+	if err == nil {
 		d.ctr.served.Add(1)
 	}
 }

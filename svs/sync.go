@@ -168,6 +168,9 @@ func NewOnFace(face ndn.Face, cfg Config) (*Sync, error) {
 		return nil, err
 	}
 	s.face = face
+	if ds, ok := face.(dataSender); ok && s.data != nil {
+		s.data.server.sendData = ds.SendData // before the face is open: read by dataFrame
+	}
 	return s, nil
 }
 

@@ -106,3 +106,22 @@ func Datagram(b []byte, max int) error {
 	}
 	return nil
 }
+
+// Element splits off the first TLV element of b: its type, its value and
+// the bytes after it. ok is false when b does not start with a whole
+// element.
+func Element(b []byte) (typ uint64, value, rest []byte, ok bool) {
+	typ, length, n, err := header(b)
+	if err != nil || length > uint64(len(b)-n) {
+		return 0, nil, nil, false
+	}
+	end := n + int(length)
+	return typ, b[n:end], b[end:], true
+}
+
+// Natural decodes a NonNegativeInteger value: 1, 2, 4 or 8 bytes,
+// big-endian.
+func Natural(v []byte) (uint64, bool) {
+	x, ok, _ := natural(v)
+	return x, ok
+}
