@@ -167,3 +167,36 @@ func TestSendDataAnswers(t *testing.T) {
 		t.Errorf("InData %d, want %d", after.InData, before.InData+uint64(len(lasts)))
 	}
 }
+
+// Whatever the bytes (a cacher serves Data it fetched from the network),
+// describeData never panics, and what it describes ParseFwPacket parses
+// alike.
+func FuzzDescribeData(f *testing.F) {
+	name := append(mustName(f, "/bench/pub/n/t=1/seq=2/v=0"), enc.NewSegmentComponent(0))
+	for _, cfg := range []*ndn.DataConfig{{}, {Freshness: optional.Some(time.Second), FinalBlockID: optional.Some(enc.NewSegmentComponent(0))}} {
+		d, err := spec.Spec{}.MakeData(name, cfg, enc.Wire{[]byte("seed")}, sig.NewSha256Signer())
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(d.Wire.Join())
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		got, ok := describeData(frame, name)
+		if !ok {
+			return
+		}
+		pkt, err := defn.ParseFwPacket(enc.NewBufferView(frame), false)
+		if err != nil || pkt.Data == nil {
+			t.Fatalf("described, but ParseFwPacket: %v", err)
+		}
+		want := *pkt.Data
+		g := *got
+		if !g.NameV.Equal(want.NameV) {
+			t.Fatalf("name %s, parsed %s", g.NameV, want.NameV)
+		}
+		g.NameV, want.NameV = nil, nil
+		if !reflect.DeepEqual(g, want) || !reflect.DeepEqual(got.MetaInfo, pkt.Data.MetaInfo) {
+			t.Fatalf("described %+v %+v, parsed %+v %+v", g, got.MetaInfo, want, pkt.Data.MetaInfo)
+		}
+	})
+}
