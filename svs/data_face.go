@@ -35,7 +35,22 @@ func (s *Sync) dataFrame(frame []byte) bool {
 		d.worker.in.put(workerEvent{data: frame})
 		return true
 	}
-	kind, l3, name, canBePrefix := classify(frame)
+	kind, l3, name, canBePrefix := frameOther, frame, enc.Name(nil), false
+	var r serveReq
+	if len(frame) > 0 && frame[0] == tlvInterest {
+		// A bare Interest, read with wire's reader (name and CanBePrefix
+		// only) from the copy the server keeps: the producer reads every
+		// member's fetch of every segment, and ndnd's full parse, here
+		// and again on the server, was 5 % of the CPU of a 64 KiB
+		// publication at 20 members.
+		r.interest = clone(frame)
+		var err error
+		if name, canBePrefix, err = wire.ReadInterest(r.interest); err == nil {
+			kind, r.name, r.canBePrefix, r.read = frameInterest, name, canBePrefix, true
+		}
+	} else {
+		kind, l3, name, canBePrefix = classify(frame)
+	}
 	switch kind {
 	case frameInterest:
 		if !d.names.prefix.IsPrefix(name) && !d.names.perNodePrefix().IsPrefix(name) {
@@ -47,7 +62,9 @@ func (s *Sync) dataFrame(frame []byte) bool {
 			// goroutine is not woken for it.
 			return true
 		}
-		r := serveReq{interest: clone(l3)}
+		if !r.read {
+			r.interest = clone(l3)
+		}
 		if d.server.sendData == nil {
 			r.reply = s.face.Send
 		}

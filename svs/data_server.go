@@ -90,6 +90,11 @@ type dataSender interface {
 type serveReq struct {
 	interest []byte
 	reply    func(enc.Wire) error
+	// read says that name and canBePrefix were read from interest
+	// already (wire.ReadInterest; they alias it).
+	read        bool
+	name        enc.Name
+	canBePrefix bool
 }
 
 // offer queues an Interest; it never blocks.
@@ -113,27 +118,31 @@ func (d *dataServer) run(done <-chan struct{}) {
 }
 
 func (d *dataServer) serve(r serveReq) {
-	intr, _, err := ndnpkt.Interest(r.interest)
-	if err != nil {
-		d.ignored.Add(1)
-		return
+	if !r.read {
+		intr, _, err := ndnpkt.Interest(r.interest)
+		if err != nil {
+			d.ignored.Add(1)
+			return
+		}
+		r.name, r.canBePrefix = intr.Name(), intr.CanBePrefix()
 	}
-	name := intr.Name()
-	req, ok := d.names.parseShared(name, intr.CanBePrefix())
+	name, canBePrefix := r.name, r.canBePrefix
+	req, ok := d.names.parseShared(name, canBePrefix)
 	if !ok {
-		if req, ok = d.names.parsePerNode(name, intr.CanBePrefix()); !ok {
+		if req, ok = d.names.parsePerNode(name, canBePrefix); !ok {
 			d.ignored.Add(1)
 			return
 		}
 	}
 	own := req.node.Equal(d.names.self)
-	if !own && !intr.CanBePrefix() {
+	if !own && !canBePrefix {
 		// A cacher answers only a fetcher that asks again (CanBePrefix,
 		// fetchWorker.ask): the producer answers the first ask, and N−1
 		// cachers answering every Interest would multiply the traffic.
 		return
 	}
 	var pub Publication
+	var err error
 	if own {
 		pub, err = d.store.Own(req.boot, req.seq)
 	} else {

@@ -63,6 +63,107 @@ func interestRank(typ uint64) int {
 	return 0
 }
 
+// interestParts is where the elements of an Interest are (offsets into
+// the packet; -1 when absent).
+type interestParts struct {
+	nameStart, nameEnd int // the Name's TLV-VALUE
+	paramsAt, ps, pe   int // the ApplicationParameters element, and its TLV-VALUE
+	canBePrefix        bool
+}
+
+// interestElements checks that b is exactly one Interest whose known
+// elements appear once each, in the order of the packet format, with no
+// unknown critical element, a well-formed Name first, and CanBePrefix,
+// MustBeFresh, Nonce, InterestLifetime and HopLimit of their sizes
+// (ErrMalformed); it says where the parts are.
+func interestElements(b []byte) (interestParts, error) {
+	in := interestParts{nameStart: -1, nameEnd: -1, paramsAt: -1}
+	typ, vs, ve, err := element(b, 0, len(b))
+	if err != nil {
+		return in, inElement("Interest", 0, err)
+	}
+	if typ != typeInterest {
+		return in, inElement("Interest", 0, malformedf("TLV-TYPE %#x is not Interest", typ))
+	}
+	if ve != len(b) {
+		return in, inElement("Interest", ve, malformedf("%d bytes after the Interest", len(b)-ve))
+	}
+	rank := 0
+	for i := vs; i < ve; {
+		typ, es, ee, err := element(b, i, ve)
+		if err != nil {
+			return in, inElement("Interest", i, err)
+		}
+		r := interestRank(typ)
+		switch {
+		case r == 0 && IsCritical(typ):
+			return in, inElement("Interest", i, malformedf("unknown critical TLV-TYPE %#x", typ))
+		case r == 0:
+			// unknown non-critical: skip
+		case r <= rank:
+			return in, inElement("Interest", i, malformedf("TLV-TYPE %#x repeated or out of order", typ))
+		case i == vs && r != 1:
+			return in, inElement("Interest", i, malformedf("does not start with a Name"))
+		default:
+			rank = r
+		}
+		switch typ {
+		case typeName:
+			if err := checkName(b[es:ee]); err != nil {
+				return in, inElement("Interest Name", i, err)
+			}
+			in.nameStart, in.nameEnd = es, ee
+		case typeCanBePrefix, typeMustBeFresh:
+			if ee != es {
+				return in, inElement("Interest", i, malformedf("TLV-TYPE %#x is not empty", typ))
+			}
+			in.canBePrefix = in.canBePrefix || typ == typeCanBePrefix
+		case typeNonce:
+			if ee-es != 4 {
+				return in, inElement("Nonce", i, malformedf("%d bytes, not 4", ee-es))
+			}
+		case typeInterestLifetime:
+			if _, ok := ReadNonNeg(b[es:ee]); !ok {
+				return in, inElement("InterestLifetime", i, malformedf("NonNegativeInteger of %d bytes", ee-es))
+			}
+		case typeHopLimit:
+			if ee-es != 1 {
+				return in, inElement("HopLimit", i, malformedf("%d bytes, not 1", ee-es))
+			}
+		case typeAppParameters:
+			in.paramsAt, in.ps, in.pe = i, es, ee
+		}
+		i = ee
+	}
+	if in.nameStart < 0 {
+		return in, inElement("Interest", 0, malformedf("no Name"))
+	}
+	return in, nil
+}
+
+// ReadInterest reads the name and CanBePrefix of an Interest that fills b
+// exactly, with the checks of interestElements (ErrMalformed, ErrTooLarge),
+// and nothing more: what a publication server needs of a fetch, without
+// ndnd's full parse (its signature and parameters are not looked at).
+// The name's components alias b.
+func ReadInterest(b []byte) (name enc.Name, canBePrefix bool, err error) {
+	if len(b) > MaxPacketSize {
+		return nil, false, fmtTooLarge("Interest of %d bytes exceeds %d", len(b), MaxPacketSize)
+	}
+	in, err := interestElements(b)
+	if err != nil {
+		return nil, false, err
+	}
+	n, _ := countComponents(b[in.nameStart:in.nameEnd]) // checkName accepted them
+	name = make(enc.Name, 0, n)
+	for i := in.nameStart; i < in.nameEnd; {
+		typ, es, ee, _ := element(b, i, in.nameEnd)
+		name = append(name, enc.Component{Typ: enc.TLNum(typ), Val: b[es:ee]})
+		i = ee
+	}
+	return name, in.canBePrefix, nil
+}
+
 // ParseSyncInterest decodes a Sync Interest that fills b exactly. It
 // checks, in this order, and fails with the sentinel given:
 //   - size at most MaxPacketSize (ErrTooLarge);
@@ -99,71 +200,12 @@ func (c *Codec) ParseSyncInterestInto(b []byte, dst *core.Vector) (SyncData, err
 	if len(b) > MaxPacketSize {
 		return SyncData{}, fmtTooLarge("Sync Interest of %d bytes exceeds %d", len(b), MaxPacketSize)
 	}
-	typ, vs, ve, err := element(b, 0, len(b))
+	in, err := interestElements(b)
 	if err != nil {
-		return SyncData{}, inElement("Interest", 0, err)
+		return SyncData{}, err
 	}
-	if typ != typeInterest {
-		return SyncData{}, inElement("Interest", 0, malformedf("TLV-TYPE %#x is not Interest", typ))
-	}
-	if ve != len(b) {
-		return SyncData{}, inElement("Interest", ve, malformedf("%d bytes after the Interest", len(b)-ve))
-	}
-	var (
-		nameStart, nameEnd = -1, -1
-		paramsAt           = -1
-		ps, pe             int
-		rank               int
-	)
-	for i := vs; i < ve; {
-		typ, es, ee, err := element(b, i, ve)
-		if err != nil {
-			return SyncData{}, inElement("Interest", i, err)
-		}
-		r := interestRank(typ)
-		switch {
-		case r == 0 && IsCritical(typ):
-			return SyncData{}, inElement("Interest", i, malformedf("unknown critical TLV-TYPE %#x", typ))
-		case r == 0:
-			// unknown non-critical: skip
-		case r <= rank:
-			return SyncData{}, inElement("Interest", i, malformedf("TLV-TYPE %#x repeated or out of order", typ))
-		case i == vs && r != 1:
-			return SyncData{}, inElement("Interest", i, malformedf("does not start with a Name"))
-		default:
-			rank = r
-		}
-		switch typ {
-		case typeName:
-			if err := checkName(b[es:ee]); err != nil {
-				return SyncData{}, inElement("Interest Name", i, err)
-			}
-			nameStart, nameEnd = es, ee
-		case typeCanBePrefix, typeMustBeFresh:
-			if ee != es {
-				return SyncData{}, inElement("Interest", i, malformedf("TLV-TYPE %#x is not empty", typ))
-			}
-		case typeNonce:
-			if ee-es != 4 {
-				return SyncData{}, inElement("Nonce", i, malformedf("%d bytes, not 4", ee-es))
-			}
-		case typeInterestLifetime:
-			if _, ok := ReadNonNeg(b[es:ee]); !ok {
-				return SyncData{}, inElement("InterestLifetime", i, malformedf("NonNegativeInteger of %d bytes", ee-es))
-			}
-		case typeHopLimit:
-			if ee-es != 1 {
-				return SyncData{}, inElement("HopLimit", i, malformedf("%d bytes, not 1", ee-es))
-			}
-		case typeAppParameters:
-			paramsAt, ps, pe = i, es, ee
-		}
-		i = ee
-	}
-	if nameStart < 0 {
-		return SyncData{}, inElement("Interest", 0, malformedf("no Name"))
-	}
-	if err := c.checkSyncName(b, nameStart, nameEnd); err != nil {
+	nameEnd, paramsAt, ps, pe, ve := in.nameEnd, in.paramsAt, in.ps, in.pe, len(b)
+	if err := c.checkSyncName(b, in.nameStart, nameEnd); err != nil {
 		return SyncData{}, err
 	}
 	if paramsAt < 0 {
