@@ -369,11 +369,22 @@ const (
 
 // classify reads a frame (bare, or in an NDNLPv2 LpPacket) far enough to
 // say what it is, and returns the network-layer packet (aliasing frame),
-// its name and, for an Interest, its CanBePrefix. For a Nack it returns
-// the nacked Interest.
+// its name (aliasing frame) and, for an Interest, its CanBePrefix. For a
+// Nack it returns the nacked Interest. A bare Interest, which is what a
+// producer on an in-process face reads for every member's fetch of every
+// segment, is read with wire.ReadInterest (its name and CanBePrefix, the
+// elements checked): ndnd's full parse was 5 % of the CPU of a 64 KiB
+// publication at 20 members.
 func classify(frame []byte) (kind frameKind, l3 []byte, name enc.Name, canBePrefix bool) {
 	if len(frame) == 0 {
 		return frameOther, nil, nil, false
+	}
+	if frame[0] == tlvInterest {
+		name, canBePrefix, err := wire.ReadInterest(frame)
+		if err != nil {
+			return frameOther, nil, nil, false
+		}
+		return frameInterest, frame, name, canBePrefix
 	}
 	// Fragments are not reassembled here: ndnpkt refuses them.
 	pkt, l3, nack, err := ndnpkt.Read(frame)

@@ -7,7 +7,6 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
 
-	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
 	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
@@ -88,13 +87,9 @@ type dataSender interface {
 // Interest came (the bare face's Send, or the engine's Reply); nil means
 // the server's sendData.
 type serveReq struct {
-	interest []byte
-	reply    func(enc.Wire) error
-	// read says that name and canBePrefix were read from interest
-	// already (wire.ReadInterest; they alias it).
-	read        bool
-	name        enc.Name
+	name        enc.Name // the Interest's, read where it arrived (classify, or the engine)
 	canBePrefix bool
+	reply       func(enc.Wire) error
 }
 
 // offer queues an Interest; it never blocks.
@@ -118,14 +113,6 @@ func (d *dataServer) run(done <-chan struct{}) {
 }
 
 func (d *dataServer) serve(r serveReq) {
-	if !r.read {
-		intr, _, err := ndnpkt.Interest(r.interest)
-		if err != nil {
-			d.ignored.Add(1)
-			return
-		}
-		r.name, r.canBePrefix = intr.Name(), intr.CanBePrefix()
-	}
 	name, canBePrefix := r.name, r.canBePrefix
 	req, ok := d.names.parseShared(name, canBePrefix)
 	if !ok {

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/ndn"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	"github.com/named-data/ndnd/std/security/signer"
 )
 
@@ -47,12 +45,8 @@ func TestPerNodeAnswersSignedOnce(t *testing.T) {
 		ctr: &dataCounters{}, ignored: &atomic.Uint64{}, in: newMailbox[serveReq]()}
 	ask := func(seq uint64) []byte {
 		t.Helper()
-		intr, err := spec.Spec{}.MakeInterest(names.perNode(boot, seq).Append(enc.NewSegmentComponent(0)), &ndn.InterestConfig{}, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var got []byte
-		d.serve(serveReq{interest: intr.Wire.Join(), reply: func(w enc.Wire) error { got = w.Join(); return nil }})
+		d.serve(serveReq{name: names.perNode(boot, seq).Append(enc.NewSegmentComponent(0)), reply: func(w enc.Wire) error { got = w.Join(); return nil }})
 		if got == nil {
 			t.Fatalf("seq %d: no answer", seq)
 		}
