@@ -2,6 +2,7 @@ package svs
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -32,13 +33,7 @@ type Message struct {
 
 // Bytes returns the payload in one new slice, the caller's to keep and
 // modify.
-func (m Message) Bytes() []byte {
-	b := make([]byte, 0, m.Payload.Length())
-	for _, p := range m.Payload {
-		b = append(b, p...)
-	}
-	return b
-}
+func (m Message) Bytes() []byte { return slices.Concat(m.Payload...) }
 
 // Size is the payload's length in bytes.
 func (m Message) Size() int { return int(m.Payload.Length()) }
