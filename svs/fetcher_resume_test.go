@@ -215,7 +215,7 @@ func TestFetchGuessesTheProducersSize(t *testing.T) {
 		}
 		waitUntil(t, changed, 10*time.Second, func() bool { return len(m.received(pk)) == i+1 },
 			func() string {
-				return fmt.Sprintf("publication %d: %+v missed %v", i+1, m.s.DataStats(), m.missedCopy())
+				return fmt.Sprintf("publication %d: %s", i+1, m.status())
 			})
 		if got := m.received(pk)[i].Bytes(); !bytes.Equal(got, payload(uint64(i+1), sizes[i])) {
 			t.Errorf("publication %d: %d bytes, payload differs", i+1, len(got))

@@ -59,11 +59,11 @@ func TestPublishRestartResumesIncarnation(t *testing.T) {
 		t.Errorf("first publication after the restart is %d, want %d (above the reservation)", pub.Seq, st.Reserved+1)
 	}
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(cons.received(pk)) == 4 },
-		func() string { return fmt.Sprintf("%+v missed %v", cons.s.DataStats(), cons.missedCopy()) })
+		cons.status)
 
 	late := newPubMember(t, group, "/rs/late", changed, true, nil)
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(late.received(pk)) == 4 },
-		func() string { return fmt.Sprintf("%+v missed %v", late.s.DataStats(), late.missedCopy()) })
+		late.status)
 	for _, m := range []*pubMember{cons, late} {
 		got := m.received(pk)
 		for i, want := range []string{"a", "b", "c"} {

@@ -99,7 +99,7 @@ func TestPublishCleanRestartContinues(t *testing.T) {
 		t.Errorf("first publication after a clean restart is %d, want 5", pub.Seq)
 	}
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(cons.received(pk)) == 5 },
-		func() string { return fmt.Sprintf("%+v missed %v", cons.s.DataStats(), cons.missedCopy()) })
+		cons.status)
 	if got := cons.received(pk)[4]; got.Seq != 5 || string(got.Bytes()) != "e" {
 		t.Errorf("after the restart: seq %d %q", got.Seq, got.Bytes())
 	}
@@ -187,7 +187,7 @@ func testCrashRestartPrompt(t *testing.T, bare bool) {
 		t.Errorf("first publication after a crash is %d, want %d (above the reservation)", pub.Seq, st.Reserved+1)
 	}
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(cons.received(pk)) == 5 },
-		func() string { return fmt.Sprintf("%+v missed %v", cons.s.DataStats(), cons.missedCopy()) })
+		cons.status)
 	missed := cons.missedCopy()
 	if len(missed) != 1 || missed[0].Low != 5 || missed[0].High != st.Reserved {
 		t.Errorf("missed %+v, want one run 5..%d", missed, st.Reserved)

@@ -162,6 +162,11 @@ func (m *pubMember) missedCopy() []Missed {
 
 func (m *pubMember) key() core.Key { return core.Key{Node: m.s.Node(), Boot: m.s.Boot()} }
 
+// status is m's DataStats and what it missed, for a wait's failure.
+func (m *pubMember) status() string {
+	return fmt.Sprintf("%+v missed %v", m.s.DataStats(), m.missedCopy())
+}
+
 func (m *pubMember) checkErrs(t testing.TB) {
 	t.Helper()
 	m.mu.Lock()
@@ -228,7 +233,7 @@ func TestPublishDeliversPayloadsIntact(t *testing.T) {
 	waitUntil(t, changed, 30*time.Second, complete, func() string {
 		var b strings.Builder
 		for _, m := range ms {
-			fmt.Fprintf(&b, "\n%s: %+v missed %v", m.name, m.s.DataStats(), m.missedCopy())
+			fmt.Fprintf(&b, "\n%s: %s", m.name, m.status())
 		}
 		return b.String()
 	})
@@ -491,7 +496,7 @@ func TestFetchRejectsBadData(t *testing.T) {
 			}
 		}
 		return c == 3
-	}, func() string { return fmt.Sprintf("missed %v, %+v", m.missedCopy(), m.s.DataStats()) })
+	}, m.status)
 	st := m.s.DataStats()
 	if st.BadData < 2 || st.Fetched != 0 {
 		t.Errorf("stats %+v: want bad data counted and nothing fetched", st)
@@ -728,7 +733,7 @@ func TestSharedLayerServesAfterTheProducerLeft(t *testing.T) {
 
 	late := newPubMember(t, group, "/shared/late", changed, false, nil)
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(late.received(pk)) == 2 },
-		func() string { return fmt.Sprintf("%+v missed %v", late.s.DataStats(), late.missedCopy()) })
+		late.status)
 	for i, m := range late.received(pk) {
 		if sha256.Sum256(m.Bytes()) != sums[i] {
 			t.Errorf("publication %d from the cacher differs", i+1)
@@ -793,7 +798,7 @@ func TestFetchRecoversLostSegments(t *testing.T) {
 	}
 	pk := announcer.key()
 	waitUntil(t, changed, 30*time.Second, func() bool { return len(m.received(pk)) == n },
-		func() string { return fmt.Sprintf("%+v missed %v", m.s.DataStats(), m.missedCopy()) })
+		m.status)
 	for i, msg := range m.received(pk) {
 		if !bytes.Equal(msg.Bytes(), payload(uint64(i+1), size)) {
 			t.Errorf("publication %d differs", i+1)
@@ -963,7 +968,7 @@ func TestDataFramesCopiedUnlessKept(t *testing.T) {
 	served := reused.s.DataStats().Served
 	late := newPubMember(t, group, "/frames/late", changed, false, nil)
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(late.received(prod.key())) == 1 },
-		func() string { return fmt.Sprintf("%+v missed %v", late.s.DataStats(), late.missedCopy()) })
+		late.status)
 	if got := late.received(prod.key())[0].Bytes(); !bytes.Equal(got, p) {
 		t.Errorf("from the reusing member's store: %d bytes, payload differs", len(got))
 	}
@@ -985,7 +990,7 @@ func TestMessagePayloadIsTheSegments(t *testing.T) {
 	publishOK(t, prod, p)
 	publishOK(t, prod, nil)
 	waitUntil(t, changed, 10*time.Second, func() bool { return len(m.received(prod.key())) == 2 },
-		func() string { return fmt.Sprintf("%+v missed %v", m.s.DataStats(), m.missedCopy()) })
+		m.status)
 	msg := m.received(prod.key())[0]
 	if len(msg.Payload) != 6 || msg.Size() != len(p) {
 		t.Fatalf("%d pieces, %d bytes; want 6, %d", len(msg.Payload), msg.Size(), len(p))
