@@ -14,15 +14,16 @@ import (
 const childEnv = "NDNSVS_BENCH_CHILD"
 
 // TestBenchChild is the child process of the report tests (TestBenchSVS,
-// TestBenchSec, TestBenchPub): the test binary re-executed with the
-// child's subcommand and arguments in the environment (useTestChildren).
+// TestBenchSec, TestBenchPub, and TestBenchTransport's consumer): the test
+// binary re-executed with the child's subcommand and arguments in the
+// environment (useTestChildren).
 func TestBenchChild(t *testing.T) {
 	v, ok := os.LookupEnv(childEnv)
 	if !ok {
 		t.Skip("helper process of the report tests")
 	}
 	args := strings.Split(v, "\x1f")
-	run := map[string]func([]string, io.Writer) error{"svs": benchSVS, "sec": benchSec, "pub": benchPub}[args[0]]
+	run := map[string]func([]string, io.Writer) error{"svs": benchSVS, "sec": benchSec, "pub": benchPub, "transport": benchTransport}[args[0]]
 	if run == nil {
 		fmt.Fprintf(os.Stderr, "child: unknown subcommand %q\n", args[0])
 		os.Exit(1)

@@ -72,16 +72,6 @@ type transportOptions struct {
 	client                             bool // hidden: be the consumer child
 }
 
-// transportClientCommand builds the command that re-executes this binary as
-// the consumer child. Tests replace it to re-execute the test binary.
-var transportClientCommand = func() (*exec.Cmd, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	return exec.Command(exe, "transport", "-client"), nil
-}
-
 // runTransport is the transport subcommand: it prints the report and exits.
 func runTransport(args []string) {
 	if err := benchTransport(args, os.Stdout); err != nil {
@@ -138,7 +128,7 @@ func benchTransport(args []string, out io.Writer) error {
 		return err
 	}
 	if o.client {
-		return transportClient(os.Stdin, os.Stdout)
+		return transportClient(os.Stdin, out)
 	}
 	if o.blocks < 1 || o.rtt < o.blocks || o.pipe < o.blocks || o.window < 1 {
 		return fmt.Errorf("need -blocks >= 1, -rtt and -pipe >= -blocks, -window >= 1")
@@ -487,7 +477,7 @@ type transportClientProc struct {
 }
 
 func startTransportClient() (*transportClientProc, error) {
-	cmd, err := transportClientCommand()
+	cmd, err := childCommand("transport", []string{"-client"}) // the consumer child
 	if err != nil {
 		return nil, err
 	}
