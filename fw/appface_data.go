@@ -45,7 +45,6 @@ func (af *Face) SendData(frame []byte, name enc.Name) error {
 
 // TLV-TYPEs of a Data packet (NDN packet format v0.3).
 const (
-	tlvData           = 0x06
 	tlvName           = 0x07
 	tlvMetaInfo       = 0x14
 	tlvContent        = 0x15
@@ -61,7 +60,7 @@ const (
 // reads, each once and in order; ok is false otherwise.
 func describeData(frame []byte, name enc.Name) (d *defn.FwData, ok bool) {
 	typ, v, rest, ok := link.Element(frame)
-	if !ok || typ != tlvData || len(rest) != 0 {
+	if !ok || typ != link.TypeData || len(rest) != 0 {
 		return nil, false
 	}
 	typ, nv, v, ok := link.Element(v)
