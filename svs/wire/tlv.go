@@ -1,6 +1,10 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/ndnsvs/ndnsvs-node/fw/link"
+)
 
 // TLV-TYPE numbers. [Spec] NDN packet format v0.3 and SVS v3 §3.
 const (
@@ -127,20 +131,9 @@ func nonNegTLVLen(typ, x uint64) int {
 
 // ReadNonNeg decodes a NonNegativeInteger. [Spec] NDN packet format v0.3
 // §1.4: the value is 1, 2, 4 or 8 bytes; any other width is invalid. A
-// wider-than-needed width among those four is accepted.
-func ReadNonNeg(b []byte) (uint64, bool) {
-	switch len(b) {
-	case 1:
-		return uint64(b[0]), true
-	case 2:
-		return uint64(binary.BigEndian.Uint16(b)), true
-	case 4:
-		return uint64(binary.BigEndian.Uint32(b)), true
-	case 8:
-		return binary.BigEndian.Uint64(b), true
-	}
-	return 0, false
-}
+// wider-than-needed width among those four is accepted. It is the link
+// layer's reader (link.Natural), which the forwarder's faces use too.
+func ReadNonNeg(b []byte) (uint64, bool) { return link.Natural(b) }
 
 // readVarNum decodes the VAR-NUMBER at b[i:end]. It rejects truncation and
 // encodings longer than needed (FD 00 05 for 5), so that every number, and
