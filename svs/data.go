@@ -214,6 +214,33 @@ func encodeSegments(base enc.Name, payload []byte, signer ndn.Signer) ([][]byte,
 	if len(payload) > 0 {
 		last = (len(payload) - 1) / SegmentSize
 	}
+	if signer == nil || signer.Type() == ndn.SignatureNone {
+		return makeSegments(base, payload, last, signer)
+	}
+	s := wire.SegmentData{
+		Base: base.TlvStr(), Last: uint64(last), Freshness: dataFreshness,
+		SigType: uint64(signer.Type()), SigMax: int(signer.EstimateSize()),
+		Sign: func(covered []byte) ([]byte, error) { return signer.Sign(enc.Wire{covered}) },
+	}
+	if kl := signer.KeyLocator(); kl != nil {
+		s.KeyLocator = kl.TlvStr()
+	}
+	segs := make([][]byte, 0, last+1)
+	for i := 0; i <= last; i++ {
+		s.Seg = uint64(i)
+		s.Content = payload[min(i*SegmentSize, len(payload)):min((i+1)*SegmentSize, len(payload))]
+		d, err := wire.EncodeSegmentData(s)
+		if err != nil {
+			return nil, fmt.Errorf("svs: encode segment %d of %s: %w", i, base, err)
+		}
+		segs = append(segs, d)
+	}
+	return segs, nil
+}
+
+// makeSegments is encodeSegments by ndnd's encoder, for Data without a
+// signature (wire.EncodeSegmentData always signs).
+func makeSegments(base enc.Name, payload []byte, last int, signer ndn.Signer) ([][]byte, error) {
 	cfg := &ndn.DataConfig{
 		ContentType:  optional.Some(ndn.ContentTypeBlob),
 		Freshness:    optional.Some(dataFreshness),
