@@ -32,8 +32,7 @@ type dataLayer struct {
 	// Owned by Run.
 	fetcher *core.Fetcher
 	order   *core.InOrder[*Message]
-	ftimer  *time.Timer
-	farmed  time.Duration // -1: not armed
+	farmed  time.Duration // the scheduler's deadline on Sync.alarm; -1: none
 	next    uint64        // next own sequence number to hand out
 	mark    uint64        // durable reservation: next may go up to it
 	asked   bool          // a reservation write is in flight
@@ -290,30 +289,20 @@ func (s *Sync) buildData() {
 		nonces:  rand.New(rand.NewPCG(s.nonces.Uint64(), s.nonces.Uint64())),
 		results: func(r fetchResult) { d.results.put(r); d.notify() },
 		fetched: s.observer.FetchDuration, ignored: &s.ctr.ignored, refused: &d.ctr.refused,
-		in:   newMailbox[workerEvent](),
-		jobs: map[string]*fetchJob{},
-		stop: d.stop,
+		in:    newMailbox[workerEvent](),
+		jobs:  map[string]*fetchJob{},
+		alarm: s.alarm,
+		stop:  d.stop,
 	}
-	d.ftimer = time.NewTimer(time.Hour)
-	d.ftimer.Stop()
-	d.worker.timer = time.NewTimer(time.Hour)
-	d.worker.timer.Stop()
 }
 
-// workerWake and workerTimer are Run's channels for the fetch worker,
-// which runs on Run (nil without a publication layer).
+// workerWake is Run's channel for the fetch worker, which runs on Run
+// (nil without a publication layer).
 func (s *Sync) workerWake() <-chan struct{} {
 	if s.data == nil {
 		return nil
 	}
 	return s.data.worker.in.wake
-}
-
-func (s *Sync) workerTimer() <-chan time.Time {
-	if s.data == nil {
-		return nil
-	}
-	return s.data.worker.timer.C
 }
 
 // runData starts the layer from Run, before the first announcement: its
@@ -336,7 +325,6 @@ func (s *Sync) runData(ctx context.Context) (func(), error) {
 		if !waitBounded(&pdone, finalSaveBound) {
 			s.log.Warn("svs: storage writes at stop still running", "after", finalSaveBound)
 		}
-		d.ftimer.Stop()
 		s.failPending()
 		for _, sub := range d.subs.snapshot() {
 			sub.Close()
@@ -460,13 +448,6 @@ func (s *Sync) dataWake() <-chan struct{} {
 		return nil
 	}
 	return s.data.wake
-}
-
-func (s *Sync) fetchTimer() <-chan time.Time {
-	if s.data == nil || s.data.ftimer == nil {
-		return nil
-	}
-	return s.data.ftimer.C
 }
 
 // onDataEvents runs on Run: fetch results, reservations, a drained
@@ -676,7 +657,7 @@ func (s *Sync) fetchReady(rd core.FetchReady) {
 	d.worker.rearm()
 	if dl := d.fetcher.Deadline(); dl != core.NoDeadline && (d.farmed < 0 || dl < d.farmed) {
 		d.farmed = dl
-		d.ftimer.Reset(max(dl-s.now(), 0))
+		s.alarm.want(s.origin.Add(dl))
 	}
 }
 

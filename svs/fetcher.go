@@ -70,8 +70,8 @@ type fetchWorker struct {
 	partialBytes int
 	kept         uint64
 
-	timer *time.Timer
-	armed time.Time
+	alarm *alarm    // Run's, shared with the engine and the scheduler
+	armed time.Time // the earliest deadline asked of the alarm; zero: none
 
 	// producers remembers, per producer fetched from, its name decoded
 	// and its latest publication's last segment number: a new fetch of
@@ -174,7 +174,7 @@ func (w *fetchWorker) events() {
 	w.rearm()
 }
 
-// fire runs on Run when the worker's timer fired.
+// fire runs on Run when the worker's deadline came (Sync.onAlarm).
 func (w *fetchWorker) fire() {
 	w.armed = time.Time{}
 	w.expire(time.Now())
@@ -518,7 +518,7 @@ func (w *fetchWorker) rearm() {
 		return
 	}
 	w.armed = next
-	w.timer.Reset(max(time.Until(next), 0))
+	w.alarm.want(next)
 }
 
 func (w *fetchWorker) finish(j *fetchJob, r fetchResult) {

@@ -272,9 +272,7 @@ func benchSync(tb testing.TB, obs *Observer) *Sync {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s.timer = time.NewTimer(time.Hour)
-	tb.Cleanup(func() { s.timer.Stop() })
-	s.armed = -1
+	tb.Cleanup(s.alarm.stop)
 	return s
 }
 

@@ -49,8 +49,8 @@ type Sync struct {
 	eng                                *core.Engine
 	origin                             time.Time
 	nonces                             *rand.Rand
-	timer                              *time.Timer
-	armed                              time.Duration
+	alarm                              *alarm        // Run's one timer (alarm.go)
+	armed                              time.Duration // the engine's deadline on the alarm; -1: none
 	confirm                            confirmer
 	out                                sendScratch
 	in                                 core.Vector // each received vector is decoded into it: the engine keeps none
@@ -266,6 +266,8 @@ func newSync(cfg Config) (*Sync, error) {
 		eng:       eng,
 		origin:    origin,
 		nonces:    nonces,
+		alarm:     newAlarm(),
+		armed:     -1,
 		inbox:     make(chan []byte, inbox),
 		free:      make(chan []byte, inbox),
 		reqs:      make(chan *request),
@@ -435,8 +437,8 @@ func (s *Sync) request(ctx context.Context, seq uint64) (uint64, error) {
 // called (it returns nil). It attaches the Interest handler on SyncPrefix,
 // calls Config.Register, announces the member's state vector, and then owns
 // the protocol engine: one goroutine, one select over received Sync
-// Interests, publication requests, one timer set to the engine's next
-// deadline, and ctx. OnUpdate and OnPersist run on this goroutine.
+// Interests, publication requests, one timer set to the next of its
+// deadlines, and ctx. OnUpdate and OnPersist run on this goroutine.
 // Run can be called once; a second call returns ErrRunning, a call after
 // Close ErrClosed. On return the handler is detached (and, with the default
 // Register, the route unregistered).
@@ -479,9 +481,7 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 	}
 	defer s.watchFace()()
 
-	s.timer = time.NewTimer(time.Hour)
-	defer s.timer.Stop()
-	s.armed = -1
+	defer s.alarm.stop()
 	if s.data != nil {
 		stop, err := s.runData(ctx)
 		defer stop()
@@ -515,10 +515,8 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			}
 		case r := <-s.reqs:
 			s.publish(r)
-		case <-s.timer.C:
-			s.armed = -1
-			why := s.tickReason()
-			s.handle(s.eng.Tick(s.now()), nil, result{}, why)
+		case <-s.alarm.c():
+			s.onAlarm()
 		case <-s.up:
 			s.faceUp()
 			s.confirm.start()
@@ -533,11 +531,6 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 		case <-s.workerWake():
 			s.data.worker.events()
 			s.onDataEvents()
-		case <-s.workerTimer():
-			s.data.worker.fire()
-			s.onDataEvents()
-		case <-s.fetchTimer():
-			s.onFetchTimer()
 		case r := <-s.seqReqs():
 			s.assignSeq(r)
 		case r := <-s.commitReqs():
@@ -736,7 +729,7 @@ func (s *Sync) carryOut(rd core.Ready, r *request, res result, reply func(), why
 	// the timer is re-armed then, once, instead of at every packet.
 	if s.armed < 0 || rd.Deadline < s.armed {
 		s.armed = rd.Deadline
-		s.timer.Reset(rd.Deadline - s.now())
+		s.alarm.want(s.origin.Add(rd.Deadline))
 	}
 	st := s.eng.Stats()
 	s.ctr.setEngine(st)
