@@ -3,8 +3,8 @@ package svs
 import "time"
 
 // alarm is one timer for Run's deadlines: the engine's (Sync.armed), the
-// fetch worker's (fetchWorker.armed) and the fetch scheduler's
-// (dataLayer.farmed). Each timer channel in Run's select was parked on
+// re-announcements' (confirmer), the fetch worker's (fetchWorker.armed)
+// and the fetch scheduler's (dataLayer.farmed). Each timer channel in Run's select was parked on
 // and unparked at every turn of the loop, for every Sync Interest and
 // every segment; one channel for all three costs that once.
 //
@@ -52,6 +52,9 @@ func (s *Sync) onAlarm() {
 		why := s.tickReason()
 		s.handle(s.eng.Tick(s.now()), nil, result{}, why)
 	}
+	if due(s.confirm.at) && s.confirm.fired(now) && s.eng.OwnDoubted() {
+		s.handle(s.eng.Announce(s.now()), nil, result{}, SentAnnounce)
+	}
 	if d := s.data; d != nil {
 		if due(d.worker.armed) {
 			d.worker.fire()
@@ -69,6 +72,9 @@ func (s *Sync) rearmAlarm() {
 	if s.armed >= 0 {
 		s.alarm.want(s.origin.Add(s.armed))
 	}
+	if !s.confirm.at.IsZero() {
+		s.alarm.want(s.confirm.at)
+	}
 	if d := s.data; d != nil {
 		if !d.worker.armed.IsZero() {
 			s.alarm.want(d.worker.armed)
@@ -76,5 +82,13 @@ func (s *Sync) rearmAlarm() {
 		if d.farmed >= 0 {
 			s.alarm.want(s.origin.Add(d.farmed))
 		}
+	}
+}
+
+// startConfirm arms the re-announcements after an announcement.
+func (s *Sync) startConfirm() {
+	s.confirm.start(time.Now())
+	if !s.confirm.at.IsZero() {
+		s.alarm.want(s.confirm.at)
 	}
 }

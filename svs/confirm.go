@@ -21,48 +21,33 @@ import "time"
 // announces again while the group has not shown that it heard it.
 var confirmDelays = []time.Duration{500 * time.Millisecond, 2 * time.Second}
 
-// confirmer is the timer of those re-announcements, owned by Run.
+// confirmer schedules those re-announcements on Run's alarm (alarm.go),
+// owned by Run.
 type confirmer struct {
-	t    *time.Timer
-	next int // index in confirmDelays of the armed delay
+	at   time.Time // when the armed delay ends; zero: none armed
+	next int       // index in confirmDelays of the armed delay
 }
 
-// start arms the first delay after an announcement.
-func (c *confirmer) start() {
+// start arms the first delay after an announcement made at now.
+func (c *confirmer) start(now time.Time) {
 	c.next = 0
-	if len(confirmDelays) == 0 {
-		return
+	c.at = time.Time{}
+	if len(confirmDelays) > 0 {
+		c.at = now.Add(confirmDelays[0])
 	}
-	if c.t == nil {
-		c.t = time.NewTimer(confirmDelays[0])
-		return
-	}
-	c.t.Reset(confirmDelays[0])
 }
 
-// c is the timer's channel for Run's select (nil before the first start).
-func (c *confirmer) c() <-chan time.Time {
-	if c.t == nil {
-		return nil
-	}
-	return c.t.C
-}
-
-// fired advances to the next delay and reports whether one was due.
-func (c *confirmer) fired() bool {
+// fired advances, at now, to the next delay and reports whether one was
+// due.
+func (c *confirmer) fired(now time.Time) bool {
+	c.at = time.Time{}
 	if c.next >= len(confirmDelays) {
 		return false
 	}
 	prev := confirmDelays[c.next]
 	c.next++
 	if c.next < len(confirmDelays) {
-		c.t.Reset(confirmDelays[c.next] - prev)
+		c.at = now.Add(confirmDelays[c.next] - prev)
 	}
 	return true
-}
-
-func (c *confirmer) stop() {
-	if c.t != nil {
-		c.t.Stop()
-	}
 }

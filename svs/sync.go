@@ -493,8 +493,7 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 	// member (and it about the group) within a round trip; and again,
 	// twice at most, while nothing shows that the group heard it.
 	s.handle(s.eng.Announce(s.now()), nil, result{}, SentAnnounce)
-	s.confirm.start()
-	defer s.confirm.stop()
+	s.startConfirm()
 
 	for {
 		select {
@@ -519,11 +518,7 @@ func (s *Sync) Run(ctx context.Context) (err error) {
 			s.onAlarm()
 		case <-s.up:
 			s.faceUp()
-			s.confirm.start()
-		case <-s.confirm.c():
-			if s.confirm.fired() && s.eng.OwnDoubted() {
-				s.handle(s.eng.Announce(s.now()), nil, result{}, SentAnnounce)
-			}
+			s.startConfirm()
 		case <-s.pendingWake():
 			s.recheck()
 		case <-s.dataWake():
