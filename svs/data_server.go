@@ -2,6 +2,7 @@ package svs
 
 import (
 	"errors"
+	"sync"
 	"sync/atomic"
 
 	enc "github.com/named-data/ndnd/std/encoding"
@@ -11,10 +12,11 @@ import (
 )
 
 // dataServer answers Interests for publications from the Storage, on a
-// goroutine of its own: Storage reads may wait for a lock, which neither
-// a forwarding thread nor Run may do. Interests wait in a mailbox of at
-// most DataConfig.ServeQueue; beyond it they are dropped and counted (the
-// fetcher asks again).
+// goroutine of its own: Storage reads may wait for a lock or a disk,
+// which neither a forwarding thread nor Run may do (a MemoryStorage's
+// only wait for another call's map work: see inline). Interests wait in a
+// mailbox of at most DataConfig.ServeQueue; beyond it they are dropped
+// and counted (the fetcher asks again).
 type dataServer struct {
 	names  *dataNames
 	store  Storage
@@ -34,6 +36,16 @@ type dataServer struct {
 	ignored           *atomic.Uint64 // Stats.Ignored: Interests under the prefixes that name no publication
 
 	in *mailbox[serveReq]
+	// inline is set for a MemoryStorage on a face that takes SendData
+	// (fw.Face): its reads wait at most for another call's map work,
+	// never for I/O, so Interests are answered on the goroutine they
+	// arrive on (a forwarding thread), not handed to the server's. At 20
+	// members the producer's one server goroutine, woken for each of the
+	// ~17 fetches of a publication that the PIT does not aggregate,
+	// waited to be scheduled among the members' Run goroutines. serve is
+	// then called on several goroutines at once: signedMu guards signed.
+	inline   bool
+	signedMu sync.Mutex
 	// sendData answers on a bare face that takes a Data with the name it
 	// answers (fw.Face.SendData), for the requests with no reply; set by
 	// NewOnFace.
@@ -58,6 +70,8 @@ type signedKey struct{ boot, seq, seg uint64 }
 // under its per-node name, from the cache or signed now.
 func (d *dataServer) perNodeAnswer(pub Publication, boot, seq, seg uint64) ([]byte, error) {
 	k := signedKey{boot, seq, seg}
+	d.signedMu.Lock()
+	defer d.signedMu.Unlock()
 	if out, ok := d.signed[k]; ok {
 		return out, nil
 	}

@@ -3,8 +3,10 @@ package svs
 import (
 	"bytes"
 	"crypto/elliptic"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/security/signer"
@@ -64,5 +66,48 @@ func TestPerNodeAnswersSignedOnce(t *testing.T) {
 	}
 	if again := ask(1); bytes.Equal(first, again) {
 		t.Error("the oldest answer was not dropped: ECDSA gave the same bytes")
+	}
+}
+
+// A producer on a bare fw.Face with a MemoryStorage answers fetches on
+// the forwarding thread (dataServer.inline); with any other Storage, or
+// on an engine, on the server's goroutine. Both answer.
+func TestServeInlineOnlyForMemoryStorage(t *testing.T) {
+	group := testGroup(t)
+	changed := newSignal()
+	type storeOnly struct{ Storage } // not a *MemoryStorage
+	for _, tc := range []struct {
+		name   string
+		bare   bool
+		wrap   bool
+		inline bool
+	}{
+		{"bare, MemoryStorage", true, false, true},
+		{"bare, another Storage", true, true, false},
+		{"engine, MemoryStorage", false, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			suffix := strings.ReplaceAll(strings.ReplaceAll(tc.name, " ", ""), ",", "-")
+			prod := newPubMember(t, group, "/inline/p/"+suffix, changed, tc.bare, func(c *Config) {
+				if tc.wrap {
+					m, err := NewMemoryStorage(StorageConfig{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.Data.Storage = storeOnly{m}
+				}
+			})
+			if got := prod.s.data.server.inline; got != tc.inline {
+				t.Fatalf("inline %v, want %v", got, tc.inline)
+			}
+			cons := newPubMember(t, group, "/inline/c/"+suffix, changed, true, nil)
+			pub := publishOK(t, prod, payload(9, 3*SegmentSize))
+			if !heard(changed, 10*time.Second, func() bool { return len(cons.received(prod.key())) > 0 }) {
+				t.Fatalf("publication %d not delivered: %s", pub.Seq, cons.status())
+			}
+			if st := prod.s.DataStats(); st.Served == 0 || st.ServeDropped != 0 {
+				t.Fatalf("producer served %d, dropped %d", st.Served, st.ServeDropped)
+			}
+		})
 	}
 }
