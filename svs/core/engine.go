@@ -139,6 +139,10 @@ type Stats struct {
 // An Engine is not safe for concurrent use: one goroutine (the driver's
 // loop) must own it.
 type Engine struct {
+	// addedSinceCompact counts nodes added since the local vector's names
+	// were last compacted (compactNames).
+	addedSinceCompact int
+
 	self     Name
 	boot     uint64
 	periodic time.Duration
@@ -525,6 +529,9 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	e.dropPairs(drops)
 	for _, en := range adds {
 		e.state.Set(en.Node, en.Boot, en.Seq)
+	}
+	if len(adds) > 0 {
+		e.compactNames(len(adds))
 	}
 	e.evict()
 
@@ -945,4 +952,17 @@ func (e *Engine) olderSelfHeard(en Entry) {
 		}
 		e.olderSelf[en.Boot] = en.Seq
 	}
+}
+
+// compactNames gathers the local vector's node names into one string
+// after new nodes came (Vector.CompactNames), at most once per quarter of
+// the vector's size in added nodes once it holds over 256 entries, so
+// that a flood of new names does not copy them all at every packet.
+func (e *Engine) compactNames(added int) {
+	e.addedSinceCompact += added
+	if n := e.state.Len(); n > 256 && e.addedSinceCompact < n/4 {
+		return
+	}
+	e.addedSinceCompact = 0
+	e.state.CompactNames()
 }

@@ -72,6 +72,40 @@ func (v *Vector) Reset() {
 	v.index = nil
 }
 
+// CompactNames puts the node names of v into one new string, in wire
+// order. Names come from the packets that first carried them, each cut
+// from a string of its own; a receiver walks its vector against every
+// incoming one (Engine.Receive), and with the names scattered over the
+// heap the comparisons were mostly cache misses (memeqbody, 3 % of the
+// CPU of a 20-member group publishing).
+func (v *Vector) CompactNames() {
+	size := 0
+	for i, e := range v.entries {
+		if i == 0 || e.Node != v.entries[i-1].Node {
+			size += len(e.Node)
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i, e := range v.entries {
+		if i == 0 || e.Node != v.entries[i-1].Node {
+			b.WriteString(string(e.Node))
+		}
+	}
+	all := b.String()
+	off := 0
+	for i := range v.entries {
+		if i > 0 && v.entries[i].Node == v.entries[i-1].Node {
+			v.entries[i].Node = v.entries[i-1].Node
+			continue
+		}
+		n := len(v.entries[i].Node)
+		v.entries[i].Node = Name(all[off : off+n])
+		off += n
+	}
+	v.index = nil // its keys hold the old strings
+}
+
 // find returns the position of (node, boot) in entries.
 func (v *Vector) find(node Name, boot uint64) (int, bool) {
 	if len(v.entries) < indexFrom {
