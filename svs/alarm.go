@@ -4,9 +4,10 @@ import "time"
 
 // alarm is one timer for Run's deadlines: the engine's (Sync.armed), the
 // re-announcements' (confirmer), the fetch worker's (fetchWorker.armed)
-// and the fetch scheduler's (dataLayer.farmed). Each timer channel in Run's select was parked on
-// and unparked at every turn of the loop, for every Sync Interest and
-// every segment; one channel for all three costs that once.
+// and the fetch scheduler's (dataLayer.farmed). Each timer channel in
+// Run's select, stopped or not, was parked on and unparked at every turn
+// of the loop, for every Sync Interest and every segment; one channel for
+// the four costs that once.
 //
 // Each source keeps its own deadline and asks the alarm for it (want);
 // when the alarm fires, Run runs every source whose deadline has come

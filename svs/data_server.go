@@ -54,8 +54,9 @@ type dataServer struct {
 	// signed caches the per-node answers (a stored segment re-signed under
 	// the v3 name): with a key signer each signature costs 0.1 ms (Ed25519)
 	// to milliseconds (RSA), and anyone may ask for the same segment again
-	// and again. Owned by the server goroutine; at most signedCacheSize
-	// entries, the oldest dropped first.
+	// and again. Guarded by signedMu (serve runs on forwarding threads
+	// when inline); at most signedCacheSize entries, the oldest dropped
+	// first.
 	signed     map[signedKey][]byte
 	signedRing [signedCacheSize]signedKey // insertion order; signedNext is the oldest once full
 	signedNext int
