@@ -53,9 +53,6 @@ func (s *Sync) dataFrame(frame []byte) bool {
 		r := serveReq{name: name, canBePrefix: canBePrefix}
 		if d.server.sendData == nil {
 			r.reply = s.face.Send
-		} else if d.server.inline {
-			d.server.serve(r) // on this goroutine: see dataServer.inline
-			return true
 		}
 		d.server.offer(r)
 		return true

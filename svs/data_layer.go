@@ -271,7 +271,7 @@ func (s *Sync) buildData() {
 		in: newMailbox[persistOp](), lazy: make(chan struct{}, 1),
 		reserved: func(r reserveResult) { d.reserves.put(r); d.notify() },
 	}
-	_, d.persist.inline = d.store.(*MemoryStorage)
+	d.persist.inline = neverWaits(d.store)
 	d.deliv = &delivery{
 		onMessage: d.cfg.OnMessage, onMissed: d.cfg.OnMissed,
 		progress: d.progress, persist: d.persist, limit: d.cfg.DeliveryQueue,

@@ -59,15 +59,14 @@ type persister struct {
 		ok        bool
 	}
 
-	// inline is set for a MemoryStorage: its writes are a map insert
-	// under a mutex, never a wait on a disk, so fetched publications go
-	// into it at once, on Run, instead of through a round of this
-	// goroutine (at 20 members, the persister's rounds were 7 % of the
-	// CPU of a 100 B publication); and its contents end with the
-	// process, so only the vector saved when the member stops can ever
-	// be read (by the next Sync on the same store): the vector is saved
-	// then, not every vectorSaveSpacing. Only the type itself: a wrapper
-	// may wait, and goes through the rounds.
+	// inline is set for a store that never waits (neverWaits: a
+	// MemoryStorage, whose writes are a map insert under a mutex), so
+	// fetched publications go into it at once, on Run, instead of through
+	// a round of this goroutine (at 20 members, the persister's rounds
+	// were 7 % of the CPU of a 100 B publication); and its contents end
+	// with the process, so only the vector saved when the member stops
+	// can ever be read (by the next Sync on the same store): the vector
+	// is saved then, not every vectorSaveSpacing.
 	inline bool
 
 	mu     sync.Mutex

@@ -36,10 +36,10 @@ type dataServer struct {
 	ignored           *atomic.Uint64 // Stats.Ignored: Interests under the prefixes that name no publication
 
 	in *mailbox[serveReq]
-	// inline is set for a MemoryStorage on a face that takes SendData
-	// (fw.Face): its reads wait at most for another call's map work,
-	// never for I/O, so Interests are answered on the goroutine they
-	// arrive on (a forwarding thread), not handed to the server's. At 20
+	// inline is set for a store that never waits (neverWaits) on a face
+	// that takes SendData (fw.Face): offer answers Interests on the
+	// goroutine they arrive on (a forwarding thread) instead of handing
+	// them to the server's. At 20
 	// members the producer's one server goroutine, woken for each of the
 	// ~17 fetches of a publication that the PIT does not aggregate,
 	// waited to be scheduled among the members' Run goroutines. serve is
@@ -107,8 +107,13 @@ type serveReq struct {
 	reply       func(enc.Wire) error
 }
 
-// offer queues an Interest; it never blocks.
+// offer queues an Interest, or answers it at once when inline; it never
+// blocks.
 func (d *dataServer) offer(r serveReq) {
+	if d.inline {
+		d.serve(r)
+		return
+	}
 	if !d.in.putBounded(r, d.limit) {
 		d.ctr.serveDropped.Add(1)
 	}

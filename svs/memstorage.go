@@ -9,6 +9,15 @@ import (
 	"github.com/ndnsvs/ndnsvs-node/svs/core"
 )
 
+// neverWaits reports whether st's calls wait for nothing but another
+// call's map work, never for a disk: exactly a *MemoryStorage (a Storage
+// that wraps one may wait). Such a store is written on Run
+// (persister.inline) and read on a forwarding thread (dataServer.inline).
+func neverWaits(st Storage) bool {
+	_, ok := st.(*MemoryStorage)
+	return ok
+}
+
 // MemoryStorage is a Storage in memory: for tests, for the simulator, and
 // for members that want no disk (a restart is then a new incarnation with
 // nothing to serve). Everything a write returned from is "committed": it

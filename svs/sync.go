@@ -170,7 +170,7 @@ func NewOnFace(face ndn.Face, cfg Config) (*Sync, error) {
 	s.face = face
 	if ds, ok := face.(dataSender); ok && s.data != nil {
 		s.data.server.sendData = ds.SendData // before the face is open: read by dataFrame
-		_, s.data.server.inline = s.data.store.(*MemoryStorage)
+		s.data.server.inline = neverWaits(s.data.store)
 	}
 	return s, nil
 }
