@@ -38,10 +38,9 @@ const maxTLLen = 10
 // 64 KiB publication, a third of it the SHA-256.
 func EncodeSegmentData(s SegmentData) ([]byte, error) {
 	ms := uint64(s.Freshness.Milliseconds())
-	segLen := nonNegTLVLen(typeSegmentComponent, s.Seg)
-	nameLen := len(s.Base) + segLen
-	metaLen := nonNegTLVLen(typeContentType, 0) + nonNegTLVLen(typeFreshnessPeriod, ms) +
-		tlvLen(typeFinalBlockID, nonNegTLVLen(typeSegmentComponent, s.Last))
+	nameLen := len(s.Base) + nonNegTLVLen(typeSegmentComponent, s.Seg)
+	lastLen := nonNegTLVLen(typeSegmentComponent, s.Last) // FinalBlockId's value
+	metaLen := nonNegTLVLen(typeContentType, 0) + nonNegTLVLen(typeFreshnessPeriod, ms) + tlvLen(typeFinalBlockID, lastLen)
 	sigInfoLen := nonNegTLVLen(typeSignatureType, s.SigType)
 	if s.KeyLocator != "" {
 		sigInfoLen += tlvLen(typeKeyLocator, tlvLen(typeName, len(s.KeyLocator)))
@@ -55,7 +54,7 @@ func EncodeSegmentData(s SegmentData) ([]byte, error) {
 	buf = appendTL(buf, typeMetaInfo, metaLen)
 	buf = appendNonNegTLV(buf, typeContentType, 0)
 	buf = appendNonNegTLV(buf, typeFreshnessPeriod, ms)
-	buf = appendTL(buf, typeFinalBlockID, nonNegTLVLen(typeSegmentComponent, s.Last))
+	buf = appendTL(buf, typeFinalBlockID, lastLen)
 	buf = appendNonNegTLV(buf, typeSegmentComponent, s.Last)
 	buf = appendTL(buf, typeContent, len(s.Content))
 	buf = append(buf, s.Content...)
