@@ -3,12 +3,15 @@ package svs
 import (
 	"bytes"
 	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	sig "github.com/named-data/ndnd/std/security/signer"
 
 	"github.com/ndnsvs/ndnsvs-node/internal/ndnpkt"
+	"github.com/ndnsvs/ndnsvs-node/svs/wire"
 )
 
 // The decoders a fetched or served frame reaches, fuzzed: every input is
@@ -118,6 +121,68 @@ func FuzzParseDataNames(f *testing.F) {
 		if r, ok := d.parsePerNode(name, canBePrefix); ok {
 			if r.shared || !d.perNode(r.boot, r.seq).IsPrefix(name) {
 				t.Fatalf("per-node %v parsed as %+v", name, r)
+			}
+		}
+	})
+}
+
+// FuzzServeInline: a producer that answers on the forwarding thread
+// (dataServer.inline, a MemoryStorage) given any frame as classify reads
+// it: never a panic there, and every answer is a Data the Interest asked
+// for (its name under the Interest's).
+func FuzzServeInline(f *testing.F) {
+	names := dataNames{prefix: mustName("/fuzz"), group: mustName("/fuzz"), self: mustName("/fuzz/node")}
+	store, err := NewMemoryStorage(StorageConfig{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	const boot = 1700000000
+	signer := sig.NewSha256Signer()
+	var pubs []Publication
+	for seq := uint64(1); seq <= 3; seq++ {
+		segs, err := encodeSegments(names.shared(names.self, boot, seq), bytes.Repeat([]byte{byte(seq)}, int(seq)*SegmentSize/2), signer)
+		if err != nil {
+			f.Fatal(err)
+		}
+		pubs = append(pubs, Publication{Boot: boot, Seq: seq, Segments: segs})
+	}
+	if err := store.Reserve(boot, 10); err != nil {
+		f.Fatal(err)
+	}
+	if err := store.PutOwn(pubs...); err != nil {
+		f.Fatal(err)
+	}
+	var announced atomic.Uint64
+	announced.Store(5) // 4 and 5 announced, not held: answered with a Nack
+	var answers [][]byte
+	d := &dataServer{names: &names, store: store, signer: signer, boot: boot, limit: 8, announced: &announced,
+		ctr: &dataCounters{}, ignored: &atomic.Uint64{}, in: newMailbox[serveReq](), inline: true,
+		sendData: func(frame []byte, _ enc.Name) error { answers = append(answers, frame); return nil }}
+	for _, n := range []enc.Name{
+		names.shared(names.self, boot, 3).Append(enc.NewSegmentComponent(1)),
+		names.perNode(boot, 3).Append(enc.NewSegmentComponent(0)),
+		names.shared(names.self, boot, 4).Append(enc.NewSegmentComponent(0)),
+	} {
+		f.Add(wire.AppendSegmentInterest(nil, n[:len(n)-1].TlvStr(), n[len(n)-1].NumberVal(), false, 1, time.Second))
+		f.Add(wire.AppendSegmentInterest(nil, n[:len(n)-1].TlvStr(), n[len(n)-1].NumberVal(), true, 1, time.Second))
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		kind, _, name, canBePrefix := classify(frame)
+		if kind != frameInterest {
+			return
+		}
+		answers = answers[:0]
+		d.offer(serveReq{name: name, canBePrefix: canBePrefix})
+		if d.in.len() != 0 {
+			t.Fatal("an inline server queued the Interest")
+		}
+		for _, a := range answers {
+			data, _, err := ndnpkt.Data(a)
+			if err != nil {
+				t.Fatalf("answer to %s is not a Data: %v", name, err)
+			}
+			if !name.IsPrefix(data.Name()) {
+				t.Fatalf("answer %s to an Interest for %s", data.Name(), name)
 			}
 		}
 	})
