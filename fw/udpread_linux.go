@@ -24,6 +24,18 @@ const readBatch = 8
 // decode copies what it keeps) and gives the batch back. So a quiet face
 // holds no buffer, and a busy one saves a system call per datagram over
 // reading them one by one.
+//
+// A read that takes fewer than readBatch datagrams has found the socket
+// dry (recvmmsg stops at the first attempt that finds nothing, or at an
+// error, which it keeps for the next call): the reader then waits for
+// readability without the read that would find it dry once more, which
+// would cost as much again as the read itself on a socket that carries
+// one datagram at a time (a round trip at a time). Nothing waits unseen:
+// the datagrams that arrive after that attempt, and an ICMP error (one
+// kept by recvmmsg came after the reader woke), each make the poller mark
+// the socket readable, and the mark made while the reader runs is kept
+// for its wait, since the reader stays within one RawConn.Read; so the
+// datagrams are handed on from within it.
 var recvPool = sync.Pool{New: func() any { return newRecvBatch() }}
 
 // mmsghdr is Linux's struct mmsghdr: Go lays it out as C does, padding
@@ -76,46 +88,44 @@ func readUDP(c *net.UDPConn, handle func(dg []byte, from netip.AddrPort, now tim
 		return
 	}
 	for {
-		var (
-			b     *recvBatch
-			n     int
-			errno unix.Errno
-		)
+		var errno unix.Errno
 		err := rc.Read(func(fd uintptr) bool {
-			b = recvPool.Get().(*recvBatch)
-			for i := range b.hdrs {
-				b.hdrs[i].hdr.Namelen = uint32(unsafe.Sizeof(b.names[i]))
-				b.hdrs[i].hdr.Flags = 0
-			}
-			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[0])), readBatch, unix.MSG_DONTWAIT, 0, 0)
-			if e == unix.EAGAIN || e == unix.EWOULDBLOCK {
+			for {
+				b := recvPool.Get().(*recvBatch)
+				for i := range b.hdrs {
+					b.hdrs[i].hdr.Namelen = uint32(unsafe.Sizeof(b.names[i]))
+					b.hdrs[i].hdr.Flags = 0
+				}
+				r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[0])), readBatch, unix.MSG_DONTWAIT, 0, 0)
+				if e != 0 {
+					recvPool.Put(b)
+					if e == unix.EAGAIN || e == unix.EWOULDBLOCK {
+						return false // wait until the socket is readable
+					}
+					errno = e
+					return true
+				}
+				n := int(r)
+				now := time.Now()
+				for i := range n {
+					handle(b.bufs[i][:b.hdrs[i].n], b.from(i), now)
+				}
 				recvPool.Put(b)
-				b = nil
-				return false // wait until the socket is readable
+				if n < readBatch {
+					return false // dry: wait, without reading again
+				}
 			}
-			n, errno = int(r), e
-			return true
 		})
 		if err != nil {
-			if b != nil {
-				recvPool.Put(b)
-			}
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
-		if errno != 0 {
-			recvPool.Put(b)
-			if isTemporary(errno) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			continue // ICMP errors (port unreachable from a connected peer), and the like
+		// errno: an ICMP error (port unreachable from a connected peer),
+		// and the like; the next read goes on.
+		if isTemporary(errno) {
+			time.Sleep(10 * time.Millisecond)
 		}
-		now := time.Now()
-		for i := range n {
-			handle(b.bufs[i][:b.hdrs[i].n], b.from(i), now)
-		}
-		recvPool.Put(b)
 	}
 }

@@ -1,6 +1,7 @@
 package fw
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"sync"
@@ -102,4 +103,72 @@ func TestReadUDPBatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readUDP never leaves a datagram waiting in the socket while it waits for
+// more (it waits without reading again once a read found the socket dry):
+// each burst, of every size around a batch's, is read whole before the
+// next is sent, and so is a datagram that follows an ICMP error (port
+// unreachable, kept by a connected socket) on the reader's socket.
+func TestReadUDPLeavesNothingWaiting(t *testing.T) {
+	peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Skipf("no udp4 loopback: %v", err)
+	}
+	peerAddr := peer.LocalAddr().(*net.UDPAddr)
+	conn, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}, peerAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan int, 4*readBatch)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		readUDP(conn, func(dg []byte, _ netip.AddrPort, _ time.Time) { got <- len(dg) })
+	}()
+	receive := func(what string, n int) {
+		t.Helper()
+		for i := range n {
+			select {
+			case <-got:
+			case <-time.After(2 * time.Second):
+				t.Fatalf("%s: datagram %d of %d not read after 2 s", what, i+1, n)
+			}
+		}
+	}
+	for round := range 3 {
+		for burst := 1; burst <= 2*readBatch+1; burst++ {
+			for range burst {
+				if _, err := peer.WriteToUDP([]byte{5, 0}, conn.LocalAddr().(*net.UDPAddr)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			receive(fmt.Sprintf("round %d, burst of %d", round, burst), burst)
+			if round == 2 {
+				time.Sleep(time.Duration(burst) * 100 * time.Microsecond) // the reader parked
+			}
+		}
+	}
+	// An ICMP error: the peer's port closed, a datagram to it, the port
+	// open again; what the peer sends then is still read.
+	peer.Close()
+	if _, err := conn.Write([]byte{5, 0}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	peer, err = net.ListenUDP("udp4", peerAddr)
+	if err != nil {
+		t.Skipf("peer's port taken meanwhile: %v", err)
+	}
+	defer peer.Close()
+	for burst := 1; burst <= readBatch+1; burst++ {
+		for range burst {
+			if _, err := peer.WriteToUDP([]byte{5, 0}, conn.LocalAddr().(*net.UDPAddr)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		receive(fmt.Sprintf("after an ICMP error, burst of %d", burst), burst)
+	}
+	conn.Close()
+	<-done
 }
