@@ -77,6 +77,7 @@ type RawConsumer struct {
 
 	mu      sync.Mutex
 	pending map[string]chan<- struct{} // by name TLV, the exchanges in flight
+	done    chan struct{}              // RoundTrip's, made at its first call
 }
 
 // NewRawConsumer opens f for names prefix/<run>/seq=<n>.
@@ -121,24 +122,35 @@ func (c *RawConsumer) express(done chan<- struct{}) (enc.Name, error) {
 // each, and returns each one's round trip.
 func (c *RawConsumer) RoundTrips(n int, gap time.Duration) ([]time.Duration, error) {
 	rtts := make([]time.Duration, 0, n)
-	done := make(chan struct{}, 1)
 	for range n {
 		if gap > 0 {
 			time.Sleep(gap) // the idle gap is what is measured, not a wait
 		}
-		t0 := time.Now()
-		name, err := c.express(done)
+		d, err := c.RoundTrip()
 		if err != nil {
 			return rtts, err
 		}
-		select {
-		case <-done:
-		case <-time.After(4 * time.Second):
-			return rtts, fmt.Errorf("%w: %s: no Data", ErrFailed, name)
-		}
-		rtts = append(rtts, time.Since(t0))
+		rtts = append(rtts, d)
 	}
 	return rtts, nil
+}
+
+// RoundTrip makes one exchange and returns its round trip.
+func (c *RawConsumer) RoundTrip() (time.Duration, error) {
+	if c.done == nil {
+		c.done = make(chan struct{}, 1)
+	}
+	t0 := time.Now()
+	name, err := c.express(c.done)
+	if err != nil {
+		return 0, err
+	}
+	select {
+	case <-c.done:
+	case <-time.After(4 * time.Second):
+		return 0, fmt.Errorf("%w: %s: no Data", ErrFailed, name)
+	}
+	return time.Since(t0), nil
 }
 
 // Pipeline makes n exchanges with at most window outstanding and returns
