@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -29,6 +31,7 @@ type frameConn interface {
 // byteStream is a frameConn over a net.Conn.
 type byteStream struct {
 	c  net.Conn
+	rc syscall.RawConn // for tryWrite, once direct has asked
 	sr *link.StreamReader
 	wb net.Buffers
 }
@@ -47,27 +50,122 @@ func (s *byteStream) write(frames [][]byte) error {
 
 func (s *byteStream) Close() error { return s.c.Close() }
 
+// direct returns the stream as a directWriter, or nil where it is not one.
+func (s *byteStream) direct() directWriter {
+	if s.rc == nil {
+		if sc, ok := s.c.(syscall.Conn); ok {
+			s.rc, _ = sc.SyscallConn()
+		}
+	}
+	if s.rc == nil || !canTryWrite {
+		return nil
+	}
+	return s
+}
+
 // queued is a packet waiting for a stream face's writer.
 type queued struct {
 	pkt *defn.Pkt
 	hdr link.Header
 }
 
-// streamSender queues a face's packets for its writer goroutine: a
-// forwarding thread never waits on a slow reader. A full queue drops.
+// streamSender hands a face's packets to its writer goroutine, so that a
+// forwarding thread never waits on a slow reader (a full queue drops), or,
+// when the face is not busy, writes a packet itself (sendNow).
 type streamSender struct {
 	q    chan queued
 	stop chan struct{}
 	once sync.Once
+
+	wake   chan struct{} // the writer has pending bytes to write (cap 1)
+	last   atomic.Int64  // when the face last sent, in UnixNano
+	unsent atomic.Int64  // packets queued and not yet written: sendNow waits its turn behind them
+
+	// mu is held by whoever writes to the connection: the writer goroutine
+	// for a batch, or a forwarding thread in sendNow. It guards what
+	// follows.
+	mu      sync.Mutex
+	dw      directWriter // the connection up, if it can be written without waiting; nil otherwise
+	pending []byte       // the rest of a frame sendNow could not write whole
+	enc     []byte       // sendNow's encoding space
 }
 
+// directWriter is a connection a forwarding thread may write to itself:
+// tryWrite makes one write that never waits, and returns how much of b it
+// wrote (0 and no error when the socket's buffer is full).
+type directWriter interface {
+	tryWrite(b []byte) (int, error)
+}
+
+// directGap is how long a face must have been quiet for a forwarding thread
+// to write its packet itself. A packet at a time (a round trip at a time,
+// a member's publications) then skips the writer goroutine's wake-up;
+// packets closer together go through the queue, where the writer joins
+// everything waiting into one write (writev), which costs less than a
+// write each.
+const directGap = 20 * time.Microsecond
+
 func (s *streamSender) send(f *netFace, pkt *defn.Pkt, hdr *link.Header) bool {
+	now := time.Now().UnixNano()
+	if now-s.last.Swap(now) > int64(directGap) && s.unsent.Load() == 0 && s.mu.TryLock() {
+		ok, done := s.sendNow(f, pkt, hdr)
+		s.mu.Unlock()
+		if done {
+			return ok
+		}
+	}
+	s.unsent.Add(1)
 	select {
 	case s.q <- queued{pkt, *hdr}:
 		return true
 	default:
+		s.unsent.Add(-1)
 		return false
 	}
+}
+
+// sendNow writes a packet at once, s.mu held; done is false when it cannot
+// (no connection that allows it, or bytes still pending), and the packet
+// is to be queued. What one write leaves of the frame waits in pending for
+// the writer, which writes it before anything else.
+func (s *streamSender) sendNow(f *netFace, pkt *defn.Pkt, hdr *link.Header) (ok, done bool) {
+	if s.dw == nil || len(s.pending) > 0 || s.unsent.Load() > 0 {
+		return false, false // not now, or not before what waits
+	}
+	var frame []byte
+	s.enc, frame = encodeFrame(s.enc, pkt, hdr)
+	n, err := s.dw.tryWrite(frame)
+	if err != nil {
+		// The connection failed; its reader or writer ends it.
+		f.fwd.log.Debug("stream write failed", "face", f.FaceID(), "err", err)
+		return false, true
+	}
+	f.ctr.outBytes.Add(uint64(len(frame)))
+	if n < len(frame) {
+		s.pending = append(s.pending[:0], frame[n:]...)
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true, true
+}
+
+// encodeFrame encodes a packet into buf as a stream frame: an LpPacket
+// when it has header fields, the packet alone otherwise or when the header
+// does not fit beside a packet of the maximum size (its reply is then
+// matched by name).
+func encodeFrame(buf []byte, pkt *defn.Pkt, hdr *link.Header) ([]byte, []byte) {
+	raw := rawOf(pkt)
+	var frame []byte
+	buf, err := link.Encode(buf, raw, hdr, link.MaxPacketSize, nil, func(b []byte) error {
+		frame = b
+		return nil
+	})
+	if err != nil {
+		frame = raw
+	}
+	return buf, frame
 }
 
 func (s *streamSender) close() { s.once.Do(func() { close(s.stop) }) }
@@ -80,7 +178,7 @@ func (s *streamSender) close() { s.once.Do(func() { close(s.stop) }) }
 // called with backoff until it connects again or the face is closed.
 func (fwd *Forwarder) streamFace(c frameConn, kind string, local, remote *defn.URI, scope defn.Scope,
 	p mgmt_2022.Persistency, done func(), redial func() (frameConn, error)) *netFace {
-	out := &streamSender{q: make(chan queued, fwd.cfg.FaceQueueSize), stop: make(chan struct{})}
+	out := &streamSender{q: make(chan queued, fwd.cfg.FaceQueueSize), stop: make(chan struct{}), wake: make(chan struct{}, 1)}
 	f := &netFace{
 		kind:        kind,
 		local:       local,
@@ -167,13 +265,21 @@ func runConn(f *netFace, c frameConn, out *streamSender) {
 			f.receive(frame, netip.AddrPort{}, time.Now())
 		}
 	}()
+	if d, ok := c.(interface{ direct() directWriter }); ok {
+		out.mu.Lock()
+		out.dw = d.direct()
+		out.mu.Unlock()
+	}
 	writeLoop(f, c, out, stop)
+	out.mu.Lock()
+	out.dw, out.pending = nil, out.pending[:0]
+	out.mu.Unlock()
 	c.Close()
 	<-readDone
 }
 
 // writeLoop encodes queued packets and writes them, as many as are waiting
-// in one write.
+// in one write, after what a forwarding thread's write left (pending).
 func writeLoop(f *netFace, c frameConn, out *streamSender, stop <-chan struct{}) {
 	var (
 		bufs   [][]byte // encoding space, one per frame of a batch
@@ -182,36 +288,35 @@ func writeLoop(f *netFace, c frameConn, out *streamSender, stop <-chan struct{})
 	const batch = 64
 	for {
 		var first queued
+		queuedOne := false
 		select {
 		case <-out.stop:
 			return
 		case <-stop:
 			return
 		case first = <-out.q:
+			queuedOne = true
+		case <-out.wake:
 		}
+		out.mu.Lock()
 		frames = frames[:0]
+		if len(out.pending) > 0 {
+			frames = append(frames, out.pending)
+		}
 		n := 0
 		add := func(q queued) {
 			if len(bufs) <= n {
 				bufs = append(bufs, nil)
 			}
-			raw := rawOf(q.pkt)
 			var frame []byte
-			var err error
-			bufs[n], err = link.Encode(bufs[n], raw, &q.hdr, link.MaxPacketSize, nil, func(b []byte) error {
-				frame = b
-				return nil
-			})
-			if err != nil {
-				// The header does not fit beside a packet of the maximum
-				// size: send the packet alone; its reply is matched by name.
-				frame = raw
-			}
+			bufs[n], frame = encodeFrame(bufs[n], q.pkt, &q.hdr)
 			frames = append(frames, frame)
 			f.ctr.outBytes.Add(uint64(len(frame)))
 			n++
 		}
-		add(first)
+		if queuedOne {
+			add(first)
+		}
 	more:
 		for n < batch {
 			select {
@@ -221,7 +326,14 @@ func writeLoop(f *netFace, c frameConn, out *streamSender, stop <-chan struct{})
 				break more
 			}
 		}
-		if err := c.write(frames); err != nil {
+		var err error
+		if len(frames) > 0 {
+			err = c.write(frames)
+			out.pending = out.pending[:0]
+		}
+		out.unsent.Add(-int64(n)) // written, or gone with the connection
+		out.mu.Unlock()
+		if err != nil {
 			f.fwd.log.Debug("stream write failed", "face", f.FaceID(), "err", err)
 			return
 		}
