@@ -36,7 +36,13 @@ package main
 // Usage:
 //
 //	ndnsvs-bench transport [-rtt 20000] [-pipe 100000] [-window 64] [-blocks 20]
-//	                       [-only unix|udp] [-threads N] [-cpuprofile PREFIX]
+//	                       [-only unix|udp] [-threads N] [-cpuprofile PREFIX] [-control]
+//
+// With -control, the second row of each transport is a second client of
+// this project's own listener instead of ndnd's: the same face kind and
+// code on both rows, so that each ratio shows the bench's own noise, and
+// any bias between the rows' places, for reading the ours/ndnd ratios
+// against.
 //
 // With -cpuprofile, after the report each row's sequential and pipelined
 // phase is run once more under the CPU profiler (PREFIX-<row>-<phase>.pprof)
@@ -50,6 +56,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -76,6 +83,7 @@ type transportOptions struct {
 	rtt, pipe, window, blocks, content int
 	threads                            int
 	cpuprofile, only                   string
+	control                            bool // ours against ours: the bench's own noise
 	client                             bool // hidden: be the consumer child
 }
 
@@ -130,6 +138,7 @@ func benchTransport(args []string, out io.Writer) error {
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "after the report, profile the forwarder process through one sequential and one pipelined phase per row into PREFIX-<row>-<rtt|pipe>.pprof")
 	fs.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "the forwarder's forwarding threads")
 	fs.StringVar(&o.only, "only", "", "measure only this transport's two rows: unix or udp")
+	fs.BoolVar(&o.control, "control", false, "a control run: in place of ndnd's listener, a second client of ours on the same one (each ratio's spread is then the bench's own noise)")
 	fs.BoolVar(&o.client, "client", false, "internal: run as the consumer child, commands on stdin")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -183,29 +192,35 @@ func transportParent(o transportOptions, out io.Writer) error {
 	}
 	defer fwd.Close()
 
-	ndndSock := filepath.Join(tmp, "ndnd.sock")
-	ul, err := fwtest.NdndUnixListener(ndndSock)
-	if err != nil {
-		return err
-	}
-	defer ul.Close()
-	dl, err := fwtest.NdndUDPListener(ndndUDP)
-	if err != nil {
-		return err
-	}
-	defer dl.Close()
-
 	rows := []*transportRow{
 		{name: "unix-ours", network: "unix", addr: cfg.Unix.Path},
-		{name: "unix-ndnd", network: "unix", addr: ndndSock},
+		{name: "unix-ndnd", network: "unix"},
 		{name: "udp-ours", network: "udp", addr: oursUDP.String()},
 		{name: "udp-ndnd", network: "udp", addr: ndndUDP.String()},
+	}
+	if o.control {
+		rows[1].name, rows[1].addr = "unix-ours2", rows[0].addr
+		rows[3].name, rows[3].addr = "udp-ours2", rows[2].addr
+		fmt.Fprintf(out, "control run: one forwarder (%d threads); two clients on each of its listeners, unix %s and udp %s\n",
+			cfg.Threads, cfg.Unix.Path, oursUDP)
+	} else {
+		rows[1].addr = filepath.Join(tmp, "ndnd.sock")
+		ul, err := fwtest.NdndUnixListener(rows[1].addr)
+		if err != nil {
+			return err
+		}
+		defer ul.Close()
+		dl, err := fwtest.NdndUDPListener(ndndUDP)
+		if err != nil {
+			return err
+		}
+		defer dl.Close()
+		fmt.Fprintf(out, "one forwarder (%d threads); listeners: ours (fw.Config) unix %s, udp %s; ndnd's own unix %s, udp %s\n",
+			cfg.Threads, cfg.Unix.Path, oursUDP, rows[1].addr, ndndUDP)
 	}
 	if o.only != "" {
 		rows = slices.DeleteFunc(rows, func(r *transportRow) bool { return r.network != o.only })
 	}
-	fmt.Fprintf(out, "one forwarder (%d threads); listeners: ours (fw.Config) unix %s, udp %s; ndnd's own unix %s, udp %s\n",
-		cfg.Threads, cfg.Unix.Path, oursUDP, ndndSock, ndndUDP)
 
 	content := make([]byte, o.content)
 	for _, r := range rows {
@@ -348,9 +363,15 @@ func transportParent(o transportOptions, out io.Writer) error {
 			perPkt(r.cliPipe, r.pipeN).Round(10*time.Nanosecond), float64(r.mallocs)/float64(2*(r.seqN+r.pipeN)))
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, "ours/ndnd: each figure a cost (throughput as time per exchange), paired block by block (the two rows of a")
-	fmt.Fprintln(out, "transport run next to each other), median of the blocks' ratios and in brackets their quartiles (the noise).")
-	fmt.Fprintln(out, "target: median <= 1.00 on every row")
+	if o.control {
+		fmt.Fprintln(out, "ours/ours2, a control: the same face kind and code on both rows, so that each ratio is the bench's own")
+		fmt.Fprintln(out, "noise (and any bias between the rows' places); each figure a cost, paired block by block, median of the")
+		fmt.Fprintln(out, "blocks' ratios and in brackets their quartiles; no target, the verdict column says how far from 1.00.")
+	} else {
+		fmt.Fprintln(out, "ours/ndnd: each figure a cost (throughput as time per exchange), paired block by block (the two rows of a")
+		fmt.Fprintln(out, "transport run next to each other), median of the blocks' ratios and in brackets their quartiles (the noise).")
+		fmt.Fprintln(out, "target: median <= 1.00 on every row")
+	}
 	fmt.Fprintf(out, "%-9s %17s %17s %17s %17s %17s  %s\n", "transport", "rtt p50", "rtt p99", "1/(exch/s)", "cpu/pkt seq", "cpu/pkt pipe", "verdict")
 	for i := 0; i+1 < len(rows); i += 2 {
 		ours, nd := rows[i], rows[i+1]
@@ -362,6 +383,7 @@ func transportParent(o transportOptions, out io.Writer) error {
 			}
 		}
 		verdict := "ok"
+		far := 0.0 // the control's: the median furthest from 1
 		fmt.Fprintf(out, "%-9s", ours.network)
 		for _, q := range ratios {
 			m := fquantile(q, 0.5)
@@ -371,7 +393,11 @@ func transportParent(o transportOptions, out io.Writer) error {
 			case m > 1.0 && verdict == "ok":
 				verdict = "above 1.00 within the noise (q1 <= 1)"
 			}
+			far = max(far, math.Abs(m-1))
 			fmt.Fprintf(out, " %17s", fmt.Sprintf("%.2f (%.2f-%.2f)", m, fquantile(q, 0.25), fquantile(q, 0.75)))
+		}
+		if o.control {
+			verdict = fmt.Sprintf("control: medians within %.2f of 1.00", far)
 		}
 		fmt.Fprintf(out, "  %s\n", verdict)
 	}

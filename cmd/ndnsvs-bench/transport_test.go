@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -23,6 +25,41 @@ func TestBenchTransport(t *testing.T) {
 	for _, want := range []string{"block  2/2", "unix-ours ", "unix-ndnd ", "udp-ours ", "udp-ndnd ", "\nunix ", "\nudp ", "target: median <= 1.00"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// The control run: two clients of ours on each listener of ours, no ndnd
+// listener, and the ratio lines marked as a control, with no target. (In a
+// process of its own: one forwarder per process, and TestBenchTransport
+// has this one's.)
+func TestBenchTransportControl(t *testing.T) {
+	const inChild = "NDNSVS_BENCH_TEST_CONTROL"
+	if os.Getenv(inChild) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchTransportControl$", "-test.count=1")
+		cmd.Env = append(os.Environ(), inChild+"=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return
+	}
+	useTestChildren(t)
+	captureProgress(t)
+	var out bytes.Buffer
+	err := benchTransport([]string{"-control", "-only", "udp", "-rtt", "40", "-pipe", "400", "-blocks", "2", "-window", "16"}, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := out.String()
+	for _, want := range []string{"control run", "udp-ours ", "udp-ours2 ", "\nudp ", "control: medians within"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"ndnd", "target:", "unix-"} {
+		if strings.Contains(report, unwanted) {
+			t.Errorf("control report has %q", unwanted)
 		}
 	}
 }
