@@ -137,7 +137,7 @@ func benchTransport(args []string, out io.Writer) error {
 	fs.IntVar(&o.content, "content", 100, "Data content size in bytes")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "after the report, profile the forwarder process through one sequential and one pipelined phase per row into PREFIX-<row>-<rtt|pipe>.pprof")
 	fs.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "the forwarder's forwarding threads")
-	fs.StringVar(&o.only, "only", "", "measure only this transport's two rows: unix or udp")
+	fs.StringVar(&o.only, "only", "", "measure only this transport's two rows (unix or udp), or one row (udp-ours, unix-ndnd...: to profile or count system calls one face kind at a time)")
 	fs.BoolVar(&o.control, "control", false, "a control run: in place of ndnd's listener, a second client of ours on the same one (each ratio's spread is then the bench's own noise)")
 	fs.BoolVar(&o.client, "client", false, "internal: run as the consumer child, commands on stdin")
 	if err := fs.Parse(args); err != nil {
@@ -146,11 +146,11 @@ func benchTransport(args []string, out io.Writer) error {
 	if o.client {
 		return transportClient(os.Stdin, out)
 	}
+	if o.only != "" && o.only != "unix" && o.only != "udp" && !strings.Contains(", "+rowNames(o.control)+",", ", "+o.only+",") {
+		return fmt.Errorf("-only %q: neither a transport (unix, udp) nor a row (%s)", o.only, rowNames(o.control))
+	}
 	if o.blocks < 1 || o.rtt < o.blocks || o.pipe < o.blocks || o.window < 1 {
 		return fmt.Errorf("need -blocks >= 1, -rtt and -pipe >= -blocks, -window >= 1")
-	}
-	if o.only != "" && o.only != "unix" && o.only != "udp" {
-		return fmt.Errorf("-only %q: unix or udp", o.only)
 	}
 	return transportParent(o, out)
 }
@@ -219,8 +219,9 @@ func transportParent(o transportOptions, out io.Writer) error {
 			cfg.Threads, cfg.Unix.Path, oursUDP, rows[1].addr, ndndUDP)
 	}
 	if o.only != "" {
-		rows = slices.DeleteFunc(rows, func(r *transportRow) bool { return r.network != o.only })
+		rows = slices.DeleteFunc(rows, func(r *transportRow) bool { return r.network != o.only && r.name != o.only })
 	}
+	lone := len(rows) == 1 // its round trips are its own sequential phase's
 
 	content := make([]byte, o.content)
 	for _, r := range rows {
@@ -283,6 +284,16 @@ func transportParent(o transportOptions, out io.Writer) error {
 			r.seqN += n
 			r.fwdSeq += cpu
 			blk.cpuSeq = float64(cpu) / float64(2*n)
+			if lone {
+				rtts, err := parseDurations(rep[1:])
+				if err != nil {
+					return err
+				}
+				r.rtts = append(r.rtts, rtts...)
+				st := ping.Summarize(rtts)
+				blk.p50, blk.p99 = float64(st.Median), float64(st.P99)
+				fmt.Fprintf(&line, "  %s %v", r.name, st.Median.Round(100*time.Nanosecond))
+			}
 
 			n = o.pipe/o.blocks + boolInt(b < o.pipe%o.blocks)
 			r.mallocs += mallocs() - m0
@@ -362,6 +373,10 @@ func transportParent(o transportOptions, out io.Writer) error {
 			perPkt(r.fwdSeq, r.seqN).Round(10*time.Nanosecond), perPkt(r.fwdPipe, r.pipeN).Round(10*time.Nanosecond),
 			perPkt(r.cliPipe, r.pipeN).Round(10*time.Nanosecond), float64(r.mallocs)/float64(2*(r.seqN+r.pipeN)))
 	}
+	if lone {
+		fmt.Fprintln(out, "one row: its round trips are its own sequential phase's; no ratios")
+		return profileRows(cl, rows, o, out)
+	}
 	fmt.Fprintln(out)
 	if o.control {
 		fmt.Fprintln(out, "ours/ours2, a control: the same face kind and code on both rows, so that each ratio is the bench's own")
@@ -402,6 +417,11 @@ func transportParent(o transportOptions, out io.Writer) error {
 		fmt.Fprintf(out, "  %s\n", verdict)
 	}
 
+	return profileRows(cl, rows, o, out)
+}
+
+// profileRows makes the -cpuprofile profiles, if asked.
+func profileRows(cl *transportClientProc, rows []*transportRow, o transportOptions, out io.Writer) error {
 	if o.cpuprofile != "" {
 		ph := startPhase("transport profiles", "CPU profiles of the forwarder process, one sequential and one pipelined phase per row, the whole count each")
 		for _, phase := range []string{"rtt", "pipe"} {
@@ -452,6 +472,14 @@ const transportWarm = 200
 
 func transportPrefix(row string) enc.Name {
 	return fwtest.Name("/bench/transport/" + row)
+}
+
+// rowNames lists the rows -only may name.
+func rowNames(control bool) string {
+	if control {
+		return "unix-ours, unix-ours2, udp-ours, udp-ours2"
+	}
+	return "unix-ours, unix-ndnd, udp-ours, udp-ndnd"
 }
 
 // alternate makes warm exchanges, then n, on each of a and b, one on each

@@ -29,6 +29,46 @@ func TestBenchTransport(t *testing.T) {
 	}
 }
 
+// -only names a transport or one row; a lone row is measured alone, its
+// round trips its own, with no ratio lines. (In a process of its own, as
+// the control's.)
+func TestBenchTransportOneRow(t *testing.T) {
+	var out bytes.Buffer
+	if err := benchTransport([]string{"-only", "udp-nope"}, &out); err == nil || !strings.Contains(err.Error(), "udp-ndnd") {
+		t.Fatalf("-only udp-nope: %v, want an error that lists the rows", err)
+	}
+	const inChild = "NDNSVS_BENCH_TEST_ONE_ROW"
+	if os.Getenv(inChild) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchTransportOneRow$", "-test.count=1")
+		cmd.Env = append(os.Environ(), inChild+"=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return
+	}
+	useTestChildren(t)
+	captureProgress(t)
+	err := benchTransport([]string{"-only", "unix-ndnd", "-rtt", "40", "-pipe", "400", "-blocks", "2", "-window", "16"}, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := out.String()
+	if !strings.Contains(report, "\nunix-ndnd ") || !strings.Contains(report, "one row:") {
+		t.Errorf("report lacks the row or the one-row line")
+	}
+	for _, unwanted := range []string{"unix-ours ", "udp-", "target:", "\nunix "} {
+		if strings.Contains(report, unwanted) {
+			t.Errorf("one-row report has %q", unwanted)
+		}
+	}
+	for _, line := range strings.Split(report, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "unix-ndnd" && f[1] == "0s" {
+			t.Errorf("the lone row has no round trips: %q", line)
+		}
+	}
+}
+
 // The control run: two clients of ours on each listener of ours, no ndnd
 // listener, and the ratio lines marked as a control, with no target. (In a
 // process of its own: one forwarder per process, and TestBenchTransport
