@@ -37,13 +37,7 @@ func TestBenchTransportOneRow(t *testing.T) {
 	if err := benchTransport([]string{"-only", "udp-nope"}, &out); err == nil || !strings.Contains(err.Error(), "udp-ndnd") {
 		t.Fatalf("-only udp-nope: %v, want an error that lists the rows", err)
 	}
-	const inChild = "NDNSVS_BENCH_TEST_ONE_ROW"
-	if os.Getenv(inChild) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchTransportOneRow$", "-test.count=1")
-		cmd.Env = append(os.Environ(), inChild+"=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
+	if !inOwnProcess(t) {
 		return
 	}
 	useTestChildren(t)
@@ -74,13 +68,7 @@ func TestBenchTransportOneRow(t *testing.T) {
 // process of its own: one forwarder per process, and TestBenchTransport
 // has this one's.)
 func TestBenchTransportControl(t *testing.T) {
-	const inChild = "NDNSVS_BENCH_TEST_CONTROL"
-	if os.Getenv(inChild) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchTransportControl$", "-test.count=1")
-		cmd.Env = append(os.Environ(), inChild+"=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
+	if !inOwnProcess(t) {
 		return
 	}
 	useTestChildren(t)
@@ -102,4 +90,21 @@ func TestBenchTransportControl(t *testing.T) {
 			t.Errorf("control report has %q", unwanted)
 		}
 	}
+}
+
+// inOwnProcess runs the test t again in a process of its own and returns
+// false, or, in that process, returns true: a test that starts a
+// forwarder needs one, since a process runs one forwarder in its life.
+func inOwnProcess(t *testing.T) bool {
+	t.Helper()
+	const env = "NDNSVS_BENCH_TEST_OWN_PROCESS"
+	if os.Getenv(env) == t.Name() {
+		return true
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"="+t.Name())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s in a process of its own: %v\n%s", t.Name(), err, out)
+	}
+	return false
 }
