@@ -217,6 +217,9 @@ func (w *wsConn) next() ([]byte, error) {
 	}
 }
 
+// direct: gorilla/websocket allows one writer, the face's writer goroutine.
+func (w *wsConn) direct() directWriter { return nil }
+
 func (w *wsConn) write(frames [][]byte) error {
 	for _, fr := range frames {
 		if err := w.c.WriteMessage(websocket.BinaryMessage, fr); err != nil {

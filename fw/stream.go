@@ -25,13 +25,16 @@ type frameConn interface {
 	next() ([]byte, error)
 	// write writes frames, in order, as one write where it can.
 	write(frames [][]byte) error
+	// direct returns the connection as a directWriter, or nil where a
+	// forwarding thread may not write to it itself.
+	direct() directWriter
 	Close() error
 }
 
 // byteStream is a frameConn over a net.Conn.
 type byteStream struct {
 	c  net.Conn
-	rc syscall.RawConn // for tryWrite, once direct has asked
+	rc syscall.RawConn // tryWrite's, set by direct where the system has it
 	sr *link.StreamReader
 	wb net.Buffers
 }
@@ -49,19 +52,6 @@ func (s *byteStream) write(frames [][]byte) error {
 }
 
 func (s *byteStream) Close() error { return s.c.Close() }
-
-// direct returns the stream as a directWriter, or nil where it is not one.
-func (s *byteStream) direct() directWriter {
-	if s.rc == nil {
-		if sc, ok := s.c.(syscall.Conn); ok {
-			s.rc, _ = sc.SyscallConn()
-		}
-	}
-	if s.rc == nil || !canTryWrite {
-		return nil
-	}
-	return s
-}
 
 // queued is a packet waiting for a stream face's writer.
 type queued struct {
@@ -107,7 +97,7 @@ const directGap = 20 * time.Microsecond
 
 func (s *streamSender) send(f *netFace, pkt *defn.Pkt, hdr *link.Header) bool {
 	now := time.Now().UnixNano()
-	if now-s.last.Swap(now) > int64(directGap) && s.unsent.Load() == 0 && s.mu.TryLock() {
+	if now-s.last.Swap(now) > int64(directGap) && s.mu.TryLock() {
 		ok, done := s.sendNow(f, pkt, hdr)
 		s.mu.Unlock()
 		if done {
@@ -265,11 +255,9 @@ func runConn(f *netFace, c frameConn, out *streamSender) {
 			f.receive(frame, netip.AddrPort{}, time.Now())
 		}
 	}()
-	if d, ok := c.(interface{ direct() directWriter }); ok {
-		out.mu.Lock()
-		out.dw = d.direct()
-		out.mu.Unlock()
-	}
+	out.mu.Lock()
+	out.dw = c.direct()
+	out.mu.Unlock()
 	writeLoop(f, c, out, stop)
 	out.mu.Lock()
 	out.dw, out.pending = nil, out.pending[:0]

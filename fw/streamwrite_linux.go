@@ -2,9 +2,20 @@ package fw
 
 import "syscall"
 
-// canTryWrite: this system's streams can be written without waiting
-// (tryWrite).
-const canTryWrite = true
+// direct returns the stream itself, which tryWrite writes through its
+// descriptor, or nil for a connection that has none.
+func (s *byteStream) direct() directWriter {
+	sc, ok := s.c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	s.rc = rc
+	return s
+}
 
 // tryWrite makes one write to the stream's socket that never waits, and
 // returns how much of b it took: 0 and no error when the socket's buffer
