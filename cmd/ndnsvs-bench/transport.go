@@ -146,8 +146,8 @@ func benchTransport(args []string, out io.Writer) error {
 	if o.client {
 		return transportClient(os.Stdin, out)
 	}
-	if o.only != "" && o.only != "unix" && o.only != "udp" && !strings.Contains(", "+rowNames(o.control)+",", ", "+o.only+",") {
-		return fmt.Errorf("-only %q: neither a transport (unix, udp) nor a row (%s)", o.only, rowNames(o.control))
+	if o.only != "" && o.only != "unix" && o.only != "udp" && !slices.Contains(rowNames(o.control), o.only) {
+		return fmt.Errorf("-only %q: neither a transport (unix, udp) nor a row (%s)", o.only, strings.Join(rowNames(o.control), ", "))
 	}
 	if o.blocks < 1 || o.rtt < o.blocks || o.pipe < o.blocks || o.window < 1 {
 		return fmt.Errorf("need -blocks >= 1, -rtt and -pipe >= -blocks, -window >= 1")
@@ -192,15 +192,15 @@ func transportParent(o transportOptions, out io.Writer) error {
 	}
 	defer fwd.Close()
 
+	names := rowNames(o.control)
 	rows := []*transportRow{
-		{name: "unix-ours", network: "unix", addr: cfg.Unix.Path},
-		{name: "unix-ndnd", network: "unix"},
-		{name: "udp-ours", network: "udp", addr: oursUDP.String()},
-		{name: "udp-ndnd", network: "udp", addr: ndndUDP.String()},
+		{name: names[0], network: "unix", addr: cfg.Unix.Path},
+		{name: names[1], network: "unix"},
+		{name: names[2], network: "udp", addr: oursUDP.String()},
+		{name: names[3], network: "udp", addr: ndndUDP.String()},
 	}
 	if o.control {
-		rows[1].name, rows[1].addr = "unix-ours2", rows[0].addr
-		rows[3].name, rows[3].addr = "udp-ours2", rows[2].addr
+		rows[1].addr, rows[3].addr = rows[0].addr, rows[2].addr
 		fmt.Fprintf(out, "control run: one forwarder (%d threads); two clients on each of its listeners, unix %s and udp %s\n",
 			cfg.Threads, cfg.Unix.Path, oursUDP)
 	} else {
@@ -474,12 +474,13 @@ func transportPrefix(row string) enc.Name {
 	return fwtest.Name("/bench/transport/" + row)
 }
 
-// rowNames lists the rows -only may name.
-func rowNames(control bool) string {
+// rowNames lists the rows, in transportParent's order: the names -only
+// may give.
+func rowNames(control bool) []string {
 	if control {
-		return "unix-ours, unix-ours2, udp-ours, udp-ours2"
+		return []string{"unix-ours", "unix-ours2", "udp-ours", "udp-ours2"}
 	}
-	return "unix-ours, unix-ndnd, udp-ours, udp-ndnd"
+	return []string{"unix-ours", "unix-ndnd", "udp-ours", "udp-ndnd"}
 }
 
 // alternate makes warm exchanges, then n, on each of a and b, one on each

@@ -77,12 +77,13 @@ type RawConsumer struct {
 
 	mu      sync.Mutex
 	pending map[string]chan<- struct{} // by name TLV, the exchanges in flight
-	done    chan struct{}              // RoundTrip's, made at its first call
+	done    chan struct{}              // RoundTrip's
 }
 
 // NewRawConsumer opens f for names prefix/<run>/seq=<n>.
 func NewRawConsumer(f ndn.Face, prefix enc.Name, run string) (*RawConsumer, error) {
-	c := &RawConsumer{f: f, prefix: prefix.Append(enc.NewGenericComponent(run)), pending: map[string]chan<- struct{}{}}
+	c := &RawConsumer{f: f, prefix: prefix.Append(enc.NewGenericComponent(run)), pending: map[string]chan<- struct{}{},
+		done: make(chan struct{}, 1)}
 	err := openRaw(f, func(frame []byte) {
 		pkt, err := readPacket(frame)
 		if err != nil || pkt.Data == nil {
@@ -137,9 +138,6 @@ func (c *RawConsumer) RoundTrips(n int, gap time.Duration) ([]time.Duration, err
 
 // RoundTrip makes one exchange and returns its round trip.
 func (c *RawConsumer) RoundTrip() (time.Duration, error) {
-	if c.done == nil {
-		c.done = make(chan struct{}, 1)
-	}
 	t0 := time.Now()
 	name, err := c.express(c.done)
 	if err != nil {
