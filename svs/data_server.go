@@ -39,11 +39,11 @@ type dataServer struct {
 	// inline is set for a store that never waits (neverWaits) on a face
 	// that takes SendData (fw.Face): offer answers Interests on the
 	// goroutine they arrive on (a forwarding thread) instead of handing
-	// them to the server's. At 20
-	// members the producer's one server goroutine, woken for each of the
-	// ~17 fetches of a publication that the PIT does not aggregate,
-	// waited to be scheduled among the members' Run goroutines. serve is
-	// then called on several goroutines at once: signedMu guards signed.
+	// them to the server's. At 20 members the producer's one server
+	// goroutine, woken for each of the ~17 fetches of a publication that
+	// the PIT does not aggregate, waited to be scheduled among the
+	// members' Run goroutines. serve is then called on several goroutines
+	// at once: signedMu guards signed.
 	inline   bool
 	signedMu sync.Mutex
 	// sendData answers on a bare face that takes a Data with the name it
