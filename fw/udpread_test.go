@@ -1,6 +1,7 @@
 package fw
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/netip"
@@ -171,4 +172,71 @@ func TestReadUDPLeavesNothingWaiting(t *testing.T) {
 	}
 	conn.Close()
 	<-done
+}
+
+// FuzzReadUDP: whatever datagrams arrive, of any size (none, huge) and in
+// any number at once, readUDP hands each on once, whole or cut to one byte
+// over the largest packet, in order, and keeps reading: a probe sent
+// after them always arrives, so the reader neither stopped nor left any
+// datagram behind.
+func FuzzReadUDP(f *testing.F) {
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		f.Skipf("no udp4 loopback: %v", err)
+	}
+	conn := c.(*net.UDPConn)
+	got := make(chan []byte, 1024)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		readUDP(conn, func(dg []byte, _ netip.AddrPort, _ time.Time) { got <- bytes.Clone(dg) })
+	}()
+	f.Cleanup(func() { conn.Close(); <-done })
+	peer, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { peer.Close() })
+	probe := []byte("probe")
+	f.Add([]byte{0, 5, 0x05, 0x03, 0x07, 0x01, 0x08}, uint16(0))
+	f.Add([]byte{}, uint16(9000))
+	f.Add(bytes.Repeat([]byte{0x05}, 40), uint16(3))
+	f.Fuzz(func(t *testing.T, in []byte, big uint16) {
+		// Datagrams: in cut into pieces whose lengths its bytes give,
+		// then one of big bytes (over the largest packet when big is).
+		var sent [][]byte
+		for len(in) > 0 {
+			n := min(int(in[0]), len(in)-1)
+			sent, in = append(sent, in[1:1+n]), in[1+n:]
+		}
+		sent = append(sent, bytes.Repeat([]byte{0x06}, int(big)%(link.MaxPacketSize+600)))
+		if len(sent) > 200 {
+			sent = sent[:200] // within the socket's receive buffer
+		}
+		for _, dg := range sent {
+			if _, err := peer.Write(dg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := peer.Write(probe); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; ; i++ {
+			select {
+			case dg := <-got:
+				if bytes.Equal(dg, probe) && i == len(sent) {
+					return
+				}
+				if i >= len(sent) {
+					t.Fatalf("datagram %d of %d: %d bytes more than sent", i, len(sent), len(dg))
+				}
+				want := sent[i][:min(len(sent[i]), link.MaxPacketSize+1)]
+				if !bytes.Equal(dg, want) {
+					t.Fatalf("datagram %d: %d bytes, want %d", i, len(dg), len(want))
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatalf("after %d of %d datagrams and the probe: nothing for 2 s", i, len(sent))
+			}
+		}
+	})
 }
