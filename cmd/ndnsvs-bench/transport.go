@@ -27,11 +27,10 @@ package main
 // transport, which run next to each other. The round trips are finer
 // still: in each block the two rows of a transport take turns exchange by
 // exchange (alternate), so that a round trip's ratio is not also the drift
-// between two phases a few milliseconds apart (run against two of this
-// project's own UDP listeners, that drift alone gave the blocks' ratios of
-// median round trips quartiles of 0.97-1.06; taken in turns, five runs of
-// 20,000 pairs gave ratios of 0.996-1.002). The CPU figures need a phase
-// of their own per row and stay in blocks.
+// between two phases a few milliseconds apart, which was most of its
+// noise (-control shows what is left: round-trip medians 1.00-1.01 in
+// four default runs of 2026-11-30). The CPU figures need a phase of their
+// own per row and stay in blocks.
 //
 // Usage:
 //
