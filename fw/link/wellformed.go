@@ -26,26 +26,28 @@ var ErrNested = errors.New("link: an element's length runs past its parent")
 // the packet. Values the decoder keeps whole (Content,
 // ApplicationParameters, a name component) are not looked into.
 
-// grammar is, for an element the decoder reads field by field, which of
-// its children are read field by field too, and how: a few entries each,
-// scanned in order (faster than a map at this size).
-type grammar []child
+// Grammar is, for an element a decoder reads field by field, which of its
+// children are read field by field too, and how: a few entries each,
+// scanned in order (faster than a map at this size). Other decoders of
+// ndnd's generated kind (the LVS trust schema model) use it with Within.
+type Grammar []Child
 
-type child struct {
-	typ uint64
-	g   grammar // nil: a sequence of elements, not looked into
+// Child is an element a Grammar descends into.
+type Child struct {
+	Type  uint64
+	Inner Grammar // nil: a sequence of elements, not looked into
 }
 
 var (
-	nameGrammar  grammar // components: TLV-TYPE, TLV-LENGTH, opaque value
-	validity     grammar // NotBefore, NotAfter
-	metaInfo     grammar // ContentType, FreshnessPeriod, FinalBlockId
-	keyLocator   = grammar{{0x07, nameGrammar}}
-	sigInfo      = grammar{{0x1c, keyLocator}, {0xfd, validity}}
-	delegation   = grammar{{0x07, nameGrammar}}
-	forwardHint  = grammar{{0x07, nameGrammar}, {0x1f, delegation}}
-	interestBody = grammar{{0x07, nameGrammar}, {0x1e, forwardHint}, {0x2c, sigInfo}}
-	dataBody     = grammar{{0x07, nameGrammar}, {0x14, metaInfo}, {0x16, sigInfo}}
+	nameGrammar  Grammar // components: TLV-TYPE, TLV-LENGTH, opaque value
+	validity     Grammar // NotBefore, NotAfter
+	metaInfo     Grammar // ContentType, FreshnessPeriod, FinalBlockId
+	keyLocator   = Grammar{{0x07, nameGrammar}}
+	sigInfo      = Grammar{{0x1c, keyLocator}, {0xfd, validity}}
+	delegation   = Grammar{{0x07, nameGrammar}}
+	forwardHint  = Grammar{{0x07, nameGrammar}, {0x1f, delegation}}
+	interestBody = Grammar{{0x07, nameGrammar}, {0x1e, forwardHint}, {0x2c, sigInfo}}
+	dataBody     = Grammar{{0x07, nameGrammar}, {0x14, metaInfo}, {0x16, sigInfo}}
 )
 
 // Wellformed checks an Interest or Data packet, one whole element.
@@ -59,25 +61,25 @@ func Wellformed(pkt []byte) error {
 	}
 	switch typ {
 	case TypeInterest:
-		return within(pkt[n:], interestBody)
+		return Within(pkt[n:], interestBody)
 	case TypeData:
-		return within(pkt[n:], dataBody)
+		return Within(pkt[n:], dataBody)
 	}
 	return fmt.Errorf("link: TLV-TYPE %d is no Interest or Data", typ)
 }
 
-// within checks that b is a sequence of whole elements, and, recursively,
-// the values of the children g names. The grammar is finite and acyclic, so
-// the depth is bounded.
-func within(b []byte, g grammar) error {
+// Within checks that b is a sequence of whole elements, and, recursively,
+// the values of the children g names: ErrNested if not. A Grammar is
+// finite and acyclic, so the depth is bounded.
+func Within(b []byte, g Grammar) error {
 	for len(b) > 0 {
 		typ, length, n, err := header(b)
 		if err != nil || length > uint64(len(b)-n) {
 			return ErrNested
 		}
 		for _, c := range g {
-			if c.typ == typ {
-				if err := within(b[n:n+int(length)], c.g); err != nil {
+			if c.Type == typ {
+				if err := Within(b[n:n+int(length)], c.Inner); err != nil {
 					return err
 				}
 				break

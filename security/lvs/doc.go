@@ -34,8 +34,10 @@
 // ($fn(...), which ndnd does not implement and panics on), constraint options with no
 // value, tag or function, and graph shapes NewLvsSchema does not check (a start node or a
 // pattern-edge destination out of range, a pattern edge whose destination names another
-// parent, a start node with a parent, more named tags than an int holds). It also refuses
-// a schema with no rule at all, which would refuse every packet.
+// parent, a start node with a parent, more named tags than an int holds). A binary model whose element
+// lengths run past what holds them is refused before ndnd's decoder, which would allocate
+// the claimed length, sees it. It also refuses a schema with no rule at all, which would
+// refuse every packet.
 //
 // All functions are safe for concurrent use; they keep no state.
 package lvs

@@ -9,6 +9,8 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	ts "github.com/named-data/ndnd/std/security/trust_schema"
+
+	"github.com/ndnsvs/ndnsvs-node/fw/link"
 )
 
 var (
@@ -80,9 +82,31 @@ func LoadFile(path string) (*ts.LvsSchema, error) {
 	return s, nil
 }
 
+// modelGrammar is how ndnd's decoder reads a binary model (definitions_lvs.go): the
+// elements it reads field by field, down to the arguments of a user function call.
+var modelGrammar = link.Grammar{
+	{Type: 0x63, Inner: link.Grammar{ // node
+		{Type: 0x51}, // value edge
+		{Type: 0x53, Inner: link.Grammar{ // pattern edge
+			{Type: 0x43, Inner: link.Grammar{ // constraint
+				{Type: 0x41, Inner: link.Grammar{ // option
+					{Type: 0x31, Inner: link.Grammar{{Type: 0x33}}}, // user function call: arguments
+				}},
+			}},
+		}},
+	}},
+	{Type: 0x67}, // tag symbol
+}
+
 // parseModel decodes with ndnd's own decoder, so the checks below see what ndnd will see.
-// It is generated code reading untrusted bytes; a panic there is turned into an error.
+// It is generated code reading untrusted bytes. It makes a byte string of the length an
+// element claims before it reads a byte of it, so 9 bytes claiming 2^40 are a fatal
+// out-of-memory no recover can catch (found by FuzzLoad): every length is checked against
+// what holds it first. A panic of the decoder is an error.
 func parseModel(b []byte) (m *ts.LvsModel, err error) {
+	if err := link.Within(b, modelGrammar); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, fmt.Errorf("%w: decoder panicked: %v", ErrMalformed, r)

@@ -326,7 +326,11 @@ func TestLoadRefusesEmptySchema(t *testing.T) {
 }
 
 func TestLoadMalformedBinary(t *testing.T) {
-	for _, b := range [][]byte{{0x61}, {0x61, 0x04, 0, 1, 0x10}, {0x61, 0x01, 0x05}} {
+	for _, b := range [][]byte{
+		{0x61}, {0x61, 0x04, 0, 1, 0x10}, {0x61, 0x01, 0x05},
+		// A node whose rule name claims 2^40 bytes: ndnd's decoder would allocate them.
+		{0x61, 0x04, 0, 1, 0x10, 0, 0x63, 0x0a, 0x29, 0xff, 0, 0, 1, 0, 0, 0, 0, 0},
+	} {
 		if _, err := Load(b); err == nil {
 			t.Errorf("% x accepted", b)
 		}
