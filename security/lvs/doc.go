@@ -34,7 +34,8 @@
 // ($fn(...), which ndnd does not implement and panics on), constraint options with no
 // value, tag or function, and graph shapes NewLvsSchema does not check (a start node or a
 // pattern-edge destination out of range, a pattern edge whose destination names another
-// parent, a start node with a parent, more named tags than an int holds). A binary model whose element
+// parent, a start node with a parent, a node entered by more than one edge, which makes
+// matching exponential, more named tags than an int holds). A binary model whose element
 // lengths run past what holds them is refused before ndnd's decoder, which would allocate
 // the claimed length, sees it. It also refuses a schema with no rule at all, which would
 // refuse every packet.

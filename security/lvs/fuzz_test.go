@@ -100,6 +100,7 @@ func FuzzLoad(f *testing.F) {
 	for _, g := range goldens {
 		f.Add(readTestdata(f, g.bin))
 	}
+	f.Add(doubledChain(40).Bytes()) // 2^40 steps per name if Load let it through
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) == 0 || b[0] != tlvModelVersion {
 			return // text: FuzzCompile's job

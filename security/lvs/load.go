@@ -142,6 +142,10 @@ func newSchema(b []byte) (s *ts.LvsSchema, err error) {
 //     source as parent (or backtracking resumes at the wrong node with another node's edge
 //     index, and matches wrongly), and the start node must have none (or, probed, Match
 //     never returns);
+//   - Match walks every edge, so two edges into one node make it walk that node's subtree
+//     twice; stacked level on level, a model of a few hundred bytes takes 2^depth steps for
+//     one name (and yields as many matches). Every node but the start must be the
+//     destination of exactly one edge, which makes a Match at most one step per node;
 //   - Match records a bound named tag as int(tag); a named tag above MaxInt would turn
 //     negative and never be unbound.
 func checkModel(m *ts.LvsModel) error {
@@ -163,6 +167,7 @@ func checkModel(m *ts.LvsModel) error {
 	if m.Nodes[m.StartId].Parent.IsSet() {
 		return fmt.Errorf("%w: start node %d has a parent", ErrUnsafeModel, m.StartId)
 	}
+	entered := make([]bool, n)
 	dest := func(from, to uint64) error {
 		if to >= n {
 			return fmt.Errorf("%w: node %d has an edge to node %d, which does not exist", ErrUnsafeModel, from, to)
@@ -170,6 +175,10 @@ func checkModel(m *ts.LvsModel) error {
 		if p, ok := m.Nodes[to].Parent.Get(); !ok || p != from {
 			return fmt.Errorf("%w: node %d has an edge to node %d, whose parent is not %d", ErrUnsafeModel, from, to, from)
 		}
+		if entered[to] {
+			return fmt.Errorf("%w: node %d is the destination of more than one edge", ErrUnsafeModel, to)
+		}
+		entered[to] = true
 		return nil
 	}
 	for _, node := range m.Nodes {

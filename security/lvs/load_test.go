@@ -292,6 +292,9 @@ func TestLoadRefusesUnsafeShapes(t *testing.T) {
 		"start node with a parent": func(m *ts.LvsModel) {
 			m.Nodes[0].Parent = optional.Some[uint64](2)
 		},
+		"two edges into one node": func(m *ts.LvsModel) {
+			m.Nodes[1].PatternEdges = append(m.Nodes[1].PatternEdges, m.Nodes[1].PatternEdges[0])
+		},
 		"option with nothing": func(m *ts.LvsModel) {
 			m.Nodes[1].PatternEdges[0].ConsSets = []*ts.LvsPatternConstraint{{ConsOptions: []*ts.LvsConstraintOption{{}}}}
 		},
@@ -311,6 +314,48 @@ func TestLoadRefusesUnsafeShapes(t *testing.T) {
 	}
 	if _, err := Load(base().Bytes()); err != nil {
 		t.Fatalf("the unmodified model: %v", err)
+	}
+}
+
+// doubledChain is a model ndnd accepts in which each of depth nodes has two pattern edges
+// into the next one: a few bytes per level.
+func doubledChain(depth int) *ts.LvsModel {
+	m := &ts.LvsModel{Version: ts.LVS_VERSION}
+	for i := range depth + 1 {
+		node := &ts.LvsNode{Id: uint64(i)}
+		if i > 0 {
+			node.Parent = optional.Some(uint64(i - 1))
+		}
+		if i < depth {
+			e := &ts.LvsPatternEdge{Dest: uint64(i + 1), Tag: 1}
+			node.PatternEdges = []*ts.LvsPatternEdge{e, e}
+		} else {
+			node.RuleName = [][]byte{[]byte("#r")}
+			node.SignCons = []uint64{uint64(i)}
+		}
+		m.Nodes = append(m.Nodes, node)
+	}
+	return m
+}
+
+// Two edges into one node double ndnd's search at each level: found by FuzzLoad, where a
+// model like this one hung the fuzzing worker.
+func TestLoadRefusesDoubledEdges(t *testing.T) {
+	const depth = 16
+	b := doubledChain(depth).Bytes()
+	s, err := ts.NewLvsSchema(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var long enc.Name
+	for range depth {
+		long = append(long, enc.NewGenericComponent("x"))
+	}
+	if got := len(s.MatchCollect(long)); got != 1<<depth {
+		t.Fatalf("ndnd matched %d times, want 2^%d: the refusal may be unneeded now", got, depth)
+	}
+	if _, err := Load(b); !errors.Is(err, ErrUnsafeModel) {
+		t.Fatalf("Load: %v, want ErrUnsafeModel", err)
 	}
 }
 
