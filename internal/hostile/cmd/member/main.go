@@ -1,7 +1,8 @@
 // Command member is one member of an SVS v3 sync group for the hostile-input
 // suite (internal/hostile): it attaches to a node through the node's unix
-// socket (ndnd's std engine, as any Go application would), publishes every
-// -interval, and prints one JSON line per event on stdout:
+// socket (ndnd's std engine, as any Go application would), publishes about
+// every -interval (each wait drawn from half to one and a half of it), and
+// prints one JSON line per event on stdout:
 //
 //	{"ev":"ready","node":"/m1","t":<unix ns>}
 //	{"ev":"pub","node":"/m1","seq":7,"t":<unix ns>}      t: just before Publish
@@ -20,6 +21,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"sync"
@@ -115,7 +117,11 @@ func run(sock, groupURI, nameURI string, interval time.Duration) error {
 	runErr := make(chan error, 1)
 	go func() { runErr <- s.Run(ctx) }()
 
-	tick := time.NewTicker(interval)
+	// Each wait is drawn from [interval/2, 3*interval/2): with a fixed
+	// period the members' phases would stay as they happened to start for
+	// the whole run, and the latency measured would depend on whether
+	// their publications happen to collide.
+	tick := time.NewTimer(interval)
 	defer tick.Stop()
 	stats := time.NewTicker(time.Second)
 	defer stats.Stop()
@@ -132,6 +138,7 @@ func run(sock, groupURI, nameURI string, interval time.Duration) error {
 			out.print(event{Ev: "stats", Stats: &st, T: time.Now().UnixNano()})
 			continue
 		case <-tick.C:
+			tick.Reset(interval/2 + rand.N(interval))
 		}
 		if !ready {
 			ready = true
