@@ -39,3 +39,67 @@ func BenchmarkReceive(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAmongFakes is a group of three after a flood of fake names (the
+// hostile suite's sync-flood): the member holds 3 real names and about 500
+// fake ones, most on probation. Receive takes a real member's vector with
+// one update; Publish makes the Sync Interest's vector. Both walk the whole
+// state: Receive looks every name the vector lacks up in the members map
+// (about half its time), Publish every name for withholding, and each
+// clones the state for Persist.
+func BenchmarkAmongFakes(b *testing.B) {
+	setup := func(b *testing.B) (*Engine, *Vector, time.Duration) {
+		cfg := DefaultConfig()
+		cfg.Self = nm("/hostile/m1")
+		cfg.Boot = testBoot
+		cfg.Rand = rand.New(rand.NewPCG(1, 2))
+		e, err := New(cfg, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		real := NewVector(
+			Entry{Node: nm("/hostile/m1"), Boot: testBoot, Seq: 1},
+			Entry{Node: nm("/hostile/m2"), Boot: testBoot, Seq: 1},
+			Entry{Node: nm("/hostile/m3"), Boot: testBoot, Seq: 1},
+		)
+		now := time.Duration(0)
+		e.Receive(now, testWall, real)
+		for k := 0; e.state.Len() < 503; k++ {
+			if k > 1000 {
+				b.Fatalf("%d names held", e.state.Len())
+			}
+			flood := &Vector{}
+			for i := range 50 {
+				flood.Set(nm(fmt.Sprintf("/hostile/fake/%d/%08x", k*50+i, k*50+i)), testBoot, 1)
+			}
+			now += 100 * time.Millisecond
+			e.Receive(now, testWall, flood)
+		}
+		real.entries = real.entries[1:] // m2 and m3, as m2 would send it
+		return e, real, now
+	}
+	b.Run("receive", func(b *testing.B) {
+		e, in, now := setup(b)
+		b.Logf("%d names, %d on probation", e.state.Len(), e.Stats().Probation)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			in.entries[0].Seq++
+			now += 10 * time.Millisecond
+			if rd := e.Receive(now, testWall, in); len(rd.Updates) != 1 {
+				b.Fatalf("%d updates", len(rd.Updates))
+			}
+		}
+	})
+	b.Run("publish", func(b *testing.B) {
+		e, _, now := setup(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			now += 10 * time.Millisecond
+			if _, _, err := e.Publish(now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
