@@ -172,6 +172,12 @@ type Engine struct {
 	// hold more than one incarnation (candidates for pruning).
 	members map[Name]*member
 	multi   map[Name]struct{}
+	// aligned[i] is the member of state.entries[i].Node while alignedOK:
+	// walks over the whole state (Receive, partial vectors) read it
+	// instead of looking every name up in members. Anything that adds or
+	// removes pairs or members calls reshaped.
+	aligned   []*member
+	alignedOK bool
 	// olderSelf holds the highest sequence number heard of each older
 	// incarnation of this member's own name (never in the vector), at most
 	// maxOlderSelf of them, to tell a live process with the same name from
@@ -318,7 +324,11 @@ func (e *Engine) SetSeq(now time.Duration, seq uint64) (Ready, error) {
 
 func (e *Engine) publish(now time.Duration, seq uint64) Ready {
 	prev := e.state.Get(e.self, e.boot)
+	n := e.state.Len()
 	e.state.Set(e.self, e.boot, seq)
+	if e.state.Len() != n {
+		e.reshaped()
+	}
 	// An own publication is a local update too: an outdated vector that
 	// crossed our Sync Interest in flight is then dropped by the
 	// recently-updated rule instead of answered (docs/engine.md).
@@ -436,8 +446,8 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 	outdated, recent := false, true
 	ownLacking := false // v lacks the own current pair (it may be partial)
 	full := lazyFull{e: e, v: v}
-	behind := func(k Key, lacking bool) {
-		if e.noEvidence(k.Node, lacking) {
+	behind := func(k Key, m *member, lacking bool) {
+		if e.noEvidence(k.Node, m, lacking) {
 			return
 		}
 		if k.Node == e.self && lacking && e.probation > 0 {
@@ -457,7 +467,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 			}
 		}
 	}
-	local := e.state.entries
+	local, mems := e.state.entries, e.membersOfState()
 	var incoming []Entry
 	if v != nil {
 		incoming = v.entries
@@ -498,7 +508,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		case len(in) == 0:
 			for _, l := range run {
 				if !full.get() {
-					behind(Key{node, l.Boot}, true)
+					behind(Key{node, l.Boot}, mems[i], true)
 				}
 			}
 		case len(run) == 1 && len(in) == 1 && run[0].Boot == in[0].Boot:
@@ -515,14 +525,14 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 					e.establish(e.members[node])
 				}
 			case in[0].Seq < l.Seq:
-				behind(Key{node, l.Boot}, false)
+				behind(Key{node, l.Boot}, mems[i], false)
 			}
 		case len(run) == 0:
 			adds, updates = e.receiveNew(now, node, in, adds, updates)
 		default:
 			n := len(drops)
 			adds, drops, updates = e.receiveKnown(now, node, run, in, adds, drops, updates)
-			runBehind(run, in, drops[n:], &full, behind)
+			runBehind(run, in, drops[n:], &full, func(k Key, lacking bool) { behind(k, mems[i], lacking) })
 		}
 		i, j = i2, j2
 	}
@@ -531,6 +541,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 		e.state.Set(en.Node, en.Boot, en.Seq)
 	}
 	if len(adds) > 0 {
+		e.reshaped()
 		e.compactNames(len(adds))
 	}
 	e.evict()
@@ -830,7 +841,7 @@ func (e *Engine) behind(now time.Duration, v *Vector, full bool) (outdated, rece
 // B, or A has any (name, boot) entry with a strictly smaller seq than B";
 // the two exceptions are this engine's (docs/engine.md).
 func (e *Engine) eachBehind(v *Vector, full bool, f func(i int)) {
-	local := e.state.entries
+	local, mems := e.state.entries, e.membersOfState()
 	var incoming []Entry
 	if v != nil {
 		incoming = v.entries
@@ -860,7 +871,7 @@ func (e *Engine) eachBehind(v *Vector, full bool, f func(i int)) {
 				continue
 			case seq == 0 && (full || (len(in) > 0 && in[len(in)-1].Boot > l.Boot)):
 				continue
-			case e.noEvidence(node, seq == 0):
+			case e.noEvidence(node, mems[i], seq == 0):
 				continue
 			}
 			f(i)

@@ -150,6 +150,30 @@ func (e *Engine) expire(now time.Duration) bool {
 	return len(drops) > 0
 }
 
+// reshaped records that pairs or members were added or removed, so that
+// aligned is rebuilt when next read.
+func (e *Engine) reshaped() { e.alignedOK = false }
+
+// membersOfState returns the member of each pair of the state, in the
+// state's order (aligned). The slice is the engine's: valid until the next
+// change of the state's pairs or of the members.
+func (e *Engine) membersOfState() []*member {
+	if !e.alignedOK {
+		es := e.state.entries
+		ms := e.aligned[:0]
+		for i, en := range es {
+			if i > 0 && en.Node == es[i-1].Node {
+				ms = append(ms, ms[i-1])
+				continue
+			}
+			ms = append(ms, e.members[en.Node])
+		}
+		clear(ms[len(ms):cap(ms)]) // no member kept alive by a shorter state
+		e.aligned, e.alignedOK = ms, true
+	}
+	return e.aligned
+}
+
 // runOf returns the state entries of node (a slice of the state).
 func (e *Engine) runOf(node Name) []Entry {
 	es := e.state.entries
@@ -170,6 +194,7 @@ func (e *Engine) dropPairs(drops []Key) {
 		e.state.Set(k.Node, k.Boot, 0)
 		delete(e.raised, k)
 	}
+	e.reshaped()
 	e.stats.Pruned += uint64(len(drops))
 }
 
@@ -214,6 +239,7 @@ func (e *Engine) addMember(now time.Duration, node Name, established bool) *memb
 	m := &member{order: e.admitted, newestAt: now, established: established || node == e.self}
 	e.admitted++
 	e.members[node] = m
+	e.reshaped()
 	if !m.established {
 		e.unestablished++
 		// Admitted in a burst: the bucket is more than quietAdmissions
@@ -226,9 +252,10 @@ func (e *Engine) addMember(now time.Duration, node Name, established bool) *memb
 	return m
 }
 
-// withheld reports whether node's pairs are left out of the vectors this
-// member sends, and whether a received vector lacking them is no evidence
-// of being outdated: the node is on probation, admitted during a burst of
+// withheld reports whether the pairs of node, whose member is m (nil if it
+// has none), are left out of the vectors this member sends, and whether a
+// received vector lacking them is no evidence of being outdated: the node
+// is on probation, admitted during a burst of
 // new names (the admission bucket more than quietAdmissions below full)
 // and not established since (it never changed, and was not heard again at
 // least half a periodic interval later). A flood of fake names, each heard
@@ -238,27 +265,22 @@ func (e *Engine) addMember(now time.Duration, node Name, established bool) *memb
 // next publication or, if it publishes no more, by its own next periodic
 // Sync Interest, and until then reaches the group by its own Sync
 // Interests only (docs/decisions.md, "A flood of fake names").
-func (e *Engine) withheld(node Name) bool {
-	if e.probation == 0 {
-		return false
-	}
-	m := e.members[node]
-	return m != nil && m.probation
+func (e *Engine) withheld(m *member) bool {
+	return e.probation > 0 && m != nil && m.probation
 }
 
 // noEvidence reports whether a received vector that is behind on a pair of
-// node (lacking it, if lacking) is no evidence that its sender needs the
+// node, whose member is m, (lacking it, if lacking) is no evidence that its sender needs the
 // pair (never so for this member's own pair): node is withheld here (this member would not send it either); or
 // this member holds names on probation, so a flood is recent, and lacking
 // a name first heard here within the last periodic interval means nothing,
 // as its sender may hold that name on probation. Without the second rule
 // two members whose bursts split at different names would answer each
 // other's vectors for ever (svstest's 400-member group did).
-func (e *Engine) noEvidence(node Name, lacking bool) bool {
+func (e *Engine) noEvidence(node Name, m *member, lacking bool) bool {
 	if e.probation == 0 || node == e.self {
 		return false // a vector lacking the own pair always counts
 	}
-	m := e.members[node]
 	if m == nil {
 		return false
 	}
@@ -332,5 +354,6 @@ func (e *Engine) evict() {
 	clear(e.state.entries[len(kept):])
 	e.state.entries = kept
 	e.state.index = nil
+	e.reshaped()
 	e.stats.EvictedMembers += uint64(len(cs))
 }

@@ -88,6 +88,7 @@ func (e *Engine) sendVector(now time.Duration, against *Vector, againstFull bool
 
 // sendable returns a new slice of the state's pairs that are not withheld.
 func (e *Engine) sendable() []Entry {
+	mems := e.membersOfState()
 	out := make([]Entry, 0, len(e.state.entries)-min(e.probation, len(e.state.entries)))
 	for i := 0; i < len(e.state.entries); {
 		node := e.state.entries[i].Node
@@ -95,7 +96,7 @@ func (e *Engine) sendable() []Entry {
 		for j < len(e.state.entries) && e.state.entries[j].Node == node {
 			j++
 		}
-		if !e.withheld(node) {
+		if !e.withheld(mems[i]) {
 			out = append(out, e.state.entries[i:j]...)
 		}
 		i = j
