@@ -18,26 +18,22 @@ func TestAlignedMembersFollowTheState(t *testing.T) {
 	var sawProbation, evicted, pruned, withheld uint64
 	for seed := range uint64(60) {
 		r := rand.New(rand.NewPCG(seed, 7))
-		cfg := DefaultConfig()
-		cfg.Self = nm("/g/self")
-		cfg.Boot = testBoot
-		cfg.Rand = rand.New(rand.NewPCG(seed, 8))
-		cfg.MaxMembers = 24
-		cfg.AdmitBurst = 40
-		cfg.AdmitRate = 5
-		cfg.SupersededGrace = time.Second
-		cfg.MaxVectorBytes = 400
-		// The own name with an older boot: a member before the first
-		// publication adds the own current pair.
-		cfg.InitialState = NewVector(
-			Entry{Node: nm("/g/self"), Boot: testBoot - 1, Seq: 5},
-			Entry{Node: nm("/g/n00"), Boot: testBoot, Seq: 3},
-			Entry{Node: nm("/g/n01"), Boot: testBoot, Seq: 1},
-		)
-		e, err := New(cfg, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := newTestEngine(t, func(c *Config) {
+			c.Self = nm("/g/self")
+			c.Rand = rand.New(rand.NewPCG(seed, 8))
+			c.MaxMembers = 24
+			c.AdmitBurst = 40
+			c.AdmitRate = 5
+			c.SupersededGrace = time.Second
+			c.MaxVectorBytes = 400
+			// The own name with an older boot: a member before the first
+			// publication adds the own current pair.
+			c.InitialState = NewVector(
+				Entry{Node: nm("/g/self"), Boot: testBoot - 1, Seq: 5},
+				Entry{Node: nm("/g/n00"), Boot: testBoot, Seq: 3},
+				Entry{Node: nm("/g/n01"), Boot: testBoot, Seq: 1},
+			)
+		})
 		check := func(step int, what string) {
 			t.Helper()
 			if !e.alignedOK {

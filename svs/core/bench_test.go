@@ -49,14 +49,7 @@ func BenchmarkReceive(b *testing.B) {
 // the state for Persist.
 func BenchmarkAmongFakes(b *testing.B) {
 	setup := func(b *testing.B) (*Engine, *Vector, time.Duration) {
-		cfg := DefaultConfig()
-		cfg.Self = nm("/hostile/m1")
-		cfg.Boot = testBoot
-		cfg.Rand = rand.New(rand.NewPCG(1, 2))
-		e, err := New(cfg, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
+		e := newTestEngine(b, func(c *Config) { c.Self = nm("/hostile/m1") })
 		real := NewVector(
 			Entry{Node: nm("/hostile/m1"), Boot: testBoot, Seq: 1},
 			Entry{Node: nm("/hostile/m2"), Boot: testBoot, Seq: 1},

@@ -16,7 +16,7 @@ const (
 
 // newTestEngine returns an engine for member "a" with default timers and a
 // fixed seed.
-func newTestEngine(t *testing.T, mutate ...func(*Config)) *Engine {
+func newTestEngine(t testing.TB, mutate ...func(*Config)) *Engine {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Self = nm("a")
