@@ -252,13 +252,13 @@ func (e *Engine) addMember(now time.Duration, node Name, established bool) *memb
 	return m
 }
 
-// withheld reports whether the pairs of node, whose member is m (nil if it
-// has none), are left out of the vectors this member sends, and whether a
+// withheld reports whether the pairs of the node whose member is m (nil if
+// it has none) are left out of the vectors this member sends, and whether a
 // received vector lacking them is no evidence of being outdated: the node
-// is on probation, admitted during a burst of
-// new names (the admission bucket more than quietAdmissions below full)
-// and not established since (it never changed, and was not heard again at
-// least half a periodic interval later). A flood of fake names, each heard
+// is on probation, admitted during a burst of new names (the admission
+// bucket more than quietAdmissions below full) and not established since
+// (it never changed, and was not heard again at least half a periodic
+// interval later). A flood of fake names, each heard
 // once, thus stays in the local state (its Updates delivered, evictable
 // first) but never travels on in this member's vectors, which keep their
 // quiet size; a real member admitted on probation is established by its
@@ -270,13 +270,14 @@ func (e *Engine) withheld(m *member) bool {
 }
 
 // noEvidence reports whether a received vector that is behind on a pair of
-// node, whose member is m, (lacking it, if lacking) is no evidence that its sender needs the
-// pair (never so for this member's own pair): node is withheld here (this member would not send it either); or
-// this member holds names on probation, so a flood is recent, and lacking
-// a name first heard here within the last periodic interval means nothing,
-// as its sender may hold that name on probation. Without the second rule
-// two members whose bursts split at different names would answer each
-// other's vectors for ever (svstest's 400-member group did).
+// node, whose member is m (lacking it, if lacking), is no evidence that its
+// sender needs the pair (never so for this member's own pair): node is
+// withheld here (this member would not send it either); or this member
+// holds names on probation, so a flood is recent, and lacking a name first
+// heard here within the last periodic interval means nothing, as its sender
+// may hold that name on probation. Without the second rule two members
+// whose bursts split at different names would answer each other's vectors
+// for ever (svstest's 400-member group did).
 func (e *Engine) noEvidence(node Name, m *member, lacking bool) bool {
 	if e.probation == 0 || node == e.self {
 		return false // a vector lacking the own pair always counts
