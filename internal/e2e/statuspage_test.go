@@ -150,6 +150,9 @@ listen = "%s:9363"
 	if n, _ := strconv.Atoi(chart[1]); n < 1 || !strings.Contains(chart[2], "<polyline") || !strings.Contains(chart[2], `class="point"`) {
 		t.Errorf("the chart has %s points and no line:\n%s", chart[1], chart[2])
 	}
+	if legend := regexp.MustCompile(`(?s)<ul id="latency-legend">(.*?)</ul>`).FindStringSubmatch(dom); legend == nil || strings.Contains(legend[1], " 0 µs") {
+		t.Errorf("the legend is missing or shows a latency of 0 µs (an interval without samples): %v", legend)
+	}
 	if strings.Contains(dom, "cannot refresh") {
 		t.Errorf("the page reports a failed refresh:\n%s", dom)
 	}

@@ -139,7 +139,9 @@
       const sw = el("span", undefined, "swatch");
       sw.style.background = color;
       li.appendChild(sw);
-      const last = h.points[h.points.length - 1];
+      // The latest interval with observations: an interval without any
+      // has no median (fmtSeconds would print null as 0 µs).
+      const last = h.points.findLast((p) => p.p50 !== null);
       li.appendChild(document.createTextNode(group + (last ? ": median " + fmtSeconds(last.p50) + ", p90 " + fmtSeconds(last.p90) : "")));
       legend.appendChild(li);
     }
