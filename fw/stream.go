@@ -43,6 +43,13 @@ func newByteStream(c net.Conn) *byteStream {
 	return &byteStream{c: c, sr: link.NewStreamReader(c, link.MaxPacketSize)}
 }
 
+// next reads through net.Conn, which reads until the socket would block
+// before it waits. readUDP waits after a read that found its socket dry,
+// saving the read that would find it dry again; a stream must not: a read
+// that takes less than it asked for does not show an end of stream that
+// came with the bytes it took (one readiness mark of the poller covers
+// both), and a reader that waited then would wait for ever on a peer that
+// wrote, shut its side and went quiet, its face never closed.
 func (s *byteStream) next() ([]byte, error) { return s.sr.Next() }
 
 func (s *byteStream) write(frames [][]byte) error {

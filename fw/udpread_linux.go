@@ -35,7 +35,8 @@ const readBatch = 8
 // kept by recvmmsg came after the reader woke), each make the poller mark
 // the socket readable, and the mark made while the reader runs is kept
 // for its wait, since the reader stays within one RawConn.Read; so the
-// datagrams are handed on from within it.
+// datagrams are handed on from within it. It leaves one only after
+// udpBursts full batches, and the next one reads before it waits.
 var recvPool = sync.Pool{New: func() any { return newRecvBatch() }}
 
 // mmsghdr is Linux's struct mmsghdr: Go lays it out as C does, padding
@@ -80,6 +81,11 @@ func (b *recvBatch) from(i int) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
+// udpBursts is the most full batches readUDP takes within one
+// RawConn.Read. The socket cannot be closed while a read holds it, so a
+// flood that never lets it run dry must not keep the reader inside one.
+const udpBursts = 32
+
 // readUDP reads c until it is closed, handing each datagram and its
 // sender to handle, which must not keep dg.
 func readUDP(c *net.UDPConn, handle func(dg []byte, from netip.AddrPort, now time.Time)) {
@@ -90,7 +96,7 @@ func readUDP(c *net.UDPConn, handle func(dg []byte, from netip.AddrPort, now tim
 	for {
 		var errno unix.Errno
 		err := rc.Read(func(fd uintptr) bool {
-			for {
+			for range udpBursts {
 				b := recvPool.Get().(*recvBatch)
 				for i := range b.hdrs {
 					b.hdrs[i].hdr.Namelen = uint32(unsafe.Sizeof(b.names[i]))
@@ -115,6 +121,7 @@ func readUDP(c *net.UDPConn, handle func(dg []byte, from netip.AddrPort, now tim
 					return false // dry: wait, without reading again
 				}
 			}
+			return true // let a Close in; the loop goes on
 		})
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -239,4 +240,62 @@ func FuzzReadUDP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A UDP socket can be closed while a flood keeps it full: readUDP must not
+// hold it in one RawConn.Read for as long as full batches keep coming
+// (net.Conn.Close waits for the read that holds the socket to return),
+// or a node under a flood could not stop.
+func TestReadUDPLetsCloseInUnderAFlood(t *testing.T) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Skipf("no udp4 loopback: %v", err)
+	}
+	var stop atomic.Bool
+	var flooders sync.WaitGroup
+	defer func() { stop.Store(true); flooders.Wait() }()
+	for range 3 {
+		s, err := net.DialUDP("udp4", nil, c.LocalAddr().(*net.UDPAddr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		flooders.Add(1)
+		go func() {
+			defer flooders.Done()
+			dg := []byte{0x05, 0x03, 0x07, 0x01, 0x08}
+			for !stop.Load() {
+				s.Write(dg)
+			}
+		}()
+	}
+	// A reader busy with each datagram, as a face is, falls behind the
+	// flood: each batch it takes is full.
+	var handled atomic.Int64
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		readUDP(c, func([]byte, netip.AddrPort, time.Time) {
+			handled.Add(1)
+			for t0 := time.Now(); time.Since(t0) < 20*time.Microsecond; {
+			}
+		})
+	}()
+	for deadline := time.Now().Add(5 * time.Second); handled.Load() < 1000; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the flood did not reach the reader: %d datagrams in 5 s", handled.Load())
+		}
+	}
+	closed := make(chan struct{})
+	go func() { c.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return within 5 s under a flood")
+	}
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("readUDP did not return within 5 s of Close")
+	}
 }
