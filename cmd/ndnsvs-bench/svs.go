@@ -850,10 +850,11 @@ func machineBusy() time.Duration {
 type usage struct {
 	cpu, sys time.Duration
 	maxRSSKB int64
+	switches int64 // context switches, voluntary and not
 }
 
-// rusage reads getrusage(RUSAGE_SELF): user+system CPU and peak RSS
-// (kilobytes on Linux).
+// rusage reads getrusage(RUSAGE_SELF), all the process's threads': user+system
+// CPU, peak RSS (kilobytes on Linux) and context switches.
 func rusage() usage {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -862,7 +863,7 @@ func rusage() usage {
 	tv := func(t syscall.Timeval) time.Duration {
 		return time.Duration(t.Sec)*time.Second + time.Duration(t.Usec)*time.Microsecond
 	}
-	return usage{cpu: tv(ru.Utime) + tv(ru.Stime), sys: tv(ru.Stime), maxRSSKB: int64(ru.Maxrss)}
+	return usage{cpu: tv(ru.Utime) + tv(ru.Stime), sys: tv(ru.Stime), maxRSSKB: int64(ru.Maxrss), switches: ru.Nvcsw + ru.Nivcsw}
 }
 
 // sampleHeap samples the bytes of live and not yet swept heap objects every

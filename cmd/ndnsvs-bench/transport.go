@@ -66,7 +66,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
@@ -106,6 +105,7 @@ type transportRow struct {
 	seqN    int             // sequential exchanges
 	pipeN   int             // pipelined exchanges
 	fwdSeq  time.Duration   // forwarder-process CPU, sequential phases
+	swSeq   int64           // forwarder-process context switches, sequential phases
 	fwdPipe time.Duration   // forwarder-process CPU, pipelined phases
 	cliPipe time.Duration   // client-process CPU, pipelined phases
 	mallocs uint64          // forwarder-process heap allocations, both phases
@@ -271,12 +271,14 @@ func transportParent(o transportOptions, out io.Writer) error {
 			}
 			n := o.rtt/o.blocks + boolInt(b < o.rtt%o.blocks)
 			m0 := mallocs()
-			c0 := processCPU()
+			u0 := rusage()
 			rep, err := cl.do("rtt", r.name, strconv.Itoa(n))
 			if err != nil {
 				return fmt.Errorf("%s round trips: %w", r.name, err)
 			}
-			cpu := processCPU() - c0
+			u := rusage()
+			cpu := u.cpu - u0.cpu
+			r.swSeq += u.switches - u0.switches
 			if len(rep) != n+1 {
 				return fmt.Errorf("%s round trips: %d in the reply, want %d", r.name, len(rep)-1, n)
 			}
@@ -300,7 +302,7 @@ func transportParent(o transportOptions, out io.Writer) error {
 				return fmt.Errorf("%s pipeline: %w", r.name, err)
 			}
 			m0 = mallocs()
-			c0 = processCPU()
+			c0 := processCPU()
 			rep, err = cl.do("pipe", r.name, strconv.Itoa(n), strconv.Itoa(o.window))
 			if err != nil {
 				return fmt.Errorf("%s pipeline: %w", r.name, err)
@@ -358,8 +360,9 @@ func transportParent(o transportOptions, out io.Writer) error {
 	fmt.Fprintln(out, "(median of the blocks); cpu/pkt: getrusage user+sys of the forwarder process (forwarder, faces, in-process")
 	fmt.Fprintln(out, "producer) per packet, two packets per exchange (the Interest and the Data on the face under test);")
 	fmt.Fprintln(out, "client cpu/pkt: the consumer child's, a control (same client code on both rows of a transport);")
-	fmt.Fprintln(out, "allocs/pkt: the forwarder process's heap allocations per packet (runtime.MemStats.Mallocs), both phases")
-	fmt.Fprintf(out, "%-10s %10s %10s %10s %14s %14s %14s %11s\n", "face", "rtt p50", "rtt p99", "exch/s", "cpu/pkt seq", "cpu/pkt pipe", "client cpu/pkt", "allocs/pkt")
+	fmt.Fprintln(out, "allocs/pkt: the forwarder process's heap allocations per packet (runtime.MemStats.Mallocs), both phases;")
+	fmt.Fprintln(out, "switch/exch seq: the forwarder process's context switches (getrusage, voluntary and not) per sequential exchange")
+	fmt.Fprintf(out, "%-10s %10s %10s %10s %14s %14s %14s %11s %16s\n", "face", "rtt p50", "rtt p99", "exch/s", "cpu/pkt seq", "cpu/pkt pipe", "client cpu/pkt", "allocs/pkt", "switch/exch seq")
 	perPkt := func(d time.Duration, exchanges int) time.Duration { return d / time.Duration(2*exchanges) }
 	for _, r := range rows {
 		st := ping.Summarize(r.rtts)
@@ -367,10 +370,11 @@ func transportParent(o transportOptions, out io.Writer) error {
 		for i, b := range r.blocks {
 			rates[i] = 1e9 / b.perExch
 		}
-		fmt.Fprintf(out, "%-10s %10v %10v %10.0f %14v %14v %14v %11.1f\n", r.name,
+		fmt.Fprintf(out, "%-10s %10v %10v %10.0f %14v %14v %14v %11.1f %16.2f\n", r.name,
 			st.Median.Round(100*time.Nanosecond), st.P99.Round(100*time.Nanosecond), fquantile(rates, 0.5),
 			perPkt(r.fwdSeq, r.seqN).Round(10*time.Nanosecond), perPkt(r.fwdPipe, r.pipeN).Round(10*time.Nanosecond),
-			perPkt(r.cliPipe, r.pipeN).Round(10*time.Nanosecond), float64(r.mallocs)/float64(2*(r.seqN+r.pipeN)))
+			perPkt(r.cliPipe, r.pipeN).Round(10*time.Nanosecond), float64(r.mallocs)/float64(2*(r.seqN+r.pipeN)),
+			float64(r.swSeq)/float64(r.seqN))
 	}
 	if lone {
 		fmt.Fprintln(out, "one row: its round trips are its own sequential phase's; no ratios")
@@ -563,13 +567,7 @@ func mallocs() uint64 {
 }
 
 // processCPU is this process's user+system CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func processCPU() time.Duration { return rusage().cpu }
 
 func parseDurations(fields []string) ([]time.Duration, error) {
 	ds := make([]time.Duration, len(fields))

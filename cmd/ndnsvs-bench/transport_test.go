@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -26,6 +27,22 @@ func TestBenchTransport(t *testing.T) {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+	// Each row's context switches per sequential exchange: a packet from a
+	// socket wakes at least one of the forwarder's threads.
+	rows := 0
+	for _, line := range strings.Split(report, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 9 || !strings.HasSuffix(f[0], "-ours") && !strings.HasSuffix(f[0], "-ndnd") {
+			continue
+		}
+		rows++
+		if sw, err := strconv.ParseFloat(f[8], 64); err != nil || sw <= 0 {
+			t.Errorf("%s: switch/exch seq %q, want a positive figure", f[0], f[8])
+		}
+	}
+	if rows != 4 {
+		t.Errorf("%d rows with 9 figures in the table, want 4", rows)
 	}
 }
 
