@@ -193,7 +193,12 @@ type Engine struct {
 	pendingEvict  int // names admitted over MaxMembers by the current event
 	tokens        float64
 	refill        time.Duration // when tokens were last refilled
-	cursor        Key           // where the next partial vector resumes its turns
+	// burstFrom is the admission order of the first name admitted since
+	// the bucket was last full: where the current burst of new names
+	// began. burstSwept: its first names are on probation too (addMember).
+	burstFrom  uint64
+	burstSwept bool
+	cursor     Key // where the next partial vector resumes its turns
 
 	phase Phase
 	// merged is the MergedStateVector, restricted to the node names of the

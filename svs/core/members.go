@@ -210,6 +210,9 @@ func (e *Engine) admit(now time.Duration, node Name) bool {
 		e.tokens = min(e.admitBurst, e.tokens+e.admitRate*(now-e.refill).Seconds())
 		e.refill = now
 	}
+	if e.tokens >= e.admitBurst {
+		e.burstFrom, e.burstSwept = e.admitted, false // a new burst begins with this name
+	}
 	if e.tokens < 1 {
 		e.stats.RefusedMembers++
 		return false
@@ -243,10 +246,24 @@ func (e *Engine) addMember(now time.Duration, node Name, established bool) *memb
 	if !m.established {
 		e.unestablished++
 		// Admitted in a burst: the bucket is more than quietAdmissions
-		// below full after this name's token was taken.
+		// below full after this name's token was taken. The burst's
+		// first names, admitted before it showed, go on probation with
+		// it: a flood's first quietAdmissions fake names would otherwise
+		// travel in every vector for good, and, each member having
+		// admitted its own first ones, members' vectors would differ
+		// and answer each other.
 		if e.tokens < e.admitBurst-quietAdmissions {
 			m.probation = true
 			e.probation++
+			if !e.burstSwept {
+				e.burstSwept = true
+				for _, o := range e.members {
+					if o.order >= e.burstFrom && !o.established && !o.probation {
+						o.probation = true
+						e.probation++
+					}
+				}
+			}
 		}
 	}
 	return m
