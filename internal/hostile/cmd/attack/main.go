@@ -23,6 +23,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/net/ipv4"
 )
 
 type targets struct {
@@ -75,6 +77,7 @@ var classes = []class{
 	{"max-size", "65,507-byte datagrams, 1 MiB WebSocket messages, streams of maximal TLV headers", (*attacker).maxSize},
 	{"idle-conns", "300 TCP and 150 WebSocket-port connections per node (over the 256 a node may hold) held open 2 s, silent or mid-header", (*attacker).idleConns},
 	{"ws-frames", "WebSocket text messages, a frame header claiming 2^63-1 bytes, a fragmented message never finished, a bad handshake", (*attacker).wsFrames},
+	{"udp-storm", "one valid Interest again and again from 4 sockets per unicast UDP listener, as fast as they go, for the whole budget: a socket kept full", (*attacker).udpStorm},
 	{"pit-flood", "30,000 valid Interests for fresh names under the sync group (forwarded to every member and node), 4 s lifetime", (*attacker).pitFlood},
 	{"mgmt-remote", "NFD management commands (/localhost, /localhop) from the network", (*attacker).mgmtRemote},
 	{"sync-flood", "valid SVS v3 Sync Interests, each with a fresh fake member name, to the group and every node", (*attacker).syncFlood},
@@ -739,6 +742,45 @@ func (a *attacker) wsFrames() {
 		a.stream("tcp4", host, 0, []byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 99\r\n\r\n"))
 		a.stream("tcp4", host, 0, len263)
 	}
+}
+
+// udpStorm keeps each node's UDP sockets full for the whole budget: the
+// same Interest (its nonce the same, so the forwarder drops it as a loop
+// at once) from 4 sockets per listener, each sending batches of 64
+// (sendmmsg) as fast as it can.
+func (a *attacker) udpStorm() {
+	p := tlv(0x05, name(strings.TrimSuffix(a.group, "/")+"/hostile/storm"),
+		tlv(0x0a, binary.BigEndian.AppendUint32(nil, a.rng.Uint32())), nonNeg(0x0c, 4000))
+	batch := make([]ipv4.Message, 64)
+	for i := range batch {
+		batch[i].Buffers = [][]byte{p}
+	}
+	var wg sync.WaitGroup
+	for _, d := range a.t.udp {
+		for range 4 {
+			c, err := net.Dial("udp4", d)
+			if err != nil {
+				a.fail(err)
+				continue
+			}
+			defer c.Close()
+			pc := ipv4.NewPacketConn(c.(*net.UDPConn))
+			wg.Go(func() {
+				ms := slices.Clone(batch)
+				for !a.over() {
+					n, err := pc.WriteBatch(ms, 0)
+					for range max(n, 0) {
+						a.sent(len(p))
+					}
+					if err != nil {
+						a.fail(err)
+						time.Sleep(time.Millisecond) // refused (ICMP): the node is gone
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
 }
 
 func (a *attacker) pitFlood() {
