@@ -531,9 +531,8 @@ func TestRule_NamesOfABurstAreWithheldOnProbation(t *testing.T) {
 // vectors carry its own pair alone. Names learned before the burst, at a
 // steady pace, are not swept in (the bucket was full again between them).
 // Before, the flood's first names stayed in every vector for good: after
-// the hostile suite's flood each node sent Sync Interests of about 850
-// bytes instead of 234, twice as often (members whose first names
-// differed answered each other).
+// the hostile suite's flood each node sent datagrams of about 850 bytes
+// instead of 234, twice as often.
 func TestRule_AFloodsFirstNamesAreOnProbationToo(t *testing.T) {
 	e := newTestEngine(t, func(c *Config) { c.MaxMembers = 1000 })
 	e.Publish(0)

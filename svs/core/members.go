@@ -249,9 +249,7 @@ func (e *Engine) addMember(now time.Duration, node Name, established bool) *memb
 		// below full after this name's token was taken. The burst's
 		// first names, admitted before it showed, go on probation with
 		// it: a flood's first quietAdmissions fake names would otherwise
-		// travel in every vector for good, and, each member having
-		// admitted its own first ones, members' vectors would differ
-		// and answer each other.
+		// travel in every vector for good (docs/engine.md, "Probation").
 		if e.tokens < e.admitBurst-quietAdmissions {
 			m.probation = true
 			e.probation++
