@@ -617,3 +617,63 @@ func TestRule_OwnPairLackingCountsDuringProbation(t *testing.T) {
 		t.Fatalf("a vector lacking the own pair: phase %v", e.Phase())
 	}
 }
+
+// The sweep's corner: a member that got some of a flood's first names only
+// in a vector this member sent before the burst showed holds them as
+// ordinary names, while this member now withholds them. It answers this
+// member's vectors, which lack them, until this member hears them again
+// half a periodic interval after they came, which establishes them here;
+// from then on the two agree and the answering stops.
+func TestRule_NamesSentBeforeTheBurstShowedAgreeAfterHalfAPeriod(t *testing.T) {
+	a := newTestEngine(t, func(c *Config) { c.MaxMembers = 1000 })
+	r := newTestEngine(t, func(c *Config) { c.MaxMembers = 1000; c.Self = nm("r") })
+	flood := manyNames(100)
+	a.Publish(0)
+	for i, f := range flood[:10] {
+		recv(a, time.Duration(i+1)*time.Microsecond, vec(f))
+	}
+	_, early, _ := a.Publish(time.Millisecond) // the 10 first names, not yet on probation
+	if early.Send.Len() != 11 {
+		t.Fatalf("early vector %v, want the own pair and 10 names", early.Send.Entries())
+	}
+	for i, f := range flood[10:] {
+		recv(a, 2*time.Millisecond+time.Duration(i)*time.Microsecond, vec(f))
+	}
+	if a.Stats().Probation != len(flood) {
+		t.Fatalf("a: probation %d, want %d", a.Stats().Probation, len(flood))
+	}
+	recv(r, 3*time.Millisecond, early.Send) // r: 11 new names at once, under quietAdmissions
+	if r.Stats().Probation != 0 {
+		t.Fatalf("r: probation %d, want 0", r.Stats().Probation)
+	}
+
+	// answered reports whether r answers a publication of a at now, and
+	// hands r's answer to a.
+	answered := func(now time.Duration) bool {
+		_, rd, _ := a.Publish(now)
+		recv(r, now, rd.Send)
+		if r.Phase() != Suppression {
+			return false
+		}
+		d := r.Deadline() // the end of r's suppression period
+		ans := r.Tick(d)
+		if ans.Send == nil {
+			t.Fatalf("r in suppression sent nothing at %v", d)
+		}
+		recv(a, d, ans.Send)
+		return true
+	}
+	half := DefaultPeriodicTimeout / 2
+	for _, now := range []time.Duration{time.Second, 5 * time.Second, half - time.Second} {
+		if !answered(now) {
+			t.Fatalf("r did not answer a's vector lacking its names at %v", now)
+		}
+	}
+	answered(half + time.Second) // a hears the names again half a period on: established
+	if p := a.Stats().Probation; p != len(flood)-10 {
+		t.Fatalf("a: probation %d after hearing the 10 names again, want %d", p, len(flood)-10)
+	}
+	if answered(half + 2*time.Second) {
+		t.Fatal("r still answers once a sends the names it holds")
+	}
+}
