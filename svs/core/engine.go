@@ -527,7 +527,7 @@ func (e *Engine) Receive(now time.Duration, wallUnix int64, v *Vector) Ready {
 				l.Seq = in[0].Seq
 				e.touch(now, Key{node, l.Boot})
 				if e.unestablished > 0 {
-					e.establish(e.members[node])
+					e.establish(mems[i])
 				}
 			case in[0].Seq < l.Seq:
 				behind(Key{node, l.Boot}, mems[i], false)

@@ -269,17 +269,17 @@ func (e *Engine) addMember(now time.Duration, node Name, established bool) *memb
 
 // withheld reports whether the pairs of the node whose member is m (nil if
 // it has none) are left out of the vectors this member sends, and whether a
-// received vector lacking them is no evidence of being outdated: the node
-// is on probation, admitted during a burst of new names (the admission
-// bucket more than quietAdmissions below full) and not established since
-// (it never changed, and was not heard again at least half a periodic
-// interval later). A flood of fake names, each heard
-// once, thus stays in the local state (its Updates delivered, evictable
-// first) but never travels on in this member's vectors, which keep their
-// quiet size; a real member admitted on probation is established by its
-// next publication or, if it publishes no more, by its own next periodic
-// Sync Interest, and until then reaches the group by its own Sync
-// Interests only (docs/decisions.md, "A flood of fake names").
+// received vector lacking them is no evidence of being outdated: the node is
+// on probation, admitted during a burst of new names (the admission bucket
+// more than quietAdmissions below full, or the burst's first names once it
+// showed) and not established since (it never changed, and was not heard
+// again at least half a periodic interval later). A flood of fake names,
+// each heard once, thus stays in the local state (its Updates delivered,
+// evictable first) but never travels on in this member's vectors, which keep
+// their quiet size; a real member admitted on probation is established by
+// its next publication or, if it publishes no more, by its own next periodic
+// Sync Interest, and until then reaches the group by its own Sync Interests
+// only (docs/decisions.md, "A flood of fake names").
 func (e *Engine) withheld(m *member) bool {
 	return e.probation > 0 && m != nil && m.probation
 }
